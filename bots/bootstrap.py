@@ -1,0 +1,51 @@
+"""The one place that wires storage, content, safety and the core together."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+
+from core.app import Settings, Unblend
+from core.catalog import ContentLibrary
+from core.clock import Clock, SystemClock
+from core.config import Config
+from core.safety import load_detector
+from core.storage.db import Database
+from core.storage.keyring import open_encrypted
+from core.storage.sqlite_repos import sqlite_repos
+
+
+def bundled_content_dir() -> Path:
+    return Path(str(resources.files("content")))
+
+
+@dataclass
+class Runtime:
+    app: Unblend
+    db: Database
+    config: Config
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def build_runtime(
+    config: Config, env: Mapping[str, str] | None = None, clock: Clock | None = None
+) -> Runtime:
+    env = os.environ if env is None else env
+    content = bundled_content_dir()
+    library = ContentLibrary(content, config.override_dir)
+    library.load_all()
+    detector = load_detector(content)
+    db, cipher = await open_encrypted(config.db_path, env)
+    settings = Settings(
+        default_country=str(config.get("safety", "default_country")).upper(),
+        idle_timeout=timedelta(minutes=int(config.get("flows", "idle_timeout_minutes"))),
+        cold_water=bool(config.get("practices", "cold_water")),
+    )
+    app = Unblend(sqlite_repos(db, cipher), library, detector, clock or SystemClock(), settings)
+    return Runtime(app, db, config)

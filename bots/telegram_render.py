@@ -1,0 +1,86 @@
+"""Core replies as Telegram message parts: escaped HTML, text split to fit, inline keyboards."""
+
+from __future__ import annotations
+
+import html
+from urllib.parse import quote
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from core.model import MAX_CHOICE_ID_BYTES, Choice
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+# A row holds a few short buttons (a 0-10 scale in two rows) or one long one.
+ROW_BUTTONS = 6
+ROW_CHARS = 30
+NAV_PREFIX = "nav:"
+
+
+def tg_len(text: str) -> int:
+    """Telegram counts message length in UTF-16 code units (an emoji may count twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def escape(text: str) -> str:
+    """Content and member text are plain: shown exactly as written, never as markup."""
+    return html.escape(text, quote=False)
+
+
+def _fit(text: str, limit: int) -> int:
+    """The longest prefix of `text` (in characters) within `limit` UTF-16 units."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > limit:
+            return i
+    return len(text)
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Pieces within `limit`, cut at a paragraph break, else a line break, else a space."""
+    pieces: list[str] = []
+    rest = text
+    while tg_len(rest) > limit:
+        end = _fit(rest, limit)
+        cut = -1
+        for sep in ("\n\n", "\n", " "):
+            cut = rest.rfind(sep, 0, end + 1)
+            if cut > 0:
+                break
+        if cut <= 0:
+            cut = end
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip("\n ")
+    pieces.append(rest)
+    return [p for p in pieces if p.strip()]
+
+
+def deep_link(bot_username: str, payload: str) -> str:
+    return f"https://t.me/{quote(bot_username)}?start={quote(payload)}"
+
+
+def keyboard(
+    choices: tuple[Choice, ...], link: tuple[str, str] | None = None
+) -> InlineKeyboardMarkup | None:
+    """Buttons whose callback_data is the choice id; `link` is (label, url) for a URL button."""
+    rows: list[list[InlineKeyboardButton]] = []
+    row: list[InlineKeyboardButton] = []
+    width = 0
+    in_nav = False
+    for choice in choices:
+        size = len(choice.id.encode())
+        # The core keeps ids short; a longer one would be refused by Telegram, so it's a bug.
+        assert 0 < size <= MAX_CHOICE_ID_BYTES, f"choice id of {size} bytes"
+        starts_nav = choice.id.startswith(NAV_PREFIX) and not in_nav
+        in_nav = in_nav or starts_nav
+        if row and (starts_nav or len(row) >= ROW_BUTTONS or width + len(choice.label) > ROW_CHARS):
+            rows.append(row)
+            row, width = [], 0
+        row.append(InlineKeyboardButton(choice.label, callback_data=choice.id))
+        width += len(choice.label) + 2
+    if row:
+        rows.append(row)
+    if link is not None:
+        rows.append([InlineKeyboardButton(link[0], url=link[1])])
+    return InlineKeyboardMarkup(rows) if rows else None

@@ -1,0 +1,569 @@
+"""All user-facing text, loaded from content/ by locale, with English as the fallback."""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.flows.schema import MAX_TEXT, Condition, Flow, _cond, parse_flow
+from core.problems import ContentError, Problems
+
+FALLBACK_LOCALE = "en"
+
+# The contract between code and content: every key the code uses, with its placeholders.
+REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
+    key: frozenset(fields.split()) if fields else frozenset()
+    for key, fields in {
+        "welcome.again": "",
+        "console.banner": "",
+        "help.text": "",
+        "nav.stop": "",
+        "nav.back": "",
+        "nav.skip": "",
+        "nav.continue": "",
+        "flow.stopped": "",
+        "flow.stopped_nothing": "",
+        "flow.stale": "",
+        "flow.at_start": "",
+        "flow.expired": "",
+        "flow.replaced": "title",
+        "flow.nothing_active": "",
+        "flow.no_session_button": "",
+        "input.empty": "",
+        "input.too_long": "limit got",
+        "input.not_in_scale": "min max",
+        "input.not_an_option": "",
+        "input.unknown_command": "command",
+        "input.idle_text": "",
+        "consent.saved_yes": "",
+        "consent.saved_no": "",
+        "consent.status_yes": "when",
+        "consent.status_no": "",
+        "consent.keep": "",
+        "consent.dont_keep": "",
+        "checkin.saved": "",
+        "checkin.not_saved": "",
+        "checkin.offer_ground": "",
+        "checkin.offer_history": "",
+        "checkin.closing": "",
+        "history.none": "",
+        "history.not_kept": "",
+        "history.window": "days count mood urge",
+        "history.window_empty": "days",
+        "history.sparkline": "line",
+        "history.insight": "threshold parts",
+        "history.insight_more": "needed",
+        "history.insight_none": "threshold",
+        "history.chart_title": "",
+        "history.chart_mood": "",
+        "history.chart_urge": "",
+        "history.chart_slip": "",
+        "history.chart_grounding": "",
+        "history.chart_alt": "",
+        "crisis.intro": "",
+        "crisis.resources_heading": "country",
+        "crisis.emergency": "number",
+        "crisis.ask_safe": "",
+        "crisis.safe_yes": "",
+        "crisis.safe_no": "",
+        "crisis.misunderstood": "",
+        "crisis.reply_safe": "",
+        "crisis.reply_not_safe": "",
+        "crisis.reply_misunderstood": "",
+        "crisis.resume": "",
+        "concern.note": "",
+        "error.internal": "",
+        # groups and the command menu (issue 4: Telegram adapter)
+        "groups.private_link": "command",
+        "groups.open_button": "",
+        "groups.crisis_start": "",
+        "groups.start_bot": "",
+        "commands.checkin": "",
+        "commands.ground": "",
+        "commands.history": "",
+        "commands.consent": "",
+        "commands.crisis": "",
+        "commands.help": "",
+        "commands.start": "",
+        # grounding (/ground)
+        "ground.menu": "items",
+        "ground.item": "label id about",
+        "ground.unknown": "name",
+        "ground.unknown_plain": "",
+        "ground.cold_off": "",
+        "ground.pick_another": "",
+        "ground.change_down": "before after",
+        "ground.change_same": "before",
+        "ground.change_up": "before after",
+        "ground.change_unknown": "",
+        "ground.still_high": "",
+        "ground.kept": "",
+        "ground.next": "",
+        "ground.another": "",
+        "ground.checkin": "",
+        "ground.label.senses": "",
+        "ground.label.paced": "",
+        "ground.label.box": "",
+        "ground.label.sigh": "",
+        "ground.label.sober": "",
+        "ground.label.surf": "",
+        "ground.label.orient": "",
+        "ground.label.cold": "",
+        "ground.about.senses": "",
+        "ground.about.paced": "",
+        "ground.about.box": "",
+        "ground.about.sigh": "",
+        "ground.about.sober": "",
+        "ground.about.surf": "",
+        "ground.about.orient": "",
+        "ground.about.cold": "",
+        # safety plan (/safetyplan, and /crisis shows it first)
+        "crisis.own_plan": "",
+        "safetyplan.section_warning": "",
+        "safetyplan.section_coping": "",
+        "safetyplan.section_distract": "",
+        "safetyplan.section_people": "",
+        "safetyplan.section_pros": "",
+        "safetyplan.section_safer": "",
+        "safetyplan.not_written": "",
+        "safetyplan.invite": "",
+        "safetyplan.heading": "",
+        "safetyplan.menu": "",
+        "safetyplan.write_all": "",
+        "safetyplan.write_one": "",
+        "safetyplan.edit": "",
+        "safetyplan.walk": "",
+        "safetyplan.clear": "",
+        "safetyplan.see_plan": "",
+        "safetyplan.pick_edit": "",
+        "safetyplan.pick_clear": "",
+        "safetyplan.nothing_to_clear": "",
+        "safetyplan.walk_intro": "",
+        "safetyplan.current": "text",
+        "safetyplan.saved": "section",
+        "safetyplan.saved_step": "section",
+        "safetyplan.unchanged": "section",
+        "safetyplan.walk_done": "",
+        "safetyplan.confirm_clear": "section",
+        "safetyplan.clear_yes": "",
+        "safetyplan.clear_no": "",
+        "safetyplan.cleared": "section",
+        "safetyplan.kept": "",
+        "safetyplan.unknown": "",
+        # day counters (/days)
+        "days.invite": "",
+        "days.heading": "",
+        "days.counter": "name since run total longest",
+        "days.one_day": "",
+        "days.n_days": "n",
+        "days.run_new": "",
+        "days.add": "",
+        "days.slip": "name",
+        "days.remove": "name",
+        "days.slip_which": "",
+        "days.usage": "",
+        "days.too_many": "limit",
+        "days.add_skipped": "",
+        "days.name_empty": "",
+        "days.name_too_long": "got limit",
+        "days.name_taken": "name",
+        "days.date_unreadable": "example",
+        "days.date_future": "date example",
+        "days.date_too_early": "date example",
+        "days.started": "name since",
+        "days.slip_noted": "name",
+        "days.not_found": "",
+        "days.not_found_name": "",
+        "days.none_yet": "",
+        "days.confirm_remove": "name",
+        "days.remove_yes": "",
+        "days.remove_no": "",
+        "days.removed": "name",
+        "days.kept": "",
+        "days.milestone_1": "name",
+        "days.milestone_7": "name",
+        "days.milestone_30": "name",
+        "days.milestone_90": "name",
+        "days.milestone_180": "name",
+        "days.milestone_365": "name",
+        "days.milestone_years": "name years",
+        "days.reflect_declined": "",
+        "days.reflect_skipped": "",
+        "days.reflect_saved": "",
+        "days.reflect_not_saved": "",
+        "days.reflect_lost": "",
+        # parts map and /parts talk (issue 3)
+        "parts.map_empty": "",
+        "parts.map_head": "",
+        "parts.map_line": "name role",
+        "parts.map_full": "limit",
+        "parts.add": "",
+        "parts.talk": "",
+        "parts.close": "",
+        "parts.closed": "",
+        "parts.back_to_map": "",
+        "parts.gone": "",
+        "parts.not_found_name": "",
+        "parts.detail_head": "name role",
+        "parts.detail_note": "label text",
+        "parts.detail_no_notes": "",
+        "parts.open_talk": "",
+        "parts.open_describe": "",
+        "parts.open_role": "",
+        "parts.open_rename": "",
+        "parts.open_remove": "",
+        "parts.name_empty": "",
+        "parts.name_too_long": "got limit",
+        "parts.name_taken": "name",
+        "parts.add_no_name": "",
+        "parts.added": "name",
+        "parts.rename_intro": "name",
+        "parts.renamed": "name old",
+        "parts.unchanged": "name",
+        "parts.describe_intro": "name",
+        "parts.role_intro": "name role",
+        "parts.updated": "name",
+        "parts.remove_confirm": "name",
+        "parts.remove_yes": "",
+        "parts.remove_no": "",
+        "parts.removed": "name",
+        "parts.talk_intro": "",
+        "parts.talk_new": "",
+        "parts.talk_with": "name",
+        "parts.talk_exile_named": "name",
+        "parts.talk_to_ground": "",
+        "parts.talk_ended": "",
+        "parts.talk_thanks": "",
+        "parts.talk_change": "after before",
+        "parts.talk_saved": "name",
+        "parts.talk_added": "name",
+        "parts.talk_not_saved": "",
+        "parts.talk_part_gone": "",
+        "parts.talk_not_fitted": "fields",
+        "parts.talk_offer_ground": "",
+        "parts.learned_job": "text",
+        "parts.learned_fear": "text",
+        "parts.learned_image": "text",
+        "parts.learned_how_long": "text",
+        "parts.role.manager": "",
+        "parts.role.firefighter": "",
+        "parts.role.exile": "",
+        "parts.role.unsure": "",
+        "parts.role_about.manager": "",
+        "parts.role_about.firefighter": "",
+        "parts.role_about.exile": "",
+        "parts.role_about.unsure": "",
+        "parts.field.body": "",
+        "parts.field.says": "",
+        "parts.field.protects": "",
+        "parts.field.notes": "",
+    }.items()
+}
+
+REQUIRED_FLOWS = (
+    "welcome",
+    "checkin",
+    # parts map and /parts talk
+    "parts_add",
+    "parts_rename",
+    "parts_describe",
+    "parts_talk",
+    # safety plan and day counters
+    "safetyplan",
+    "days_add",
+    "days_slip",
+    # grounding (/ground): one flow per exercise
+    "ground_senses",
+    "ground_paced",
+    "ground_box",
+    "ground_sigh",
+    "ground_sober",
+    "ground_surf",
+    "ground_orient",
+    "ground_cold",
+)
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str
+    name: str
+    emergency: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReflectionRule:
+    id: str
+    when: tuple[Condition, ...]
+    text: str
+    offers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Catalog:
+    locale: str
+    messages: Mapping[str, str]
+    flows: Mapping[str, Flow]
+    reflections: tuple[ReflectionRule, ...]
+    countries: Mapping[str, Country]
+    # Which file each message came from, so a check names the right one.
+    message_sources: Mapping[str, str] = field(default_factory=dict)
+    # Flows that content defines, valid or not (an invalid one is reported where it is).
+    declared_flows: frozenset[str] = frozenset()
+
+    def text(self, key: str, **params: str | int) -> str:
+        template = self.messages[key]
+        return template.format(**params) if params else template
+
+    def country(self, code: str) -> Country:
+        return self.countries.get(code.upper()) or self.countries["INTL"]
+
+
+class ContentLibrary:
+    """Builds one merged catalog per locale: English, then the locale, then a group override."""
+
+    def __init__(self, base: Path, override: Path | None = None) -> None:
+        self._base = base
+        self._override = override
+        self._cache: dict[str, Catalog] = {}
+
+    def catalog(self, locale: str = FALLBACK_LOCALE) -> Catalog:
+        wanted = _locale_chain(locale)
+        for candidate in wanted:
+            if candidate in self._cache:
+                return self._cache[candidate]
+            if candidate == FALLBACK_LOCALE or (self._base / candidate).is_dir():
+                problems = Problems()
+                built = self.build(candidate, problems)
+                if problems:
+                    raise ContentError(problems)
+                self._cache[candidate] = built
+                return built
+        raise AssertionError("the fallback locale always resolves")
+
+    def load_all(self) -> None:
+        """Validates every locale at start, so a bad file fails loudly once, not mid-chat."""
+        problems = check_content(self._base, self._override)
+        if problems:
+            raise ContentError(problems)
+        self.catalog(FALLBACK_LOCALE)
+
+    def build(self, locale: str, problems: Problems) -> Catalog:
+        """The merged catalog; every problem found goes into `problems`, none is raised."""
+        layers = [self._base / FALLBACK_LOCALE]
+        if locale != FALLBACK_LOCALE:
+            layers.append(self._base / locale)
+        if self._override is not None:
+            layers += [self._override / FALLBACK_LOCALE, self._override / locale]
+        raw = _Raw()
+        for layer in layers:
+            if layer.is_dir():
+                raw.merge(_read_layer(layer, problems))
+        return raw.build(locale, problems)
+
+
+def _locale_chain(locale: str) -> list[str]:
+    cleaned = "".join(ch for ch in locale if ch.isalnum() or ch in "-_")[:16]
+    chain = [cleaned, cleaned.split("-")[0].split("_")[0], FALLBACK_LOCALE]
+    return [c for i, c in enumerate(chain) if c and c not in chain[:i]]
+
+
+@dataclass
+class _Raw:
+    messages: dict[str, tuple[str, str]]
+    flows: dict[str, tuple[str, dict[str, Any]]]
+    reflections: tuple[str, list[Any]] | None
+    countries: dict[str, tuple[str, dict[str, Any]]]
+
+    def __init__(self) -> None:
+        self.messages, self.flows, self.reflections, self.countries = {}, {}, None, {}
+
+    def merge(self, other: _Raw) -> None:
+        self.messages.update(other.messages)
+        self.flows.update(other.flows)
+        self.countries.update(other.countries)
+        if other.reflections is not None:
+            self.reflections = other.reflections
+
+    def build(self, locale: str, problems: Problems) -> Catalog:
+        flows: dict[str, Flow] = {}
+        for fid, (where, data) in self.flows.items():
+            flow = parse_flow(data, where, problems)
+            if flow is not None:
+                flows[fid] = flow
+        countries = {
+            code: c
+            for code, (where, data) in self.countries.items()
+            if (c := _country(code, data, where, problems))
+        }
+        where, rules_raw = self.reflections or ("reflections.toml", [])
+        rules = _reflections(rules_raw, where, problems)
+        messages = {k: v for k, (_, v) in self.messages.items()}
+        sources = {k: where for k, (where, _) in self.messages.items()}
+        declared = frozenset(self.flows)
+        return Catalog(locale, messages, flows, rules, countries, sources, declared)
+
+
+def _read_layer(folder: Path, problems: Problems) -> _Raw:
+    raw = _Raw()
+    # messages.toml, plus one file per feature in messages/, all in one key space.
+    message_files = [folder / "messages.toml", *sorted((folder / "messages").glob("*.toml"))]
+    for messages_file in message_files:
+        if (data := _load(messages_file, problems)) is None:
+            continue
+        for key, value in _flatten(data):
+            if not isinstance(value, str):
+                problems.add(str(messages_file), key, "must be text")
+            elif key in raw.messages:
+                problems.add(str(messages_file), key, f"is also defined in {raw.messages[key][0]}")
+            else:
+                raw.messages[key] = (str(messages_file), value)
+    flows_dir = folder / "flows"
+    if flows_dir.is_dir():
+        for path in sorted(flows_dir.glob("*.toml")):
+            if (data := _load(path, problems)) is not None:
+                fid = data.get("id")
+                if not isinstance(fid, str):
+                    problems.add(str(path), "id", "every flow needs an id")
+                    continue
+                if fid in raw.flows:
+                    problems.add(str(path), "id", f'flow "{fid}" is defined twice')
+                raw.flows[fid] = (str(path), data)
+    reflections_file = folder / "reflections.toml"
+    if (data := _load(reflections_file, problems)) is not None:
+        rules = data.get("rules", [])
+        raw.reflections = (str(reflections_file), rules if isinstance(rules, list) else [])
+    crisis_file = folder / "crisis.toml"
+    if (data := _load(crisis_file, problems)) is not None:
+        countries = data.get("countries", {})
+        if not isinstance(countries, dict):
+            problems.add(str(crisis_file), "countries", "must be a table of [countries.<CODE>]")
+        else:
+            for code, entry in countries.items():
+                raw.countries[code.upper()] = (str(crisis_file), entry)
+    return raw
+
+
+def _load(path: Path, problems: Problems) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        problems.add(str(path), "", f"is not valid TOML ({exc})")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.add(str(path), "", f"cannot be read ({exc.__class__.__name__})")
+    return None
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in data.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _flatten(value, full + ".")
+        else:
+            yield full, value
+
+
+def _country(code: str, data: Any, where: str, problems: Problems) -> Country | None:
+    key = f"countries.{code}"
+    if not isinstance(data, dict):
+        problems.add(where, key, "must be a table")
+        return None
+    name, emergency, lines = data.get("name"), data.get("emergency"), data.get("lines", [])
+    if not isinstance(name, str) or not isinstance(emergency, str):
+        problems.add(
+            where, key, 'needs name and emergency, e.g. name = "Canada", emergency = "911"'
+        )
+        return None
+    if not isinstance(lines, list) or not lines or not all(isinstance(x, str) for x in lines):
+        problems.add(where, f"{key}.lines", "needs at least one line of text")
+        return None
+    return Country(code, name, emergency, tuple(lines))
+
+
+def _reflections(raw: list[Any], where: str, problems: Problems) -> tuple[ReflectionRule, ...]:
+    rules: list[ReflectionRule] = []
+    for i, item in enumerate(raw):
+        key = f"rules[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            problems.add(
+                where,
+                key,
+                'needs id, text and when, e.g. when = [{ answer = "urge", op = "gte", value = 7 }]',
+            )
+            continue
+        when = item.get("when", [])
+        when = [when] if isinstance(when, dict) else when
+        conds = tuple(
+            c for j, w in enumerate(when) if (c := _cond(w, f"{key}.when[{j}]", where, problems))
+        )
+        offers = item.get("offers", [])
+        if not isinstance(offers, list) or not all(isinstance(o, str) for o in offers):
+            problems.add(where, f"{key}.offers", 'must be a list like ["ground"]')
+            offers = []
+        rules.append(ReflectionRule(str(item.get("id", key)), conds, item["text"], tuple(offers)))
+    return tuple(rules)
+
+
+def check_content(base: Path, override: Path | None = None) -> Problems:
+    """Everything `unblend content check` reports: schema, references, limits, placeholders."""
+    problems = Problems()
+    if not (base / FALLBACK_LOCALE).is_dir():
+        problems.add(str(base), "", f"has no {FALLBACK_LOCALE}/ folder; English is the fallback")
+        return problems
+    locales = sorted(
+        p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))
+    )
+    library = ContentLibrary(base, override)
+    for locale in locales:
+        catalog = library.build(locale, problems)
+        _check_catalog(catalog, base / locale, problems)
+    # Many problems repeat once per locale through the English fallback: report each once.
+    unique = list(dict.fromkeys(problems.items))
+    problems.items[:] = unique
+    return problems
+
+
+def _check_catalog(catalog: Catalog, folder: Path, problems: Problems) -> None:
+    default_where = str(folder / "messages.toml")
+    for key, fields in REQUIRED_MESSAGES.items():
+        where = catalog.message_sources.get(key, default_where)
+        if key not in catalog.messages:
+            problems.add(where, key, "is missing")
+            continue
+        try:
+            used = {
+                name for _, name, _, _ in string.Formatter().parse(catalog.messages[key]) if name
+            }
+        except ValueError as exc:
+            problems.add(where, key, f"has a broken placeholder ({exc}); write {{{{ for a brace")
+            continue
+        if unknown := used - fields:
+            allowed = ", ".join(sorted(fields)) or "none"
+            problems.add(
+                where,
+                key,
+                f"uses {{{', '.join(sorted(unknown))}}}; allowed placeholders: {allowed}",
+            )
+    for key, value in catalog.messages.items():
+        if len(value) > MAX_TEXT:
+            where = catalog.message_sources.get(key, default_where)
+            problems.add(where, key, f"is {len(value)} characters; the limit is {MAX_TEXT}")
+    for fid in REQUIRED_FLOWS:
+        if fid not in catalog.declared_flows:
+            problems.add(str(folder / "flows"), fid, "this flow is required")
+    for rule in catalog.reflections:
+        for offer in rule.offers:
+            if offer not in catalog.flows and offer not in {"history", "ground"}:
+                problems.add(str(folder / "reflections.toml"), rule.id, f'offers unknown "{offer}"')
+    if "INTL" not in catalog.countries:
+        problems.add(
+            str(folder / "crisis.toml"), "countries.INTL", "the fallback entry is required"
+        )

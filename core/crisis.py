@@ -1,0 +1,94 @@
+"""The crisis path: warmth, the member's resources, and 'are you safe right now?'."""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from core.catalog import Catalog
+from core.model import Choice, Reply
+from core.safetyplan import plan_messages
+
+if TYPE_CHECKING:
+    from core.ports import SafetyPlanRepo
+
+log = logging.getLogger(__name__)
+
+SAFE_PREFIX = "safe"
+
+
+class SafeAnswer(StrEnum):
+    SAFE = "yes"
+    NOT_SAFE = "no"
+    MISUNDERSTOOD = "misunderstood"
+
+
+def resources_text(catalog: Catalog, country_code: str) -> str:
+    country = catalog.country(country_code)
+    lines = [catalog.text("crisis.resources_heading", country=country.name)]
+    lines += [f"• {line}" for line in country.lines]
+    lines.append(catalog.text("crisis.emergency", number=country.emergency))
+    return "\n".join(lines)
+
+
+def safe_choices(catalog: Catalog) -> tuple[Choice, ...]:
+    return (
+        Choice(f"{SAFE_PREFIX}:{SafeAnswer.SAFE}", catalog.text("crisis.safe_yes")),
+        Choice(f"{SAFE_PREFIX}:{SafeAnswer.NOT_SAFE}", catalog.text("crisis.safe_no")),
+        Choice(f"{SAFE_PREFIX}:{SafeAnswer.MISUNDERSTOOD}", catalog.text("crisis.misunderstood")),
+    )
+
+
+def crisis_reply(catalog: Catalog, country_code: str) -> Reply:
+    text = "\n\n".join(
+        [
+            catalog.text("crisis.intro"),
+            resources_text(catalog, country_code),
+            catalog.text("crisis.ask_safe"),
+        ]
+    )
+    return Reply(text=text, choices=safe_choices(catalog), private=True)
+
+
+def parse_safe(choice: str) -> SafeAnswer | None:
+    prefix, _, rest = choice.partition(":")
+    if prefix != SAFE_PREFIX:
+        return None
+    try:
+        return SafeAnswer(rest)
+    except ValueError:
+        return None
+
+
+def safe_followup(catalog: Catalog, answer: SafeAnswer, country_code: str) -> Reply:
+    if answer is SafeAnswer.SAFE:
+        return Reply(catalog.text("crisis.reply_safe"))
+    if answer is SafeAnswer.NOT_SAFE:
+        text = (
+            catalog.text("crisis.reply_not_safe") + "\n\n" + resources_text(catalog, country_code)
+        )
+        return Reply(text, choices=safe_choices(catalog)[:1])
+    # "You misunderstood" never ends the safety path: the resources stay in view.
+    text = (
+        catalog.text("crisis.reply_misunderstood") + "\n\n" + resources_text(catalog, country_code)
+    )
+    return Reply(text)
+
+
+async def own_plan_replies(catalog: Catalog, plans: SafetyPlanRepo, member_id: int) -> list[Reply]:
+    """/crisis: the member's own safety plan, shown before the resources; none when unwritten.
+
+    Reading the plan must never stand between a member and the crisis lines: on any failure
+    the resources are shown alone.
+    """
+    try:
+        plan = await plans.get(member_id)
+    except Exception:
+        log.exception("reading a safety plan for /crisis failed; resources shown alone")
+        return []
+    if not any(text.strip() for text in plan.values()):
+        return []
+    return [
+        Reply(text, private=True) for text in plan_messages(catalog, plan, "crisis.own_plan", False)
+    ]

@@ -1,0 +1,51 @@
+"""First contact: what Unblend is, and the explicit choice to keep check-in history."""
+
+from __future__ import annotations
+
+from core.features.base import Feature
+from core.flows.engine import FlowState
+from core.model import Choice
+from core.turn import Turn
+
+CONSENT_PREFIX = "consent"
+
+
+async def set_consent(turn: Turn, keep: bool) -> None:
+    turn.member = await turn.repos.members.set_consent(turn.member.id, keep, turn.now)
+    turn.say("consent.saved_yes" if keep else "consent.saved_no")
+
+
+async def finish_welcome(turn: Turn, state: FlowState) -> None:
+    await set_consent(turn, state.answers.get("keep") == "yes")
+    # The command that brought the member here runs right after the welcome.
+    then = state.context.get("then", "")
+    handler = turn.app.registry.commands.get(then)
+    if handler is not None:
+        await handler(turn, ())
+
+
+async def consent_status(turn: Turn, args: tuple[str, ...]) -> None:
+    member = turn.member
+    choices = (
+        Choice(f"{CONSENT_PREFIX}:keep", turn.cat.text("consent.keep")),
+        Choice(f"{CONSENT_PREFIX}:dont", turn.cat.text("consent.dont_keep")),
+    )
+    if member.consent and member.consent_at is not None:
+        turn.say("consent.status_yes", choices, when=member.consent_at.strftime("%Y-%m-%d"))
+    else:
+        turn.say("consent.status_no", choices)
+
+
+async def consent_choice(turn: Turn, rest: str) -> None:
+    if rest in ("keep", "dont"):
+        await set_consent(turn, rest == "keep")
+    else:
+        turn.say("flow.stale")
+
+
+FEATURE = Feature(
+    name="welcome",
+    commands={"consent": consent_status},
+    choices={CONSENT_PREFIX: consent_choice},
+    finishers={"welcome": finish_welcome},
+)

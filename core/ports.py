@@ -1,0 +1,115 @@
+"""The narrow storage ports the core depends on; SQLite and in-memory twins implement them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from core.days import Counter, Slip
+from core.flows.engine import FlowState
+from core.model import Reply
+from core.records import Checkin, Member, Part, Practice
+
+
+class MemberRepo(Protocol):
+    async def get_or_create(self, platform: str, user_id: str, now: datetime) -> Member: ...
+
+    async def by_id(self, member_id: int) -> Member | None: ...
+
+    async def set_consent(self, member_id: int, consent: bool, now: datetime) -> Member: ...
+
+
+class CheckinRepo(Protocol):
+    async def add(self, checkin: Checkin) -> None: ...
+
+    async def since(self, member_id: int, since: datetime) -> list[Checkin]: ...
+
+
+class PartRepo(Protocol):
+    async def list(self, member_id: int) -> list[Part]: ...
+
+    async def add(self, member_id: int, name: str, role: str, now: datetime) -> Part: ...
+
+    async def rename(self, member_id: int, part_id: int, name: str) -> Part | None:
+        """None when the member has no such part (another member's id included)."""
+        ...
+
+    async def update(self, part: Part) -> Part | None:
+        """Writes role and notes of `part` (name is `rename`'s); None when it is not theirs."""
+        ...
+
+    async def remove(self, member_id: int, part_id: int) -> bool: ...
+
+
+class SessionRepo(Protocol):
+    async def get(self, member_id: int) -> FlowState | None: ...
+
+    async def put(self, member_id: int, state: FlowState) -> None: ...
+
+    async def delete(self, member_id: int) -> None: ...
+
+    async def due(self, now: datetime) -> list[int]:
+        """Members whose timed step is due at `now`, the longest-waiting first."""
+        ...
+
+    async def next_due(self) -> datetime | None: ...
+
+
+class PracticeLogRepo(Protocol):
+    """Finished grounding exercises, kept only for members who chose to keep history."""
+
+    async def add(self, practice: Practice) -> None: ...
+
+    async def since(self, member_id: int, since: datetime) -> list[Practice]: ...
+
+
+class SafetyPlanRepo(Protocol):
+    """A member's own safety plan: section -> their words (encrypted at rest)."""
+
+    async def get(self, member_id: int) -> dict[str, str]: ...
+
+    async def put_section(self, member_id: int, section: str, text: str, now: datetime) -> None: ...
+
+    async def clear_section(self, member_id: int, section: str) -> None: ...
+
+
+class CounterRepo(Protocol):
+    """/days counters and their slips. Every call is scoped to one member."""
+
+    async def for_member(self, member_id: int) -> list[Counter]: ...
+
+    async def add(self, member_id: int, name: str, started_on: date, now: datetime) -> Counter: ...
+
+    async def remove(self, member_id: int, counter_id: int) -> bool: ...
+
+    async def add_slip(self, member_id: int, counter_id: int, on: date, now: datetime) -> Slip:
+        """Records a slip; the current run's milestones start over, history stays."""
+        ...
+
+    async def slips(self, member_id: int, counter_id: int) -> list[Slip]: ...
+
+    async def slips_between(self, member_id: int, first: date, last: date) -> list[Slip]:
+        """Every slip of the member dated first..last (both included), oldest first."""
+        ...
+
+    async def set_slip_note(self, member_id: int, slip_id: int, note: str) -> bool: ...
+
+    async def set_celebrated(self, member_id: int, counter_id: int, days: int) -> None: ...
+
+
+class Outbound(Protocol):
+    """Where replies go that no member event asked for (paced steps, later scheduled posts)."""
+
+    async def send(self, platform: str, user_id: str, replies: list[Reply]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Repos:
+    members: MemberRepo
+    checkins: CheckinRepo
+    parts: PartRepo
+    sessions: SessionRepo
+    practices: PracticeLogRepo
+    plans: SafetyPlanRepo
+    counters: CounterRepo

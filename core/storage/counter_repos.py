@@ -1,0 +1,182 @@
+"""/days counters and slips on SQLite (names and notes encrypted) and the in-memory twin."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+from core.crypto import Cipher
+from core.days import Counter, Slip
+from core.storage.db import Database
+
+NAME = "day_counter.name"
+NOTE = "day_slip.note"
+
+
+def _ts(when: datetime) -> str:
+    return when.isoformat(timespec="microseconds")
+
+
+class SqliteCounterRepo:
+    def __init__(self, db: Database, cipher: Cipher) -> None:
+        self._db, self._cipher = db, cipher
+
+    async def for_member(self, member_id: int) -> list[Counter]:
+        rows = await self._db.fetchall(
+            "SELECT id, name, started_on, created_at, celebrated FROM day_counters"
+            " WHERE member_id=? ORDER BY id",
+            (member_id,),
+        )
+        return [
+            Counter(
+                int(r[0]),
+                member_id,
+                self._cipher.decrypt(r[1], NAME),
+                date.fromisoformat(r[2]),
+                datetime.fromisoformat(r[3]),
+                int(r[4]),
+            )
+            for r in rows
+        ]
+
+    async def add(self, member_id: int, name: str, started_on: date, now: datetime) -> Counter:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO day_counters (member_id, name, started_on, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (member_id, self._cipher.encrypt(name, NAME), started_on.isoformat(), _ts(now)),
+            )
+            counter_id = cursor.lastrowid
+        assert counter_id is not None
+        return Counter(counter_id, member_id, name, started_on, now)
+
+    async def remove(self, member_id: int, counter_id: int) -> bool:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "DELETE FROM day_slips WHERE counter_id=? AND member_id=?", (counter_id, member_id)
+            )
+            cursor = await conn.execute(
+                "DELETE FROM day_counters WHERE id=? AND member_id=?", (counter_id, member_id)
+            )
+            return cursor.rowcount > 0
+
+    async def add_slip(self, member_id: int, counter_id: int, on: date, now: datetime) -> Slip:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE day_counters SET celebrated=0 WHERE id=? AND member_id=?",
+                (counter_id, member_id),
+            )
+            if cursor.rowcount == 0:
+                raise LookupError(counter_id)
+            cursor = await conn.execute(
+                "INSERT INTO day_slips (counter_id, member_id, on_date, at) VALUES (?, ?, ?, ?)",
+                (counter_id, member_id, on.isoformat(), _ts(now)),
+            )
+            slip_id = cursor.lastrowid
+        assert slip_id is not None
+        return Slip(slip_id, counter_id, member_id, on, now)
+
+    def _slip(self, member_id: int, r: Any) -> Slip:
+        return Slip(
+            int(r[0]),
+            int(r[1]),
+            member_id,
+            date.fromisoformat(r[2]),
+            datetime.fromisoformat(r[3]),
+            self._cipher.decrypt_opt(r[4], NOTE),
+        )
+
+    async def slips(self, member_id: int, counter_id: int) -> list[Slip]:
+        rows = await self._db.fetchall(
+            "SELECT id, counter_id, on_date, at, note FROM day_slips"
+            " WHERE member_id=? AND counter_id=? ORDER BY on_date, id",
+            (member_id, counter_id),
+        )
+        return [self._slip(member_id, r) for r in rows]
+
+    async def slips_between(self, member_id: int, first: date, last: date) -> list[Slip]:
+        rows = await self._db.fetchall(
+            "SELECT id, counter_id, on_date, at, note FROM day_slips"
+            " WHERE member_id=? AND on_date>=? AND on_date<=? ORDER BY on_date, id",
+            (member_id, first.isoformat(), last.isoformat()),
+        )
+        return [self._slip(member_id, r) for r in rows]
+
+    async def set_slip_note(self, member_id: int, slip_id: int, note: str) -> bool:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE day_slips SET note=? WHERE id=? AND member_id=?",
+                (self._cipher.encrypt(note, NOTE), slip_id, member_id),
+            )
+            return cursor.rowcount > 0
+
+    async def set_celebrated(self, member_id: int, counter_id: int, days: int) -> None:
+        await self._db.execute(
+            "UPDATE day_counters SET celebrated=? WHERE id=? AND member_id=?",
+            (days, counter_id, member_id),
+        )
+
+
+class InMemoryCounterRepo:
+    def __init__(self) -> None:
+        self.counters: list[Counter] = []
+        self.slip_rows: list[Slip] = []
+        self._next_id = 0
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def _find(self, member_id: int, counter_id: int) -> int | None:
+        for i, c in enumerate(self.counters):
+            if c.id == counter_id and c.member_id == member_id:
+                return i
+        return None
+
+    async def for_member(self, member_id: int) -> list[Counter]:
+        return [c for c in self.counters if c.member_id == member_id]
+
+    async def add(self, member_id: int, name: str, started_on: date, now: datetime) -> Counter:
+        counter = Counter(self._new_id(), member_id, name, started_on, now)
+        self.counters.append(counter)
+        return counter
+
+    async def remove(self, member_id: int, counter_id: int) -> bool:
+        i = self._find(member_id, counter_id)
+        if i is None:
+            return False
+        del self.counters[i]
+        self.slip_rows = [s for s in self.slip_rows if s.counter_id != counter_id]
+        return True
+
+    async def add_slip(self, member_id: int, counter_id: int, on: date, now: datetime) -> Slip:
+        i = self._find(member_id, counter_id)
+        if i is None:
+            raise LookupError(counter_id)
+        self.counters[i] = replace(self.counters[i], celebrated=0)
+        slip = Slip(self._new_id(), counter_id, member_id, on, now)
+        self.slip_rows.append(slip)
+        return slip
+
+    async def slips(self, member_id: int, counter_id: int) -> list[Slip]:
+        mine = [
+            s for s in self.slip_rows if s.member_id == member_id and s.counter_id == counter_id
+        ]
+        return sorted(mine, key=lambda s: (s.on, s.id))
+
+    async def slips_between(self, member_id: int, first: date, last: date) -> list[Slip]:
+        mine = [s for s in self.slip_rows if s.member_id == member_id and first <= s.on <= last]
+        return sorted(mine, key=lambda s: (s.on, s.id))
+
+    async def set_slip_note(self, member_id: int, slip_id: int, note: str) -> bool:
+        for i, s in enumerate(self.slip_rows):
+            if s.id == slip_id and s.member_id == member_id:
+                self.slip_rows[i] = replace(s, note=note)
+                return True
+        return False
+
+    async def set_celebrated(self, member_id: int, counter_id: int, days: int) -> None:
+        i = self._find(member_id, counter_id)
+        if i is not None:
+            self.counters[i] = replace(self.counters[i], celebrated=days)

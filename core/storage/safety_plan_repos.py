@@ -1,0 +1,57 @@
+"""The safety plan on SQLite (every section encrypted) and its in-memory twin."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.crypto import Cipher
+from core.storage.db import Database
+
+
+def _purpose(section: str) -> str:
+    # Bound to its section, so a value cannot be moved to another section unnoticed.
+    return f"safety_plan.{section}"
+
+
+class SqliteSafetyPlanRepo:
+    def __init__(self, db: Database, cipher: Cipher) -> None:
+        self._db, self._cipher = db, cipher
+
+    async def get(self, member_id: int) -> dict[str, str]:
+        rows = await self._db.fetchall(
+            "SELECT section, body FROM safety_plan_sections WHERE member_id=?", (member_id,)
+        )
+        return {str(r[0]): self._cipher.decrypt(r[1], _purpose(str(r[0]))) for r in rows}
+
+    async def put_section(self, member_id: int, section: str, text: str, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO safety_plan_sections (member_id, section, body, updated_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (member_id, section) DO UPDATE"
+            " SET body=excluded.body, updated_at=excluded.updated_at",
+            (
+                member_id,
+                section,
+                self._cipher.encrypt(text, _purpose(section)),
+                now.isoformat(timespec="microseconds"),
+            ),
+        )
+
+    async def clear_section(self, member_id: int, section: str) -> None:
+        await self._db.execute(
+            "DELETE FROM safety_plan_sections WHERE member_id=? AND section=?",
+            (member_id, section),
+        )
+
+
+class InMemorySafetyPlanRepo:
+    def __init__(self) -> None:
+        self.rows: dict[int, dict[str, str]] = {}
+
+    async def get(self, member_id: int) -> dict[str, str]:
+        return dict(self.rows.get(member_id, {}))
+
+    async def put_section(self, member_id: int, section: str, text: str, now: datetime) -> None:
+        self.rows.setdefault(member_id, {})[section] = text
+
+    async def clear_section(self, member_id: int, section: str) -> None:
+        self.rows.get(member_id, {}).pop(section, None)

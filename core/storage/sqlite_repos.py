@@ -1,0 +1,314 @@
+"""SQLite repositories. Everything a member writes goes through the Cipher first."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime
+
+from core.crypto import Cipher
+from core.flows.engine import FlowState
+from core.ports import Repos
+from core.records import Checkin, Member, Part, Practice
+from core.storage.counter_repos import SqliteCounterRepo
+from core.storage.db import Database
+from core.storage.safety_plan_repos import SqliteSafetyPlanRepo
+
+# The encrypted note columns of `parts`, in the order of Part's fields.
+PART_NOTE_FIELDS = ("notes", "body", "says", "protects")
+
+
+def _ts(when: datetime) -> str:
+    return when.isoformat(timespec="microseconds")
+
+
+def _dt(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+class SqliteMemberRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        # Members are read on every event and rarely change: keep them in memory.
+        self._cache: dict[tuple[str, str], Member] = {}
+
+    async def get_or_create(self, platform: str, user_id: str, now: datetime) -> Member:
+        member = await self._fetch(platform, user_id)
+        if member is None:
+            async with self._db.write() as conn:
+                await conn.execute(
+                    "INSERT INTO members (platform, platform_user_id, created_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (platform, platform_user_id) DO NOTHING",
+                    (platform, user_id, _ts(now)),
+                )
+            member = await self._fetch(platform, user_id)
+            assert member is not None
+        return member
+
+    async def _fetch(self, platform: str, user_id: str) -> Member | None:
+        key = (platform, user_id)
+        if key in self._cache:
+            return self._cache[key]
+        row = await self._db.fetchone(
+            "SELECT id, consent, consent_at, country FROM members"
+            " WHERE platform=? AND platform_user_id=?",
+            key,
+        )
+        if row is None:
+            return None
+        consent = None if row[1] is None else bool(row[1])
+        member = Member(int(row[0]), platform, user_id, consent, _dt(row[2]), row[3])
+        self._cache[key] = member
+        return member
+
+    async def by_id(self, member_id: int) -> Member | None:
+        for member in self._cache.values():
+            if member.id == member_id:
+                return member
+        row = await self._db.fetchone(
+            "SELECT platform, platform_user_id FROM members WHERE id=?", (member_id,)
+        )
+        return None if row is None else await self._fetch(row[0], row[1])
+
+    async def set_consent(self, member_id: int, consent: bool, now: datetime) -> Member:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE members SET consent=?, consent_at=? WHERE id=?",
+                (int(consent), _ts(now), member_id),
+            )
+        for key, member in self._cache.items():
+            if member.id == member_id:
+                self._cache[key] = replace(member, consent=consent, consent_at=now)
+                return self._cache[key]
+        row = await self._db.fetchone(
+            "SELECT platform, platform_user_id, country FROM members WHERE id=?", (member_id,)
+        )
+        if row is None:
+            raise LookupError(member_id)
+        return Member(member_id, row[0], row[1], consent, now, row[2])
+
+
+class SqliteCheckinRepo:
+    def __init__(self, db: Database, cipher: Cipher) -> None:
+        self._db, self._cipher = db, cipher
+
+    async def add(self, checkin: Checkin) -> None:
+        await self._db.execute(
+            "INSERT INTO checkins (member_id, at, mood, urge, part, need, protector, note)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                checkin.member_id,
+                _ts(checkin.at),
+                checkin.mood,
+                checkin.urge,
+                checkin.part,
+                checkin.need,
+                checkin.protector,
+                self._cipher.encrypt_opt(checkin.note, "checkin.note"),
+            ),
+        )
+
+    async def since(self, member_id: int, since: datetime) -> list[Checkin]:
+        rows = await self._db.fetchall(
+            "SELECT at, mood, urge, part, need, protector, note FROM checkins"
+            " WHERE member_id=? AND at>=? ORDER BY at",
+            (member_id, _ts(since)),
+        )
+        return [
+            Checkin(
+                member_id,
+                datetime.fromisoformat(r[0]),
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                self._cipher.decrypt_opt(r[6], "checkin.note"),
+            )
+            for r in rows
+        ]
+
+
+class SqlitePartRepo:
+    """Parts are shown at every check-in and change rarely: a write-through cache serves them."""
+
+    def __init__(self, db: Database, cipher: Cipher) -> None:
+        self._db, self._cipher = db, cipher
+        self._cache: dict[int, list[Part]] = {}
+
+    async def list(self, member_id: int) -> list[Part]:
+        if member_id in self._cache:
+            return list(self._cache[member_id])
+        rows = await self._db.fetchall(
+            "SELECT id, name, role, notes, body, says, protects FROM parts"
+            " WHERE member_id=? ORDER BY id",
+            (member_id,),
+        )
+        parts = [
+            Part(
+                int(r[0]),
+                member_id,
+                self._cipher.decrypt(r[1], "part.name"),
+                r[2],
+                *(
+                    self._cipher.decrypt_opt(blob, f"part.{field}") or ""
+                    for blob, field in zip(r[3:], PART_NOTE_FIELDS, strict=True)
+                ),
+            )
+            for r in rows
+        ]
+        self._cache[member_id] = parts
+        return list(parts)
+
+    async def add(self, member_id: int, name: str, role: str, now: datetime) -> Part:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO parts (member_id, name, role, created_at) VALUES (?, ?, ?, ?)",
+                (member_id, self._cipher.encrypt(name, "part.name"), role, _ts(now)),
+            )
+            part_id = cursor.lastrowid
+        assert part_id is not None
+        part = Part(part_id, member_id, name, role)
+        self._cache.pop(member_id, None)
+        return part
+
+    async def _find(self, member_id: int, part_id: int) -> Part | None:
+        return next((p for p in await self.list(member_id) if p.id == part_id), None)
+
+    async def _write_part(self, sql: str, params: tuple[object, ...], part: Part) -> Part | None:
+        """Runs one UPDATE of this member's part; the cached list changes only if the row did."""
+        async with self._db.write() as conn:
+            cursor = await conn.execute(sql, params)
+            changed = cursor.rowcount > 0
+        cached = self._cache.get(part.member_id)
+        if not changed:
+            self._cache.pop(part.member_id, None)
+            return None
+        if cached is not None:
+            self._cache[part.member_id] = [part if p.id == part.id else p for p in cached]
+        return part
+
+    async def rename(self, member_id: int, part_id: int, name: str) -> Part | None:
+        current = await self._find(member_id, part_id)
+        if current is None:
+            return None
+        return await self._write_part(
+            "UPDATE parts SET name=? WHERE id=? AND member_id=?",
+            (self._cipher.encrypt(name, "part.name"), part_id, member_id),
+            replace(current, name=name),
+        )
+
+    async def update(self, part: Part) -> Part | None:
+        current = await self._find(part.member_id, part.id)
+        if current is None:
+            return None
+        notes = [
+            self._cipher.encrypt_opt(getattr(part, field) or None, f"part.{field}")
+            for field in PART_NOTE_FIELDS
+        ]
+        return await self._write_part(
+            "UPDATE parts SET role=?, notes=?, body=?, says=?, protects=?"
+            " WHERE id=? AND member_id=?",
+            (part.role, *notes, part.id, part.member_id),
+            replace(part, name=current.name),
+        )
+
+    async def remove(self, member_id: int, part_id: int) -> bool:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM parts WHERE id=? AND member_id=?", (part_id, member_id)
+            )
+            removed = cursor.rowcount > 0
+        cached = self._cache.get(member_id)
+        if cached is not None:
+            self._cache[member_id] = [p for p in cached if p.id != part_id]
+        return removed
+
+
+class SqliteSessionRepo:
+    """Write-through: every change is committed; reads after the first come from memory."""
+
+    def __init__(self, db: Database, cipher: Cipher) -> None:
+        self._db, self._cipher = db, cipher
+        # This process is the only writer, so "no session" can be remembered too.
+        self._cache: dict[int, FlowState | None] = {}
+
+    async def get(self, member_id: int) -> FlowState | None:
+        if member_id in self._cache:
+            return self._cache[member_id]
+        row = await self._db.fetchone(
+            "SELECT state, updated_at FROM sessions WHERE member_id=?", (member_id,)
+        )
+        state = None
+        if row is not None:
+            data = json.loads(self._cipher.decrypt(row[0], "session.state"))
+            state = FlowState.from_json(data, datetime.fromisoformat(row[1]))
+        self._cache[member_id] = state
+        return state
+
+    async def put(self, member_id: int, state: FlowState) -> None:
+        assert state.updated_at is not None
+        blob = self._cipher.encrypt(json.dumps(state.to_json()), "session.state")
+        due = _ts(state.due_at) if state.due_at else None
+        await self._db.execute(
+            "INSERT INTO sessions (member_id, state, updated_at, due_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (member_id) DO UPDATE"
+            " SET state=excluded.state, updated_at=excluded.updated_at, due_at=excluded.due_at",
+            (member_id, blob, _ts(state.updated_at), due),
+        )
+        self._cache[member_id] = state
+
+    async def due(self, now: datetime) -> list[int]:
+        rows = await self._db.fetchall(
+            "SELECT member_id FROM sessions WHERE due_at IS NOT NULL AND due_at<=? ORDER BY due_at",
+            (_ts(now),),
+        )
+        return [int(r[0]) for r in rows]
+
+    async def next_due(self) -> datetime | None:
+        row = await self._db.fetchone("SELECT MIN(due_at) FROM sessions WHERE due_at IS NOT NULL")
+        return _dt(row[0]) if row else None
+
+    async def delete(self, member_id: int) -> None:
+        await self._db.execute("DELETE FROM sessions WHERE member_id=?", (member_id,))
+        self._cache[member_id] = None
+
+
+class SqlitePracticeLogRepo:
+    """Exercise ids and 0-10 numbers only: nothing a member wrote, so nothing to encrypt."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, practice: Practice) -> None:
+        await self._db.execute(
+            "INSERT INTO practice_log (member_id, at, exercise, before_level, after_level)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                practice.member_id,
+                _ts(practice.at),
+                practice.exercise,
+                practice.before,
+                practice.after,
+            ),
+        )
+
+    async def since(self, member_id: int, since: datetime) -> list[Practice]:
+        rows = await self._db.fetchall(
+            "SELECT at, exercise, before_level, after_level FROM practice_log"
+            " WHERE member_id=? AND at>=? ORDER BY at",
+            (member_id, _ts(since)),
+        )
+        return [Practice(member_id, datetime.fromisoformat(r[0]), r[1], r[2], r[3]) for r in rows]
+
+
+def sqlite_repos(db: Database, cipher: Cipher) -> Repos:
+    return Repos(
+        SqliteMemberRepo(db),
+        SqliteCheckinRepo(db, cipher),
+        SqlitePartRepo(db, cipher),
+        SqliteSessionRepo(db, cipher),
+        practices=SqlitePracticeLogRepo(db),
+        plans=SqliteSafetyPlanRepo(db, cipher),
+        counters=SqliteCounterRepo(db, cipher),
+    )

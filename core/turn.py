@@ -1,0 +1,155 @@
+"""One event for one member, handled under that member's lock: what every feature works with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from core.catalog import Catalog
+from core.flows import engine
+from core.flows.engine import FlowState, Nav, NavLabels, Outcome, Status
+from core.flows.schema import Flow, Option, StepKind
+from core.model import Choice, Event, Reply
+from core.ports import Repos
+from core.records import Member
+
+if TYPE_CHECKING:
+    from core.app import Unblend
+
+
+class Turn:
+    def __init__(self, app: Unblend, catalog: Catalog, event: Event, member: Member) -> None:
+        self.app = app
+        self.repos: Repos = app.repos
+        self.cat = catalog
+        self.event = event
+        self.member = member
+        self.now: datetime = app.clock.now()
+        self.replies: list[Reply] = []
+        self.session: FlowState | None = None
+
+    # -- saying things --------------------------------------------------------------------
+
+    def say(self, key: str, choices: tuple[Choice, ...] = (), **params: str | int) -> None:
+        self.replies.append(Reply(self.cat.text(key, **params), choices=choices))
+
+    def add(self, reply: Reply) -> None:
+        self.replies.append(reply)
+
+    @property
+    def country(self) -> str:
+        return self.member.country or self.app.settings.default_country
+
+    # -- flows ----------------------------------------------------------------------------
+
+    def flow(self) -> Flow:
+        assert self.session is not None
+        return self.cat.flows[self.session.flow_id]
+
+    async def load_session(self) -> None:
+        session = await self.repos.sessions.get(self.member.id)
+        if session is None:
+            return
+        flow = self.cat.flows.get(session.flow_id)
+        idle = session.updated_at is not None and (
+            self.now - session.updated_at > self.app.settings.idle_timeout
+        )
+        if flow is None or session.step not in flow.steps or idle:
+            # A flow that content no longer has, or one left idle, is set aside kindly.
+            await self.repos.sessions.delete(self.member.id)
+            self.say("flow.expired")
+            return
+        self.session = session
+
+    async def dynamic(self) -> Mapping[str, tuple[Option, ...]]:
+        """Member-specific options, read only when the current step shows them."""
+        if self.session is None:
+            return {}
+        source = self.flow().step(self.session.step).options_from
+        if not source or source not in self.app.registry.dynamic:
+            return {}
+        return {source: await self.app.registry.dynamic[source](self)}
+
+    def nav_labels(self) -> NavLabels:
+        c = self.cat
+        return NavLabels(
+            c.text("nav.stop"), c.text("nav.back"), c.text("nav.skip"), c.text("nav.continue")
+        )
+
+    def expects_text(self) -> bool:
+        """Whether the flow in progress waits for the member's own words right now."""
+        return (
+            self.session is not None and self.flow().step(self.session.step).kind is StepKind.TEXT
+        )
+
+    async def reshow(self) -> None:
+        if self.session is not None:
+            self.replies.append(
+                engine.render(self.flow(), self.session, self.nav_labels(), await self.dynamic())
+            )
+
+    async def start_flow(
+        self, flow_id: str, context: dict[str, str] | None = None, at: str | None = None
+    ) -> None:
+        """Starts a flow at its start, or at step `at` when the feature already knows more."""
+        if self.session is not None and self.session.flow_id != flow_id:
+            self.say("flow.replaced", title=self.flow().title)
+        flow = self.cat.flows[flow_id]
+        self.session = engine.start(flow, self.now, context, at)
+        await self.repos.sessions.put(self.member.id, self.session)
+        await self.reshow()
+
+    async def apply(self, outcome: Outcome) -> None:
+        if outcome.status is Status.NEXT:
+            self.session = outcome.state
+            await self.repos.sessions.put(self.member.id, outcome.state)
+            await self.reshow()
+        elif outcome.status is Status.DONE:
+            await self.repos.sessions.delete(self.member.id)
+            self.session = None
+            await self.finish(outcome.state)
+        else:
+            key = {Status.STALE: "flow.stale", Status.AT_START: "flow.at_start"}.get(
+                outcome.status, outcome.problem
+            )
+            self.say(key, (), **outcome.params)
+            await self.reshow()
+
+    async def answer_text(self, text: str) -> None:
+        """Free text for the current step: a text step's validator speaks first, then the engine."""
+        assert self.session is not None
+        flow = self.flow()
+        step = flow.step(self.session.step)
+        check = self.app.registry.validators.get(step.validate) if step.validate else None
+        if check is not None and text.strip():
+            invalid = await check(self, text.strip())
+            if invalid is not None:
+                params = dict(invalid.params)
+                await self.apply(Outcome(Status.INVALID, self.session, invalid.key, params))
+                return
+        await self.apply(
+            engine.answer_text(flow, self.session, text, self.now, await self.dynamic())
+        )
+
+    async def finish(self, state: FlowState) -> None:
+        flow = self.cat.flows[state.flow_id]
+        finisher = self.app.registry.finishers.get(flow.finish)
+        if finisher is not None:
+            await finisher(self, state)
+        elif flow.end_text:
+            self.replies.append(Reply(flow.end_text))
+
+    async def nav(self, nav: Nav) -> None:
+        if self.session is None:
+            self.say("flow.nothing_active")
+            return
+        if nav is Nav.STOP:
+            flow = self.flow()
+            await self.repos.sessions.delete(self.member.id)
+            self.session = None
+            self.say("flow.stopped_nothing" if flow.finish == "checkin" else "flow.stopped")
+        elif nav is Nav.BACK:
+            await self.apply(engine.go_back(self.flow(), self.session, self.now))
+        else:
+            await self.apply(engine.skip(self.flow(), self.session, self.now))

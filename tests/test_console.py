@@ -1,0 +1,87 @@
+"""The console adapter end to end: the real `unblend` command fed a script on stdin."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+from bots.console import ConsoleAdapter, parse_line
+from core.app import Unblend
+from core.model import Choice
+from tests.console_process import ConsoleProcess
+
+SCRIPT = """/start
+1
+Yes, keep them
+/checkin
+4
+3
+Not sure
+Tired
+a calm evening after the meeting
+/history
+"""
+
+
+def test_run_with_a_script_completes_start_checkin_and_history(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bots.cli", "run"],
+        cwd=tmp_path,
+        input=SCRIPT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "not a therapist" in out
+    assert "[1] Okay" in out
+    assert "How is your mood right now?" in out
+    assert "Thank you for checking in. I've kept it privately." in out
+    assert "Last 7 days · check-ins: 1 · average mood 4.0 of 5 · average urge 3.0 of 10" in out
+    assert out.count("\n> \n") >= SCRIPT.count("\n")
+    assert (tmp_path / "data" / "unblend.sqlite").exists()
+    assert b"calm evening" not in (tmp_path / "data" / "unblend.sqlite").read_bytes()
+
+
+def test_killed_mid_checkin_continues_at_the_same_step(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[storage]\npath = "state/bot.sqlite"\n')
+    args = ("console", "--config", str(config))
+    first = ConsoleProcess(tmp_path, *args)
+    first.read_until_prompt()
+    first.say("/start")
+    first.say("Okay")
+    first.say("Yes, keep them")
+    first.say("/checkin")
+    assert "How strong is any urge" in first.say("2")
+    first.kill()  # SIGKILL: no clean-up at all
+
+    second = ConsoleProcess(tmp_path, *args)
+    second.read_until_prompt()
+    assert "part of you" in second.say("5")
+    code, _ = second.close()
+    assert code == 0
+
+
+def test_choices_are_numbered_and_answered_by_number_or_label() -> None:
+    choices = [Choice("s:urge:0", "0"), Choice("s:urge:1", "1"), Choice("nav:skip", "Skip")]
+    assert parse_line("3", "me", choices).choice == "nav:skip"
+    assert parse_line("1", "me", choices).choice == "s:urge:1"  # a label wins over a number
+    assert parse_line("skip", "me", choices).choice == "nav:skip"
+    assert parse_line("hello", "me", choices).text == "hello"
+    event = parse_line("/checkin now", "me", choices)
+    assert (event.command, event.args) == ("/checkin", ("now",))
+
+
+async def test_adapter_prints_prompt_lines_and_exits_zero_at_end(app: Unblend) -> None:
+    out = StringIO()
+    code = await ConsoleAdapter(app, StringIO("/help\n\n"), out).run()
+    assert code == 0
+    lines = out.getvalue().splitlines()
+    assert lines.count("> ") == 3
+    assert any("/checkin" in line for line in lines)
+    assert "didn't catch anything" in out.getvalue()
