@@ -22,8 +22,9 @@ How one message is judged
      wants to die"); this lowers the match to CONCERN, never to NONE.
    * ``topic``: news and topic talk ("an article about suicide rates") in the sentence.
 
-   A pattern may also require or exclude some context in its sentence. One surviving match
-   is enough for CRISIS.
+   A pattern may also need some context nearby (``requires``: within a couple of hundred
+   characters, so "I'm sorry for everything. Goodbye." counts) or be cancelled by context
+   in its own sentence (``unless``). One surviving match is enough for CRISIS.
 4. A group's own terms (:meth:`CrisisDetector.with_terms`) are searched the same way.
 5. Otherwise concern patterns (hopeless, worthless, can't cope...) or a lowered crisis match
    give CONCERN; anything else is NONE.
@@ -37,13 +38,14 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import NoReturn
 
-from core.safety.literals import required_words
+from core.safety.literals import compact_alternations, required_word_sets, required_words
 from core.safety.normalize import CLAUSE_MARK, SENTENCE_MARK, Normalizer
 
 
@@ -88,34 +90,53 @@ class Hit:
 
 @dataclass(frozen=True)
 class _Gate:
-    """Which rules could match a text: a set intersection instead of every regex."""
+    """Which rules could match a text: set operations on its words instead of every regex.
+
+    Each rule is indexed by one set of words it cannot match without; a rule with more such
+    sets (a wish *and* a death word) must meet them all before its regex runs.
+    """
 
     by_word: Mapping[str, tuple[int, ...]]
     words: frozenset[str]
     always: tuple[int, ...]
+    also: Mapping[int, tuple[frozenset[str], ...]]
 
     @classmethod
     def build(cls, sources: Sequence[str], common: frozenset[str]) -> _Gate:
         by_word: dict[str, list[int]] = {}
         always: list[int] = []
+        also: dict[int, tuple[frozenset[str], ...]] = {}
         for index, source in enumerate(sources):
-            words = required_words(source, common)
-            if not words:
+            primary = required_words(source, common)
+            rest = tuple(s for s in required_word_sets(source, common) if s != primary)
+            if rest:
+                also[index] = rest
+            if not primary:
                 always.append(index)
                 continue
-            for word in words:
+            for word in primary:
                 by_word.setdefault(word, []).append(index)
         frozen = {w: tuple(ix) for w, ix in by_word.items()}
-        return cls(frozen, frozenset(frozen), tuple(always))
+        return cls(frozen, frozenset(frozen), tuple(always), also)
 
-    def candidates(self, tokens: frozenset[str]) -> Sequence[int]:
-        present = self.words & tokens
-        if not present:
-            return self.always
+    def candidates(self, tokens: frozenset[str]) -> list[int]:
         found = set(self.always)
-        for word in present:
+        for word in self.words.intersection(tokens):
             found.update(self.by_word[word])
-        return sorted(found)
+        also = self.also.get
+        result = []
+        for index in found:
+            sets = also(index)
+            if sets is not None:
+                for required in sets:
+                    if required.isdisjoint(tokens):
+                        break
+                else:
+                    result.append(index)
+            else:
+                result.append(index)
+        result.sort()  # file order, so explain() is stable
+        return result
 
 
 @dataclass(frozen=True)
@@ -218,9 +239,7 @@ class Checks:
             # "Everyone would be better off without me" is about the speaker.
             return False
         left = _tail(around.clause_left, self.terminators, self.person_window)
-        nearest = None
-        for nearest in self.subjects.finditer(left):  # noqa: B007 (keeps the last match)
-            pass
+        nearest = _last_match(self.subjects, left)
         return nearest is not None and nearest.lastgroup == "third"
 
 
@@ -288,12 +307,15 @@ def _tail(words: list[str], terminators: re.Pattern[str] | None, window: int) ->
     """The last ``window`` words, after the last terminator ("but", "and") among them."""
     phrase = " ".join(words[-(window + _TERMINATOR_WORDS) :])
     if terminators is not None:
-        last = None
-        for last in terminators.finditer(phrase):  # noqa: B007 (keeps the last match)
-            pass
+        last = _last_match(terminators, phrase)
         if last is not None:
             phrase = phrase[last.end() :]
     return " ".join(phrase.split()[-window:])
+
+
+def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    found = deque(pattern.finditer(text), maxlen=1)
+    return found[0] if found else None
 
 
 def _head(words: list[str], terminators: re.Pattern[str] | None, window: int) -> str:
@@ -370,9 +392,9 @@ class CrisisDetector:
         """A copy with a group's extra crisis terms and exclusion phrases added.
 
         Terms are plain phrases (not regexes), matched case-insensitively on word boundaries
-        after the same normalisation as messages, so "K.M.S" style spellings and curly
-        quotes behave as in the core set. A term is subject to negation and past-tense
-        checks ("I'm not <term>" is not a crisis) but not to the core idioms.
+        after the same normalisation as messages, so capitals, curly quotes, accents and the
+        lexicon's spelling variants behave as in the core set. A term is subject to negation
+        and past-tense checks ("I'm not <term>" is not a crisis) but not to the core idioms.
 
         Moderators can add, never remove, the core set. So an exclusion phrase only
         suppresses a match of the group's *own* terms that lies entirely inside an
@@ -441,6 +463,8 @@ class CrisisDetector:
         return Hit(rule.rule_id, match.span(), outcome, reason)
 
     def _group_hits(self, normal: str, tokens: frozenset[str]) -> Iterator[Hit]:
+        if not self._group.terms:
+            return
         excluded = self._group.excluded
         for hit in self._judge_all(self._group.rules, normal, tokens):
             if (
@@ -592,7 +616,7 @@ class _Reader:
         if "(?P<" in pattern:
             self.fail(key, "named groups are reserved for the detector")
         try:
-            return re.compile(pattern)
+            return re.compile(compact_alternations(pattern))
         except re.error as exc:
             self.fail(key, f"bad regex: {exc}")
 
