@@ -46,6 +46,9 @@ async def build_runtime(
         default_country=str(config.get("safety", "default_country")).upper(),
         idle_timeout=timedelta(minutes=int(config.get("flows", "idle_timeout_minutes"))),
         cold_water=bool(config.get("practices", "cold_water")),
+        privacy_contact=str(config.get("privacy", "contact")),
+        retention_days=int(config.get("privacy", "retention_days")),
+        retention_days_max=int(config.get("privacy", "retention_days_max")),
     )
     app = Unblend(sqlite_repos(db, cipher), library, detector, clock or SystemClock(), settings)
     return Runtime(app, db, config)

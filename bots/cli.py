@@ -8,18 +8,21 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from bots import ops
 from bots.bootstrap import build_runtime, bundled_content_dir
 from bots.console import ConsoleAdapter
 from bots.logsafe import setup_logging
 from bots.runner import AdapterStartError
 from core.catalog import check_content
 from core.config import Config, ConfigError, load_config, readable_by_others
-from core.crypto import DataKeyError
+from core.crypto import KEY_ENV, DataKeyError, key_path_for
 from core.pacing import PacingLoop
+from core.privacy import PolicyFacts, policy_text
 from core.problems import ContentError
+from core.retention import PurgeLoop
 from core.safety import load_detector
 from core.storage.db import StorageError
 
@@ -52,6 +55,16 @@ def _parser() -> argparse.ArgumentParser:
     content_check.add_argument(
         "dir", type=Path, nargs="?", help="content folder (default: the bundled one)"
     )
+    privacy = sub.add_parser(
+        "privacy", help="print the privacy policy (PRIVACY.md) filled from the config"
+    )
+    privacy.add_argument("--config", type=Path, help="path to config.toml")
+    keys = sub.add_parser("keys", help="data key tools")
+    keys_sub = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
+    rotate = keys_sub.add_parser(
+        "rotate", help="re-encrypt everything under a new data key (stop the bot first)"
+    )
+    rotate.add_argument("--config", type=Path, help="path to config.toml")
     safety = sub.add_parser("safety", help="crisis-language tools")
     safety_sub = safety.add_subparsers(dest="action", required=True, metavar="ACTION")
     safety_check = safety_sub.add_parser(
@@ -61,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     safety_check.add_argument(
         "--content", type=Path, help="content folder (default: the bundled one)"
     )
+    ops.add_parsers(sub)
     return parser
 
 
@@ -69,10 +83,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in ("run", "console"):
             return _run(args)
+        if args.command in ops.COMMANDS:
+            return ops.run(args)
         if args.command == "config":
             return _config_check(args.path)
         if args.command == "content":
             return _content_check(args.dir)
+        if args.command == "privacy":
+            print(privacy_policy(load_config(args.config)), end="")
+            return 0
+        if args.command == "keys":
+            return _keys_rotate(load_config(args.config))
         return _safety_check(args.lines, args.content)
     except (ConfigError, ContentError) as exc:
         print("Unblend could not start. Please fix:", file=sys.stderr)
@@ -91,7 +112,14 @@ def _setup_logging(config: Config, quiet: bool) -> None:
     # In the console, logs would interleave with the conversation: only warnings show there.
     setup_logging(
         logging.WARNING if quiet else getattr(logging, level, logging.INFO),
-        secrets=[config.telegram_token, config.discord_token],
+        secrets=[
+            config.telegram_token,
+            config.discord_token,
+            str(config.get("telegram", "webhook_secret")),
+        ],
+        json_lines=bool(config.get("logging", "json")),
+        # A running bot logs to stdout (journald, docker logs); the console's stdout is the chat.
+        stream=sys.stderr if quiet else sys.stdout,
     )
 
 
@@ -103,13 +131,7 @@ def _run(args: argparse.Namespace) -> int:
             f"it may hold tokens. Fix with: chmod 600 {args.config}",
             file=sys.stderr,
         )
-    if args.command == "run" and config.discord_token:
-        print(
-            "A Discord token is configured, but this version of Unblend has no Discord "
-            "adapter yet." + ("" if config.telegram_token else " Starting the console instead."),
-            file=sys.stderr,
-        )
-    if args.command == "run" and config.telegram_token:
+    if args.command == "run" and (config.telegram_token or config.discord_token):
         _setup_logging(config, quiet=False)
         return asyncio.run(_serve(config))
     _setup_logging(config, quiet=True)
@@ -119,12 +141,19 @@ def _run(args: argparse.Namespace) -> int:
 
 async def _serve(config: Config) -> int:
     # Imported here: the console never needs the platform libraries.
-    from bots.runner import run_adapters
-    from bots.telegram_adapter import TelegramAdapter, telegram_settings
+    from bots.runner import Adapter, run_adapters
 
     runtime = await build_runtime(config)
     try:
-        adapters = [TelegramAdapter(runtime.app, telegram_settings(config))]
+        adapters: list[Adapter] = []
+        if config.telegram_token:
+            from bots.telegram_adapter import TelegramAdapter, telegram_settings
+
+            adapters.append(TelegramAdapter(runtime.app, telegram_settings(config)))
+        if config.discord_token:
+            from bots.discord_adapter import DiscordAdapter, discord_settings
+
+            adapters.append(DiscordAdapter(runtime.app, discord_settings(config)))
     except BaseException:
         await runtime.close()
         raise
@@ -139,15 +168,22 @@ async def _console(config: Config, user: str) -> int:
     # SIGTERM ends the conversation like end of input: the database is closed cleanly.
     loop.add_signal_handler(signal.SIGTERM, task.cancel)
     pacing = asyncio.create_task(PacingLoop(runtime.app).run())
+    purge = asyncio.create_task(PurgeLoop(runtime.app).run())
     try:
         adapter = ConsoleAdapter(
-            runtime.app, sys.stdin, sys.stdout, user, interactive=sys.stdin.isatty()
+            runtime.app,
+            sys.stdin,
+            sys.stdout,
+            user,
+            interactive=sys.stdin.isatty(),
+            files_dir=config.db_path.parent / "exports",
         )
         return await adapter.run()
     except asyncio.CancelledError:
         return 0
     finally:
         pacing.cancel()
+        purge.cancel()
         loop.remove_signal_handler(signal.SIGTERM)
         await runtime.close()
 
@@ -162,6 +198,48 @@ def _config_check(path: Path) -> int:
     print(f"  platforms: {', '.join(platforms) or 'none (console only)'}")
     if readable_by_others(path):
         print(f"  warning: other users can read {path}; fix with: chmod 600 {path}")
+    return 0
+
+
+def privacy_policy(config: Config, env: Mapping[str, str] | None = None) -> str:
+    """PRIVACY.md for this installation: contact, retention and where data and key live."""
+    env = os.environ if env is None else env
+    key = (
+        f"in the environment variable {KEY_ENV} on the server"
+        if env.get(KEY_ENV)
+        else f"in the file `{key_path_for(config.db_path)}`, readable only by the bot"
+    )
+    facts = PolicyFacts(
+        contact=str(config.get("privacy", "contact")),
+        retention_days=int(config.get("privacy", "retention_days")),
+        retention_days_max=int(config.get("privacy", "retention_days_max")),
+        storage=str(config.db_path),
+        key=key,
+    )
+    return policy_text(bundled_content_dir(), facts)
+
+
+def _keys_rotate(config: Config) -> int:
+    from bots.instance import AlreadyRunningError, instance_lock
+    from core.storage.rotate import rotate_key
+
+    totals: dict[str, int] = {}
+
+    def progress(where: str, count: int) -> None:
+        totals[where] = totals.get(where, 0) + count
+        print(f"  {where}: {totals[where]} re-encrypted", flush=True)
+
+    try:
+        with instance_lock(config.db_path):
+            done = asyncio.run(rotate_key(config.db_path, os.environ, progress))
+    except AlreadyRunningError as exc:
+        print(f"Stop the bot before rotating its key: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Done: {done} values re-encrypted under a new key, now in "
+        f"{key_path_for(config.db_path)}. Back it up now, apart from the database: the old "
+        "key no longer opens it. If this was interrupted, run it again: it resumes."
+    )
     return 0
 
 

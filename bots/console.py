@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TextIO
 
 from core.app import Unblend
@@ -10,6 +14,7 @@ from core.model import Choice, Event, Reply, Space
 
 PLATFORM = "console"
 PROMPT = "> "
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def parse_line(line: str, user_id: str, choices: list[Choice]) -> Event:
@@ -28,16 +33,24 @@ def parse_line(line: str, user_id: str, choices: list[Choice]) -> Event:
     return Event(**base, text=line.rstrip("\r\n"))  # type: ignore[arg-type]
 
 
-def render(replies: list[Reply]) -> tuple[str, list[Choice]]:
-    """Text for the terminal, with every choice in this turn numbered in one sequence."""
+def render(
+    replies: list[Reply], saved: Mapping[int, Path] | None = None
+) -> tuple[str, list[Choice]]:
+    """Text for the terminal, with every choice in this turn numbered in one sequence.
+
+    `saved` maps a reply's index to where its file was written.
+    """
     out: list[str] = []
     choices: list[Choice] = []
-    for reply in replies:
+    for i, reply in enumerate(replies):
         if reply.text:
             out.append(reply.text)
         if reply.image is not None:
             # A terminal shows no pictures: the description stands in for it.
             out.append(f"[picture: {reply.image_alt}]")
+        if reply.file is not None:
+            where = (saved or {}).get(i)
+            out.append(f"[file saved: {where}]" if where else f"[file: {reply.file_name}]")
         for choice in reply.choices:
             choices.append(choice)
             out.append(f"[{len(choices)}] {choice.label}")
@@ -53,8 +66,11 @@ class ConsoleAdapter:
         stdout: TextIO,
         user_id: str = "console",
         interactive: bool = False,
+        files_dir: Path | None = None,
     ) -> None:
         self.app = app
+        # Where files (a member's /export) are written, readable only by this user.
+        self.files_dir = files_dir
         self.stdin = stdin
         self.stdout = stdout
         self.user_id = user_id
@@ -71,7 +87,7 @@ class ConsoleAdapter:
 
     async def send(self, platform: str, user_id: str, replies: list[Reply]) -> None:
         """Paced steps arrive between inputs: shown like any reply, then a fresh prompt."""
-        text, self.choices = render(replies)
+        text, self.choices = render(replies, self._save_files(replies))
         self._write(("\n" if self.interactive else "") + text + "\n")
         self._prompt()
 
@@ -88,5 +104,22 @@ class ConsoleAdapter:
                     self._write("\n")
                 return 0
             event = parse_line(line, self.user_id, self.choices)
-            text, self.choices = render(await self.app.handle(event))
+            replies = await self.app.handle(event)
+            text, self.choices = render(replies, self._save_files(replies))
             self._write(text + "\n")
+
+    def _save_files(self, replies: list[Reply]) -> dict[int, Path]:
+        saved: dict[int, Path] = {}
+        if self.files_dir is None:
+            return saved
+        for i, reply in enumerate(replies):
+            if reply.file is None:
+                continue
+            self.files_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            name = SAFE_NAME.sub("_", reply.file_name)[:100].strip("._") or "unblend-file"
+            path = self.files_dir / name
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(reply.file)
+            saved[i] = path
+        return saved

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TextIO
 
 # httpx logs every request URL at INFO, and the Bot API URL holds the token; PTB logs whole
-# updates (member text) at DEBUG. Whatever our level, these stay at WARNING.
-QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "tornado")
+# updates (member text) at DEBUG, and so does discord.py (gateway events, interaction tokens).
+# Whatever our level, these stay at WARNING.
+QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "tornado", "discord")
 MASK = "<secret>"
 
 
@@ -35,12 +39,39 @@ class SecretFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: int, secrets: Iterable[str] = ()) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+class OneLineFormatter(logging.Formatter):
+    """Plain text, one line an event: a traceback's line breaks become " | "."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\n", " | ")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time (UTC), level, logger, message and any traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["error"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(
+    level: int, secrets: Iterable[str] = (), json_lines: bool = False, stream: TextIO | None = None
+) -> None:
+    out = logging.StreamHandler(sys.stderr if stream is None else stream)
+    out.setFormatter(JsonFormatter() if json_lines else OneLineFormatter())
+    logging.basicConfig(level=level, handlers=[out])
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
     mask = SecretFilter(secrets)

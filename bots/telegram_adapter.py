@@ -17,6 +17,7 @@ from telegram import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
     ReplyParameters,
     Update,
@@ -33,6 +34,7 @@ from telegram.ext import (
 )
 
 from bots.runner import AdapterStartError
+from bots.telegram_groups import AdminCache, post_delivery
 from bots.telegram_limits import TelegramLimiter
 from bots.telegram_render import CAPTION_LIMIT, deep_link, escape, keyboard, split_text, tg_len
 from core.app import Unblend
@@ -40,6 +42,7 @@ from core.config import Config
 from core.locks import KeyedLocks
 from core.menu import MenuScope, command_menu
 from core.model import Event, Reply, Space, SpaceKind
+from core.schedule.outbox import Delivery, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +97,7 @@ class TelegramAdapter:
         # The last message the bot sent to each chat: a paced step may be edited in place.
         self._last: OrderedDict[int, tuple[int, str]] = OrderedDict()
         self.username = ""
+        self._admins = AdminCache()  # who moderates a group's check-ins (issue 6)
 
     # -- start and stop ---------------------------------------------------------------------
 
@@ -147,6 +151,10 @@ class TelegramAdapter:
             bootstrap_retries=3,
         )
 
+    def is_connected(self) -> bool:
+        """For /healthz: the application runs and takes updates (polling or webhook)."""
+        return self.tg.running and self.tg.updater is not None and self.tg.updater.running
+
     async def stop(self) -> None:
         """Stops fetching, finishes every update in flight, then closes the connection."""
         if self.tg.updater is not None and self.tg.updater.running:
@@ -177,6 +185,7 @@ class TelegramAdapter:
         space = Space.private(str(chat.id)) if private else Space.group(str(chat.id))
         base = {"platform": PLATFORM, "user_id": str(user.id), "space": space}
         base["locale"] = user.language_code or "en"
+        base["display_name"] = user.first_name
         first = msg.entities[0] if msg.entities else None
         if first is not None and first.type == MessageEntityType.BOT_COMMAND and not first.offset:
             word = msg.parse_entity(first)
@@ -184,6 +193,9 @@ class TelegramAdapter:
             if target and target.casefold() != self.username.casefold():
                 return  # a command for another bot in the group
             args = tuple(msg.text[len(word) :].split())
+            if not private:
+                admins, now = self._admins, self.app.clock.now()
+                base["is_moderator"] = await admins.is_admin(self.tg.bot, chat.id, user.id, now)
             event = Event(**base, command=name, args=args)  # type: ignore[arg-type]
         else:
             event = Event(**base, text=msg.text)  # type: ignore[arg-type]
@@ -204,7 +216,8 @@ class TelegramAdapter:
         if query.data is None or chat is None or chat.type != ChatType.PRIVATE:
             return
         space = Space.private(str(chat.id))
-        event = Event(PLATFORM, str(query.from_user.id), space, choice=query.data)
+        who = query.from_user
+        event = Event(PLATFORM, str(who.id), space, choice=query.data, display_name=who.first_name)
         await self._answer(event, None)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -242,21 +255,29 @@ class TelegramAdapter:
                 except TelegramError as exc:
                     log.error("Telegram: a paced message failed (%s)", type(exc).__name__)
 
+    async def post(self, delivery: Delivery) -> SendResult:
+        """Outbox port: a group's prompt, a shared line, a summary, a reminder (issue 6)."""
+        catalog = self.app.library.catalog()
+        return await post_delivery(self.tg.bot, self.username, catalog, delivery)
+
     async def _send(self, chat_id: int, reply: Reply, origin: Message | None) -> None:
         link = None
         if reply.private_link:
-            label = self.app.library.catalog().text("groups.open_button")
+            label = reply.meta.get("link_label") or self.app.library.catalog().text(
+                "groups.open_button"
+            )
             link = (label, deep_link(self.username, reply.private_link))
         markup = keyboard(reply.choices, link)
         pieces = [escape(p) for p in split_text(reply.text)]
-        if reply.image is None and not pieces:
-            raise ValueError("a reply with neither text nor image")
+        if reply.image is None and reply.file is None and not pieces:
+            raise ValueError("a reply with neither text nor image nor file")
         last = self._last.get(chat_id)
         editable = (
             last is not None
             and reply.replace_key == last[1] != ""
             and len(pieces) == 1
             and reply.image is None
+            and reply.file is None
         )
         if editable and last and await self._edit(chat_id, last[0], pieces[0], markup):
             return
@@ -289,6 +310,10 @@ class TelegramAdapter:
                 reply_markup=markup,
                 reply_parameters=None if pieces else quote,
             )
+        if reply.file is not None:
+            # A member's own file (their /export): a document, after the text that explains it.
+            document = InputFile(reply.file, filename=reply.file_name or "unblend.txt")
+            sent = await self.tg.bot.send_document(chat_id, document)
         if sent is not None:
             self._remember(chat_id, sent.message_id, reply.replace_key)
 

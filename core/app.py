@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.catalog import Catalog, ContentLibrary
 from core.clock import Clock
@@ -24,9 +25,12 @@ from core.flows.engine import Nav
 from core.locks import KeyedLocks
 from core.model import MAX_LINK_PAYLOAD, Event, Reply, Space, SpaceKind
 from core.outbound import OutboundRouter
-from core.ports import Repos
+from core.ports import ModeratorAlerts, Repos
+from core.privacy import purge_expired
+from core.ratelimit import RateLimiter, Verdict
 from core.records import Member
 from core.safety import CrisisDetector, Level
+from core.support import CrisisWords, NoModerators
 from core.turn import Turn
 
 log = logging.getLogger(__name__)
@@ -36,8 +40,13 @@ NAV_WORDS = {n.value: n for n in Nav}
 BUILTIN_COMMANDS = frozenset({"crisis", "sos", "help", "start", *NAV_WORDS})
 # Commands answered in a group itself; every other one opens the private chat instead.
 GROUP_COMMANDS = frozenset({"crisis", "sos", "help"})
+# Features' commands answered in the group itself (moderators' group check-ins, issue 6).
+GROUP_FEATURE_COMMANDS = frozenset({"schedule", "group"})
 LINK_PAYLOAD = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_LINK_PAYLOAD}}}")
 CMD_PREFIX = "cmd"
+# What may follow a command's name: a few words (a part's or counter's name, a date, an id).
+MAX_ARGS = 32
+MAX_ARG_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,15 @@ class Settings:
     cold_water: bool = False
     # Anything longer is cut before any other work; steps have their own, smaller caps.
     max_input_chars: int = 20_000
+    # Privacy (issue 7): who members can write to about their data, and how long check-ins,
+    # exercises and slips are kept (a default, under a hard cap nobody can raise).
+    privacy_contact: str = ""
+    retention_days: int = 365
+    retention_days_max: int = 365
+    # Commands per member: a burst of `rate_limit_events` within `rate_limit_seconds`
+    # (0 events: no limit). /crisis, /sos and crisis language are never held back.
+    rate_limit_events: int = 20
+    rate_limit_seconds: float = 10.0
 
 
 def clean_text(raw: str, limit: int) -> str:
@@ -82,6 +100,14 @@ class Unblend:
         self.settings = settings or Settings()
         self.registry = build_registry(features)
         self.outbound = OutboundRouter()
+        # Run by /forget before a member's data is erased. Issue 6's outbox adds one that
+        # deletes the shared lines the bot posted for the member, where the platform allows.
+        self.erase_hooks: list[Callable[[Member], Awaitable[None]]] = []
+        # "Tell a moderator" after a crisis reply: delivered by issue 6 (its moderators'
+        # channel); the words that brought the reply wait in memory only, for the member's choice.
+        self.moderator_alerts: ModeratorAlerts = NoModerators()
+        self.crisis_words = CrisisWords()
+        self._rate = RateLimiter(self.settings.rate_limit_events, self.settings.rate_limit_seconds)
         self._locks = KeyedLocks()
 
     async def handle(self, event: Event) -> list[Reply]:
@@ -89,6 +115,12 @@ class Unblend:
         if not event.platform or not event.user_id:
             log.warning("event without platform or user id ignored")
             return [Reply(catalog.text("error.internal"))]
+        if self._held_back(event):
+            # Too many commands at once: a kind note the first time, then quiet until it eases.
+            noted = self._rate.check((event.platform, event.user_id), self.clock.now())
+            if noted is not Verdict.ALLOW:
+                log.info("commands rate-limited (platform=%s)", event.platform)
+                return [Reply(catalog.text("limits.slow_down"))] if noted is Verdict.NOTE else []
         try:
             async with self._locks.hold((event.platform, event.user_id)):
                 return await self._handle(catalog, event)
@@ -115,6 +147,27 @@ class Unblend:
                 log.exception("a paced step failed (platform=%s)", member.platform)
         return moved
 
+    def _held_back(self, event: Event) -> bool:
+        """Whether the rate limit applies: commands, except the crisis ones and crisis words."""
+        if event.command is None or command_name(event.command) in ("crisis", "sos"):
+            return False
+        screened = " ".join(event.args)[: self.settings.max_input_chars]
+        return not screened or self.detector.assess(screened) is not Level.CRISIS
+
+    def retention_days(self, member: Member) -> int:
+        """Days this member's check-ins, exercises and slips are kept: the default, under the
+        hard cap. A group's own retention setting (issue 6) plugs in here, still capped."""
+        return max(1, min(self.settings.retention_days, self.settings.retention_days_max))
+
+    async def purge(self, now: datetime) -> int:
+        """The daily clean-up (the runner calls it once a day): check-ins, exercises and slips
+        older than each member's retention limit, and unfinished flows left idle. Rows removed."""
+        removed = await purge_expired(
+            self.repos, now, self.retention_days, self.settings.idle_timeout
+        )
+        log.info("daily clean-up: %d expired rows erased", removed)
+        return removed
+
     async def _tick(self, member: Member) -> list[Reply]:
         catalog = self.library.catalog()
         event = Event(member.platform, member.user_id, Space.private(member.user_id))
@@ -130,15 +183,14 @@ class Unblend:
         limit = self.settings.max_input_chars
         text = None if event.text is None else clean_text(event.text, limit)
         args = tuple(clean_text(a, limit) for a in event.args)
-        member = await self.repos.members.get_or_create(
-            event.platform, event.user_id, self.clock.now()
-        )
+        member = await self._member(event)
         turn = Turn(self, catalog, event, member)
         screened = "\n".join(x for x in (text, " ".join(args)) if x)
         level = self.detector.assess(screened) if screened else Level.NONE
         in_group = event.space.kind is SpaceKind.GROUP
         if level is Level.CRISIS:
             log.info("crisis reply sent (platform=%s)", event.platform)
+            self.crisis_words.remember((event.platform, event.user_id), screened, turn.now)
             turn.add(self._crisis(turn))
             if in_group or event.text is None:
                 return turn.replies
@@ -169,9 +221,31 @@ class Unblend:
             await turn.reshow()
         return turn.replies
 
+    async def _member(self, event: Event) -> Member:
+        """The stored member; a traceless command (/privacy, /export, /forget) creates none."""
+        if event.command is not None:
+            name = command_name(event.command)
+        else:
+            name = (event.choice or "").partition(":")[0]
+        if name in self.registry.traceless:
+            found = await self.repos.members.find(event.platform, event.user_id)
+            # Id 0 is never stored: nothing is found for it, nothing is kept under it.
+            return found or Member(0, event.platform, event.user_id)
+        return await self.repos.members.get_or_create(
+            event.platform, event.user_id, self.clock.now()
+        )
+
     async def _command(self, turn: Turn, name: str, args: tuple[str, ...]) -> None:
         handler = self.registry.commands.get(name)
-        if turn.event.space.kind is SpaceKind.GROUP and name not in GROUP_COMMANDS:
+        if len(args) > MAX_ARGS or any(len(a) > MAX_ARG_CHARS for a in args):
+            # No command takes this much after its name: say so, and do nothing else.
+            if handler is not None or name in BUILTIN_COMMANDS:
+                turn.say("limits.args_too_long", limit=MAX_ARG_CHARS, words=MAX_ARGS)
+            return
+        in_group = turn.event.space.kind is SpaceKind.GROUP
+        if in_group and name in GROUP_FEATURE_COMMANDS and handler is not None:
+            await handler(turn, args)
+        elif in_group and name not in GROUP_COMMANDS:
             # Private commands answer with one public line and a button into the private chat;
             # commands meant for other bots in the group are left alone.
             if (handler is not None or name in BUILTIN_COMMANDS) and LINK_PAYLOAD.fullmatch(name):
@@ -192,11 +266,16 @@ class Unblend:
             shown = name[:32] if name.isascii() and name.isalnum() else "?"
             turn.say("input.unknown_command", command=shown)
             await turn.reshow()
-        elif name == "start" and args and self._startable(command_name(args[0])):
-            # `/start <payload>` from a group's button runs that command (after the welcome).
-            await self._command(turn, command_name(args[0]), ())
-        elif not turn.member.introduced:
-            await turn.start_flow("welcome", {"then": "" if name == "start" else name})
+        elif name == "start" and args and self._startable(command_name(args[0]).split("-")[0]):
+            # `/start <payload>` from a group's button runs that command (after the welcome);
+            # `<command>-<arg>` carries one argument (a group check-in's post number).
+            link, _, arg = command_name(args[0]).partition("-")
+            await self._command(turn, link, (arg,) if arg else ())
+        elif not turn.member.introduced and name not in self.registry.traceless:
+            then = {"then": "" if name == "start" else name}
+            if len(args) == 1 and LINK_PAYLOAD.fullmatch(args[0]):
+                then["then_arg"] = args[0]
+            await turn.start_flow("welcome", then)
         elif name == "start":
             turn.say("welcome.again")
         elif handler is not None:
@@ -243,7 +322,9 @@ class Unblend:
                 await turn.reshow()
         elif prefix == CMD_PREFIX and (rest in self.registry.buttons or rest in ("crisis", "help")):
             await self._command(turn, rest, ())
-        elif prefix in self.registry.choices and turn.member.introduced:
+        elif prefix in self.registry.choices and (
+            turn.member.introduced or prefix in self.registry.traceless
+        ):
             await self.registry.choices[prefix](turn, rest)
         else:
             turn.say("flow.stale")

@@ -35,10 +35,17 @@ SCHEMA: dict[str, dict[str, _Key]] = {
     "safety": {"default_country": _Key(str, "INTL", 'default_country = "GB"')},
     "flows": {"idle_timeout_minutes": _Key(int, 60, "idle_timeout_minutes = 60")},
     "practices": {"cold_water": _Key(bool, False, "cold_water = false")},
+    "schedule": {"grace_minutes": _Key(int, 120, "grace_minutes = 120")},
+    "privacy": {
+        "contact": _Key(str, "", 'contact = "privacy@example.org"'),
+        "retention_days": _Key(int, 365, "retention_days = 365"),
+        "retention_days_max": _Key(int, 365, "retention_days_max = 365"),
+    },
     "logging": {
         "level": _Key(str, "INFO", 'level = "INFO"'),
         "json": _Key(bool, False, "json = false"),
     },
+    "health": {"listen": _Key(str, "", 'listen = "127.0.0.1:8080"')},
     "telegram": {
         "token": _Key(str, "", 'token = "123456:ABC-your-token-from-BotFather"'),
         "base_url": _Key(str, "", 'base_url = "https://api.telegram.org/bot"'),
@@ -52,6 +59,7 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "api_base_url": _Key(str, "", 'api_base_url = "https://discord.com/api/v10"'),
         "gateway_url": _Key(str, "", 'gateway_url = "wss://gateway.discord.gg/"'),
         "dev_guild_id": _Key(int, 0, "dev_guild_id = 123456789012345678"),
+        "moderator_role": _Key(int, 0, "moderator_role = 123456789012345678"),
     },
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -187,6 +195,21 @@ def _check_values(values: dict[tuple[str, str], Any], where: str, problems: Prob
             'must be a two-letter country code or "INTL". Example: default_country = "GB"',
         )
     _check_webhook(values, where, problems)
+    health = str(values.get(("health", "listen"), ""))
+    if health and not _is_host_port(health):
+        problems.add(
+            where,
+            "[health] listen",
+            'must be host:port, or "" for none. Example: listen = "127.0.0.1:8080"',
+        )
+    _check_privacy(values, where, problems)
+    grace = values.get(("schedule", "grace_minutes"))
+    if grace is not None and not 0 <= grace <= 1440:
+        problems.add(
+            where,
+            "[schedule] grace_minutes",
+            "must be from 0 to 1440 (a day). Example: grace_minutes = 120",
+        )
     for section in ("telegram", "discord"):
         token = values.get((section, "token"), "")
         if token and (token != token.strip() or any(c.isspace() for c in token)):
@@ -224,6 +247,39 @@ def _check_webhook(values: dict[tuple[str, str], Any], where: str, problems: Pro
             "may hold only letters, digits, _ and -, up to 256. "
             'Example: webhook_secret = "a-long-random-string"',
         )
+
+
+def _check_privacy(values: dict[tuple[str, str], Any], where: str, problems: Problems) -> None:
+    limit = 3650
+    for key in ("retention_days", "retention_days_max"):
+        days = values.get(("privacy", key))
+        if days is not None and not 1 <= days <= limit:
+            problems.add(
+                where,
+                f"[privacy] {key}",
+                f"must be from 1 to {limit} days. Example: {SCHEMA['privacy'][key].example}",
+            )
+    days = values.get(("privacy", "retention_days"), 365)
+    cap = values.get(("privacy", "retention_days_max"), 365)
+    if days > cap:
+        problems.add(
+            where,
+            "[privacy] retention_days",
+            f"is {days}, above the hard cap retention_days_max = {cap}. "
+            f"Example: retention_days = {cap}",
+        )
+    contact = str(values.get(("privacy", "contact"), ""))
+    if len(contact) > 200 or any(not ch.isprintable() for ch in contact):
+        problems.add(
+            where,
+            "[privacy] contact",
+            'must be one line of up to 200 characters. Example: contact = "privacy@example.org"',
+        )
+
+
+def _is_host_port(text: str) -> bool:
+    host, _, port = text.rpartition(":")
+    return bool(host) and port.isdigit() and 0 < int(port) < 65536
 
 
 def _suggest(word: str, known: Mapping[str, Any]) -> str:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SAFE_PREFIX = "safe"
+SUPPORT_PREFIX = "support"
 
 
 class SafeAnswer(StrEnum):
@@ -68,7 +69,9 @@ def safe_followup(catalog: Catalog, answer: SafeAnswer, country_code: str) -> Re
         text = (
             catalog.text("crisis.reply_not_safe") + "\n\n" + resources_text(catalog, country_code)
         )
-        return Reply(text, choices=safe_choices(catalog)[:1])
+        # Telling a moderator is only ever offered; the member decides (core/features/support).
+        tell = Choice(f"{SUPPORT_PREFIX}:ask", catalog.text("support.offer"))
+        return Reply(text, choices=(*safe_choices(catalog)[:1], tell))
     # "You misunderstood" never ends the safety path: the resources stay in view.
     text = (
         catalog.text("crisis.reply_misunderstood") + "\n\n" + resources_text(catalog, country_code)

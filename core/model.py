@@ -44,6 +44,9 @@ class Event:
     text: str | None = None
     locale: str = "en"
     display_name: str = ""
+    # Set by the adapter: whether this member moderates the group the event came from
+    # (Telegram: a chat admin; Discord: Manage Server or the moderator role).
+    is_moderator: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,9 @@ class Reply:
     private: bool = True
     image: bytes | None = None
     image_alt: str = ""
+    # A file for the member to keep (their /export): sent as a document, `text` rides along.
+    file: bytes | None = None
+    file_name: str = ""
     # Set when the bot waits for free text, so an adapter can open a text form (Discord modal).
     expects_text: bool = False
     text_max: int = 0

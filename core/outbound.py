@@ -17,6 +17,13 @@ class OutboundRouter:
     def register(self, platform: str, sender: Outbound) -> None:
         self._by_platform[platform] = sender
 
+    def sender(self, platform: str) -> Outbound | None:
+        """The adapter registered for `platform` (the outbox asks it to post, issue 6)."""
+        return self._by_platform.get(platform)
+
+    def platforms(self) -> list[str]:
+        return list(self._by_platform)
+
     async def send(self, platform: str, user_id: str, replies: list[Reply]) -> None:
         sender = self._by_platform.get(platform)
         if sender is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 
 from core.app import Unblend
 
@@ -17,11 +18,13 @@ class PacingLoop:
         self.app = app
         self.interval_s = interval_s
         self._stopping = asyncio.Event()
+        self.last_round: datetime | None = None  # when a round last finished (for /healthz)
 
     async def run(self) -> None:
         while not self._stopping.is_set():
             try:
                 await self.app.run_due()
+                self.last_round = self.app.clock.now()
             except Exception:
                 log.exception("pacing round failed; trying again")
             # Waits for the next round, or returns at once when asked to stop.

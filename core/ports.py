@@ -4,29 +4,61 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from core.days import Counter, Slip
 from core.flows.engine import FlowState
 from core.model import Reply
-from core.records import Checkin, Member, Part, Practice
+from core.records import Checkin, Member, Part, Practice, SupportRequest
+from core.schedule.ports import GroupRepo, OutboxRepo, ReminderRepo
 
 
-class MemberRepo(Protocol):
+@runtime_checkable
+class MemberData(Protocol):
+    """A repository holding anything about a member: export (GDPR art. 20) and erasure (art. 17).
+
+    Every repository in Repos that stores member data implements it; /export and /forget go
+    through every field of Repos that does, so a new repository is covered by adding these two.
+    """
+
+    async def export(self, member_id: int) -> dict[str, Any]:
+        """Everything this repository holds about the member, JSON-ready, under its own keys."""
+        ...
+
+    async def erase(self, member_id: int) -> int:
+        """Deletes all of it; the number of rows removed."""
+        ...
+
+
+class MemberRepo(MemberData, Protocol):
     async def get_or_create(self, platform: str, user_id: str, now: datetime) -> Member: ...
+
+    async def find(self, platform: str, user_id: str) -> Member | None:
+        """The member if one is stored; never creates one (/export and /forget leave no trace)."""
+        ...
 
     async def by_id(self, member_id: int) -> Member | None: ...
 
     async def set_consent(self, member_id: int, consent: bool, now: datetime) -> Member: ...
 
+    async def set_country(self, member_id: int, country: str | None) -> Member: ...
 
-class CheckinRepo(Protocol):
+    async def ids(self) -> list[int]:
+        """Every stored member's id (the daily retention purge walks them)."""
+        ...
+
+
+class CheckinRepo(MemberData, Protocol):
     async def add(self, checkin: Checkin) -> None: ...
 
     async def since(self, member_id: int, since: datetime) -> list[Checkin]: ...
 
+    async def purge(self, member_id: int, before: datetime) -> int:
+        """Deletes the member's check-ins older than `before`; how many."""
+        ...
 
-class PartRepo(Protocol):
+
+class PartRepo(MemberData, Protocol):
     async def list(self, member_id: int) -> list[Part]: ...
 
     async def add(self, member_id: int, name: str, role: str, now: datetime) -> Part: ...
@@ -42,7 +74,7 @@ class PartRepo(Protocol):
     async def remove(self, member_id: int, part_id: int) -> bool: ...
 
 
-class SessionRepo(Protocol):
+class SessionRepo(MemberData, Protocol):
     async def get(self, member_id: int) -> FlowState | None: ...
 
     async def put(self, member_id: int, state: FlowState) -> None: ...
@@ -55,16 +87,22 @@ class SessionRepo(Protocol):
 
     async def next_due(self) -> datetime | None: ...
 
+    async def purge_idle(self, before: datetime) -> int:
+        """Deletes unfinished flows last touched before `before` (and not waiting on a timer)."""
+        ...
 
-class PracticeLogRepo(Protocol):
+
+class PracticeLogRepo(MemberData, Protocol):
     """Finished grounding exercises, kept only for members who chose to keep history."""
 
     async def add(self, practice: Practice) -> None: ...
 
     async def since(self, member_id: int, since: datetime) -> list[Practice]: ...
 
+    async def purge(self, member_id: int, before: datetime) -> int: ...
 
-class SafetyPlanRepo(Protocol):
+
+class SafetyPlanRepo(MemberData, Protocol):
     """A member's own safety plan: section -> their words (encrypted at rest)."""
 
     async def get(self, member_id: int) -> dict[str, str]: ...
@@ -74,7 +112,7 @@ class SafetyPlanRepo(Protocol):
     async def clear_section(self, member_id: int, section: str) -> None: ...
 
 
-class CounterRepo(Protocol):
+class CounterRepo(MemberData, Protocol):
     """/days counters and their slips. Every call is scoped to one member."""
 
     async def for_member(self, member_id: int) -> list[Counter]: ...
@@ -97,6 +135,19 @@ class CounterRepo(Protocol):
 
     async def set_celebrated(self, member_id: int, counter_id: int, days: int) -> None: ...
 
+    async def purge_slips(self, member_id: int, before: date) -> int:
+        """Deletes the member's slips dated before `before`; how many."""
+        ...
+
+
+class ModeratorAlerts(Protocol):
+    """Tells a group's moderators that a member asked for support, only ever by the member's
+    own choice. Issue 6 delivers it to the moderators' channel of the member's group(s)."""
+
+    async def notify(self, request: SupportRequest) -> bool:
+        """True when at least one moderators' channel was reached."""
+        ...
+
 
 class Outbound(Protocol):
     """Where replies go that no member event asked for (paced steps, later scheduled posts)."""
@@ -113,3 +164,7 @@ class Repos:
     practices: PracticeLogRepo
     plans: SafetyPlanRepo
     counters: CounterRepo
+    # group check-ins (issue 6)
+    groups: GroupRepo
+    outbox: OutboxRepo
+    reminders: ReminderRepo

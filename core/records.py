@@ -56,3 +56,17 @@ class Practice:
     exercise: str
     before: int | None = None
     after: int | None = None
+
+
+@dataclass(frozen=True)
+class SupportRequest:
+    """A member chose to tell a moderator they asked for support (after a crisis reply).
+
+    `words` is what the member wrote, only when they picked "include what I wrote"; else None.
+    """
+
+    platform: str
+    user_id: str
+    handle: str
+    at: datetime
+    words: str | None = None

@@ -149,6 +149,8 @@ class BotMessage:
     photo: bool = False
     reply_to: int | None = None
     edits: int = 0
+    document: bytes | None = None
+    file_name: str = ""
 
     def buttons(self) -> list[dict[str, Any]]:
         return [b for row in self.keyboard for b in row]
@@ -179,6 +181,12 @@ class BotMessage:
             ]
             if self.text:
                 data["caption"] = self.text
+        elif self.document is not None:
+            data["document"] = {
+                "file_id": f"d{self.message_id}",
+                "file_unique_id": f"v{self.message_id}",
+                "file_name": self.file_name,
+            }
         else:
             data["text"] = self.text
         if self.keyboard:
@@ -292,6 +300,8 @@ class FakeTelegram:
             return self._send(p, photo=False)
         if method == "sendPhoto":
             return self._send(p, photo=True)
+        if method == "sendDocument":
+            return self._send_document(p)
         if method == "editMessageText":
             return self._edit(p)
         if method == "answerCallbackQuery":
@@ -393,6 +403,21 @@ class FakeTelegram:
         )
         self.messages[(chat_id, message.message_id)] = message
         self.outbox.append(Outgoing("send", message, text))
+        return message.to_json()
+
+    def _send_document(self, p: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._chat(p)
+        upload = p.get("document")
+        if not isinstance(upload, web.FileField):
+            raise RefusedError(400, "Bad Request: there is no document in the request")
+        data = upload.file.read()
+        if not data:
+            raise RefusedError(400, "Bad Request: file must be non-empty")
+        message = BotMessage(
+            chat_id, next(self._message_ids), "", "", document=data, file_name=upload.filename
+        )
+        self.messages[(chat_id, message.message_id)] = message
+        self.outbox.append(Outgoing("send", message, upload.filename))
         return message.to_json()
 
     def _edit(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -183,6 +183,12 @@ class BrokenPlans:
     async def clear_section(self, member_id: int, section: str) -> None:
         raise RuntimeError("disk trouble")
 
+    async def export(self, member_id: int) -> dict[str, object]:
+        raise RuntimeError("disk trouble")
+
+    async def erase(self, member_id: int) -> int:
+        raise RuntimeError("disk trouble")
+
 
 async def test_crisis_resources_come_even_when_the_plan_cannot_be_read(clock: FakeClock) -> None:
     repos = replace(in_memory_repos(), plans=BrokenPlans())

@@ -377,10 +377,10 @@ async def test_unblend_run_serves_telegram_and_stops_cleanly_on_sigterm(
         await lea.expect("I'm Unblend", within=30)
     finally:
         proc.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(proc.communicate(), 60)
-    text = err.decode()
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    text = out.decode() + err.decode()  # a running bot logs to stdout
     assert proc.returncode == 0, text
-    assert "the database is closed" in text
+    assert "the database is closed" in out.decode()
     assert TOKEN not in text and "Traceback" not in text
     # A clean close checkpoints the write-ahead log and removes it.
     assert (tmp_path / "bot.sqlite").exists() and not (tmp_path / "bot.sqlite-wal").exists()

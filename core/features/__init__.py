@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from core.features import checkin, grounding, parts, safety_plan, welcome
+from core.features import (
+    checkin,
+    country,
+    grounding,
+    parts,
+    privacy,
+    safety_plan,
+    support,
+    welcome,
+)
 from core.features import days as day_counters
+from core.features import group_checkins as group_checkins
 from core.features.base import Feature
 
 ALL_FEATURES: tuple[Feature, ...] = (
@@ -13,4 +23,8 @@ ALL_FEATURES: tuple[Feature, ...] = (
     parts.FEATURE,
     safety_plan.FEATURE,
     day_counters.FEATURE,
+    privacy.FEATURE,
+    country.FEATURE,
+    support.FEATURE,
+    group_checkins.FEATURE,
 )

@@ -45,6 +45,9 @@ class Feature:
     option_sources: Mapping[str, OptionSource] = field(default_factory=dict)
     # A text step's `validate = "<name>"` -> its check.
     validators: Mapping[str, Validator] = field(default_factory=dict)
+    # Commands and `<prefix>:` buttons that work before the welcome and never create a member
+    # row by themselves (privacy, export, erasure): asking what is stored stores nothing.
+    traceless: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class Registry:
     finishers: Mapping[str, FinishHandler]
     dynamic: Mapping[str, OptionSource]
     validators: Mapping[str, Validator] = field(default_factory=dict)
+    traceless: frozenset[str] = frozenset()
 
 
 def _join(name: str, target: dict[str, Any], new: Mapping[str, Any]) -> None:
@@ -72,6 +76,7 @@ def build_registry(features: tuple[Feature, ...]) -> Registry:
     dynamic: dict[str, OptionSource] = {}
     validators: dict[str, Validator] = {}
     buttons: set[str] = set()
+    traceless: set[str] = set()
     for f in features:
         _join(f.name, commands, f.commands)
         _join(f.name, choices, f.choices)
@@ -79,4 +84,13 @@ def build_registry(features: tuple[Feature, ...]) -> Registry:
         _join(f.name, dynamic, f.option_sources)
         _join(f.name, validators, f.validators)
         buttons |= f.buttons
-    return Registry(commands, frozenset(buttons), choices, finishers, dynamic, validators)
+        traceless |= f.traceless
+    return Registry(
+        commands,
+        frozenset(buttons),
+        choices,
+        finishers,
+        dynamic,
+        validators,
+        frozenset(traceless),
+    )

@@ -21,7 +21,8 @@ async def finish_welcome(turn: Turn, state: FlowState) -> None:
     then = state.context.get("then", "")
     handler = turn.app.registry.commands.get(then)
     if handler is not None:
-        await handler(turn, ())
+        arg = state.context.get("then_arg", "")
+        await handler(turn, (arg,) if arg else ())
 
 
 async def consent_status(turn: Turn, args: tuple[str, ...]) -> None:

@@ -117,6 +117,43 @@ class SqliteCounterRepo:
             (days, counter_id, member_id),
         )
 
+    async def purge_slips(self, member_id: int, before: date) -> int:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM day_slips WHERE member_id=? AND on_date<?",
+                (member_id, before.isoformat()),
+            )
+            return cursor.rowcount
+
+    async def export(self, member_id: int) -> dict[str, Any]:
+        counters = await self.for_member(member_id)
+        slips = await self.slips_between(member_id, date.min, date.max)
+        return {"day_counters": counters_json(counters, slips)}
+
+    async def erase(self, member_id: int) -> int:
+        async with self._db.write() as conn:
+            slips = await conn.execute("DELETE FROM day_slips WHERE member_id=?", (member_id,))
+            counters = await conn.execute(
+                "DELETE FROM day_counters WHERE member_id=?", (member_id,)
+            )
+            return slips.rowcount + counters.rowcount
+
+
+def counters_json(counters: list[Counter], slips: list[Slip]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": c.name,
+            "started_on": c.started_on.isoformat(),
+            "created_at": c.created_at.isoformat(),
+            "slips": [
+                {"on": s.on.isoformat(), "noted_at": s.at.isoformat(), "note": s.note}
+                for s in slips
+                if s.counter_id == c.id
+            ],
+        }
+        for c in counters
+    ]
+
 
 class InMemoryCounterRepo:
     def __init__(self) -> None:
@@ -180,3 +217,19 @@ class InMemoryCounterRepo:
         i = self._find(member_id, counter_id)
         if i is not None:
             self.counters[i] = replace(self.counters[i], celebrated=days)
+
+    async def purge_slips(self, member_id: int, before: date) -> int:
+        kept = [s for s in self.slip_rows if s.member_id != member_id or s.on >= before]
+        removed = len(self.slip_rows) - len(kept)
+        self.slip_rows = kept
+        return removed
+
+    async def export(self, member_id: int) -> dict[str, Any]:
+        slips = await self.slips_between(member_id, date.min, date.max)
+        return {"day_counters": counters_json(await self.for_member(member_id), slips)}
+
+    async def erase(self, member_id: int) -> int:
+        before = len(self.counters) + len(self.slip_rows)
+        self.counters = [c for c in self.counters if c.member_id != member_id]
+        self.slip_rows = [s for s in self.slip_rows if s.member_id != member_id]
+        return before - len(self.counters) - len(self.slip_rows)

@@ -52,6 +52,8 @@ class Database:
             await self._conn.execute("PRAGMA journal_mode=WAL")
             await self._conn.execute("PRAGMA synchronous=NORMAL")
             await self._conn.execute("PRAGMA foreign_keys=ON")
+            # Deleted rows are overwritten, so an erased member leaves nothing in free pages.
+            await self._conn.execute("PRAGMA secure_delete=ON")
             await self._conn.execute("PRAGMA busy_timeout=5000")
             await self.migrate()
         except aiosqlite.DatabaseError as exc:

@@ -33,18 +33,35 @@ async def open_encrypted(path: Path, env: Mapping[str, str]) -> tuple[Database, 
 
 
 async def _cipher_for(db: Database, path: Path, env: dict[str, str]) -> Cipher:
+    if await db.fetchone("SELECT 1 FROM meta WHERE key='key_rotation'") is not None:
+        # Half the values are under the old key, half under the new: finish first.
+        raise DataKeyError(
+            f"A data key rotation of {path} was interrupted. Run `unblend keys rotate` again "
+            "to finish it (it resumes where it stopped), then start the bot."
+        )
     row = await db.fetchone("SELECT value FROM meta WHERE key='key_check'")
+    if row is not None:
+        return verify_key(path, env, bytes(row[0]))
     key = read_key(path, env)
-    if row is None:
-        if key is None:
-            key = create_key_file(path) if str(path) != ":memory:" else _ephemeral_key()
-        cipher = Cipher(key)
-        async with db.write() as conn:
-            await conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('key_check', ?)",
-                (cipher.encrypt(_CHECK_PLAINTEXT, _CHECK_PURPOSE),),
-            )
-        return cipher
+    if key is None:
+        key = create_key_file(path) if str(path) != ":memory:" else _ephemeral_key()
+    cipher = Cipher(key)
+    async with db.write() as conn:
+        await conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('key_check', ?)",
+            (cipher.encrypt(_CHECK_PLAINTEXT, _CHECK_PURPOSE),),
+        )
+    return cipher
+
+
+def verify_key(path: Path, env: Mapping[str, str], check: bytes) -> Cipher:
+    """The cipher for the database at `path` whose stored key check is `check`.
+
+    Raises DataKeyError saying how to fix a missing or wrong key. Writes nothing, so
+    `unblend doctor` and `unblend restore` use it too.
+    """
+    env = dict(env)
+    key = read_key(path, env)
     if key is None:
         raise DataKeyError(
             f"The database {path} holds encrypted data, but its key was not found: no "
@@ -53,7 +70,7 @@ async def _cipher_for(db: Database, path: Path, env: dict[str, str]) -> Cipher:
         )
     cipher = Cipher(key)
     try:
-        cipher.decrypt(bytes(row[0]), _CHECK_PURPOSE)
+        cipher.decrypt(check, _CHECK_PURPOSE)
     except DecryptError as exc:
         source = f"${KEY_ENV}" if env.get(KEY_ENV) else str(key_path_for(path))
         raise DataKeyError(

@@ -3,24 +3,67 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from core.flows.engine import FlowState
 from core.ports import Repos
 from core.records import Checkin, Member, Part, Practice
 from core.storage.counter_repos import InMemoryCounterRepo
+from core.storage.group_memory import InMemoryGroupRepo, InMemoryOutboxRepo, InMemoryReminderRepo
 from core.storage.safety_plan_repos import InMemorySafetyPlanRepo
+from core.storage.sqlite_repos import checkin_json, part_json, practice_json
 
 
 class InMemoryMemberRepo:
     def __init__(self) -> None:
         self._by_key: dict[tuple[str, str], Member] = {}
+        self._last_id = 0
+        self._first_seen: dict[int, datetime] = {}
 
     async def get_or_create(self, platform: str, user_id: str, now: datetime) -> Member:
         key = (platform, user_id)
         if key not in self._by_key:
-            self._by_key[key] = Member(len(self._by_key) + 1, platform, user_id)
+            # Ids are never reused, like SQLite's: an erased member's id stays retired.
+            self._last_id += 1
+            self._by_key[key] = Member(self._last_id, platform, user_id)
+            self._first_seen[self._last_id] = now
         return self._by_key[key]
+
+    async def find(self, platform: str, user_id: str) -> Member | None:
+        return self._by_key.get((platform, user_id))
+
+    async def set_country(self, member_id: int, country: str | None) -> Member:
+        for key, member in self._by_key.items():
+            if member.id == member_id:
+                self._by_key[key] = replace(member, country=country)
+                return self._by_key[key]
+        raise LookupError(member_id)
+
+    async def ids(self) -> list[int]:
+        return sorted(m.id for m in self._by_key.values())
+
+    async def export(self, member_id: int) -> dict[str, Any]:
+        m = await self.by_id(member_id)
+        if m is None:
+            return {}
+        return {
+            "member": {
+                "platform": m.platform,
+                "user_id": m.user_id,
+                "first_seen": self._first_seen[m.id].isoformat(timespec="microseconds"),
+                "keep_history": m.consent,
+                "keep_history_chosen_at": m.consent_at.isoformat() if m.consent_at else None,
+                "country": m.country,
+            }
+        }
+
+    async def erase(self, member_id: int) -> int:
+        gone = [k for k, m in self._by_key.items() if m.id == member_id]
+        for key in gone:
+            del self._by_key[key]
+        self._first_seen.pop(member_id, None)
+        return len(gone)
 
     async def by_id(self, member_id: int) -> Member | None:
         return next((m for m in self._by_key.values() if m.id == member_id), None)
@@ -42,6 +85,18 @@ class InMemoryCheckinRepo:
 
     async def since(self, member_id: int, since: datetime) -> list[Checkin]:
         return [c for c in self.rows if c.member_id == member_id and c.at >= since]
+
+    async def export(self, member_id: int) -> dict[str, Any]:
+        mine = sorted((c for c in self.rows if c.member_id == member_id), key=lambda c: c.at)
+        return {"checkins": [checkin_json(c) for c in mine]}
+
+    async def erase(self, member_id: int) -> int:
+        return await self.purge(member_id, datetime.max.replace(tzinfo=UTC))
+
+    async def purge(self, member_id: int, before: datetime) -> int:
+        kept = [c for c in self.rows if c.member_id != member_id or c.at >= before]
+        removed, self.rows = len(self.rows) - len(kept), kept
+        return removed
 
 
 class InMemoryPartRepo:
@@ -82,6 +137,14 @@ class InMemoryPartRepo:
             del self.rows[i]
         return i is not None
 
+    async def export(self, member_id: int) -> dict[str, Any]:
+        return {"parts": [part_json(p) for p in await self.list(member_id)]}
+
+    async def erase(self, member_id: int) -> int:
+        kept = [p for p in self.rows if p.member_id != member_id]
+        removed, self.rows = len(self.rows) - len(kept), kept
+        return removed
+
 
 class InMemorySessionRepo:
     def __init__(self) -> None:
@@ -105,6 +168,23 @@ class InMemorySessionRepo:
     async def next_due(self) -> datetime | None:
         return min((s.due_at for s in self.rows.values() if s.due_at is not None), default=None)
 
+    async def purge_idle(self, before: datetime) -> int:
+        idle = [
+            m
+            for m, s in self.rows.items()
+            if s.due_at is None and s.updated_at is not None and s.updated_at < before
+        ]
+        for member_id in idle:
+            del self.rows[member_id]
+        return len(idle)
+
+    async def export(self, member_id: int) -> dict[str, Any]:
+        state = self.rows.get(member_id)
+        return {} if state is None else {"unfinished": state.to_json()}
+
+    async def erase(self, member_id: int) -> int:
+        return 0 if self.rows.pop(member_id, None) is None else 1
+
 
 class InMemoryPracticeLogRepo:
     def __init__(self) -> None:
@@ -119,8 +199,21 @@ class InMemoryPracticeLogRepo:
             key=lambda p: p.at,
         )
 
+    async def export(self, member_id: int) -> dict[str, Any]:
+        rows = await self.since(member_id, datetime.min.replace(tzinfo=UTC))
+        return {"exercises": [practice_json(p) for p in rows]}
+
+    async def erase(self, member_id: int) -> int:
+        return await self.purge(member_id, datetime.max.replace(tzinfo=UTC))
+
+    async def purge(self, member_id: int, before: datetime) -> int:
+        kept = [p for p in self.rows if p.member_id != member_id or p.at >= before]
+        removed, self.rows = len(self.rows) - len(kept), kept
+        return removed
+
 
 def in_memory_repos() -> Repos:
+    outbox = InMemoryOutboxRepo()
     return Repos(
         InMemoryMemberRepo(),
         InMemoryCheckinRepo(),
@@ -129,4 +222,7 @@ def in_memory_repos() -> Repos:
         practices=InMemoryPracticeLogRepo(),
         plans=InMemorySafetyPlanRepo(),
         counters=InMemoryCounterRepo(),
+        groups=InMemoryGroupRepo(outbox),
+        outbox=outbox,
+        reminders=InMemoryReminderRepo(),
     )

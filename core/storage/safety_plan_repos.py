@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from core.crypto import Cipher
 from core.storage.db import Database
@@ -42,6 +43,17 @@ class SqliteSafetyPlanRepo:
             (member_id, section),
         )
 
+    async def export(self, member_id: int) -> dict[str, Any]:
+        plan = await self.get(member_id)
+        return {"safety_plan": plan} if plan else {}
+
+    async def erase(self, member_id: int) -> int:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM safety_plan_sections WHERE member_id=?", (member_id,)
+            )
+            return cursor.rowcount
+
 
 class InMemorySafetyPlanRepo:
     def __init__(self) -> None:
@@ -55,3 +67,10 @@ class InMemorySafetyPlanRepo:
 
     async def clear_section(self, member_id: int, section: str) -> None:
         self.rows.get(member_id, {}).pop(section, None)
+
+    async def export(self, member_id: int) -> dict[str, Any]:
+        plan = await self.get(member_id)
+        return {"safety_plan": plan} if plan else {}
+
+    async def erase(self, member_id: int) -> int:
+        return len(self.rows.pop(member_id, {}))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from core.crypto import Cipher
 from core.flows.engine import FlowState
@@ -12,6 +13,7 @@ from core.ports import Repos
 from core.records import Checkin, Member, Part, Practice
 from core.storage.counter_repos import SqliteCounterRepo
 from core.storage.db import Database
+from core.storage.group_repos import SqliteGroupRepo, SqliteOutboxRepo, SqliteReminderRepo
 from core.storage.safety_plan_repos import SqliteSafetyPlanRepo
 
 # The encrypted note columns of `parts`, in the order of Part's fields.
@@ -87,6 +89,67 @@ class SqliteMemberRepo:
             raise LookupError(member_id)
         return Member(member_id, row[0], row[1], consent, now, row[2])
 
+    # -- privacy (issue 7) ---------------------------------------------------------------------
+
+    def _uncache(self, member_id: int) -> None:
+        for key in [k for k, m in self._cache.items() if m.id == member_id]:
+            del self._cache[key]
+
+    async def find(self, platform: str, user_id: str) -> Member | None:
+        return await self._fetch(platform, user_id)
+
+    async def set_country(self, member_id: int, country: str | None) -> Member:
+        await self._db.execute("UPDATE members SET country=? WHERE id=?", (country, member_id))
+        self._uncache(member_id)
+        member = await self.by_id(member_id)
+        if member is None:
+            raise LookupError(member_id)
+        return member
+
+    async def ids(self) -> list[int]:
+        return [int(r[0]) for r in await self._db.fetchall("SELECT id FROM members ORDER BY id")]
+
+    async def export(self, member_id: int) -> dict[str, Any]:
+        row = await self._db.fetchone(
+            "SELECT platform, platform_user_id, created_at, consent, consent_at, country"
+            " FROM members WHERE id=?",
+            (member_id,),
+        )
+        if row is None:
+            return {}
+        return {
+            "member": {
+                "platform": row[0],
+                "user_id": row[1],
+                "first_seen": row[2],
+                "keep_history": None if row[3] is None else bool(row[3]),
+                "keep_history_chosen_at": row[4],
+                "country": row[5],
+            }
+        }
+
+    async def erase(self, member_id: int) -> int:
+        """Deletes the member row last of all (anything still pointing at it goes with it)."""
+        async with self._db.write() as conn:
+            cursor = await conn.execute("DELETE FROM members WHERE id=?", (member_id,))
+            removed = cursor.rowcount
+        self._uncache(member_id)
+        # Old copies of the pages in the write-ahead log go too.
+        await self._db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
+        return removed
+
+
+def checkin_json(c: Checkin) -> dict[str, Any]:
+    return {
+        "at": c.at.isoformat(),
+        "mood": c.mood,
+        "urge": c.urge,
+        "part": c.part,
+        "need": c.need,
+        "protector": c.protector,
+        "note": c.note,
+    }
+
 
 class SqliteCheckinRepo:
     def __init__(self, db: Database, cipher: Cipher) -> None:
@@ -127,6 +190,32 @@ class SqliteCheckinRepo:
             )
             for r in rows
         ]
+
+    async def export(self, member_id: int) -> dict[str, Any]:
+        rows = await self.since(member_id, datetime.min.replace(tzinfo=UTC))
+        return {"checkins": [checkin_json(c) for c in rows]}
+
+    async def erase(self, member_id: int) -> int:
+        return await self.purge(member_id, datetime.max.replace(tzinfo=UTC))
+
+    async def purge(self, member_id: int, before: datetime) -> int:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM checkins WHERE member_id=? AND at<?", (member_id, _ts(before))
+            )
+            return cursor.rowcount
+
+
+def part_json(p: Part) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "role": p.role,
+        "body": p.body,
+        "says": p.says,
+        "protects": p.protects,
+        "notes": p.notes,
+    }
 
 
 class SqlitePartRepo:
@@ -224,6 +313,16 @@ class SqlitePartRepo:
             self._cache[member_id] = [p for p in cached if p.id != part_id]
         return removed
 
+    async def export(self, member_id: int) -> dict[str, Any]:
+        return {"parts": [part_json(p) for p in await self.list(member_id)]}
+
+    async def erase(self, member_id: int) -> int:
+        async with self._db.write() as conn:
+            cursor = await conn.execute("DELETE FROM parts WHERE member_id=?", (member_id,))
+            removed = cursor.rowcount
+        self._cache.pop(member_id, None)
+        return removed
+
 
 class SqliteSessionRepo:
     """Write-through: every change is committed; reads after the first come from memory."""
@@ -273,6 +372,26 @@ class SqliteSessionRepo:
         await self._db.execute("DELETE FROM sessions WHERE member_id=?", (member_id,))
         self._cache[member_id] = None
 
+    async def purge_idle(self, before: datetime) -> int:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM sessions WHERE updated_at<? AND due_at IS NULL", (_ts(before),)
+            )
+            removed = cursor.rowcount
+        self._cache.clear()
+        return removed
+
+    async def export(self, member_id: int) -> dict[str, Any]:
+        state = await self.get(member_id)
+        return {} if state is None else {"unfinished": state.to_json()}
+
+    async def erase(self, member_id: int) -> int:
+        async with self._db.write() as conn:
+            cursor = await conn.execute("DELETE FROM sessions WHERE member_id=?", (member_id,))
+            removed = cursor.rowcount
+        self._cache.pop(member_id, None)
+        return removed
+
 
 class SqlitePracticeLogRepo:
     """Exercise ids and 0-10 numbers only: nothing a member wrote, so nothing to encrypt."""
@@ -301,6 +420,24 @@ class SqlitePracticeLogRepo:
         )
         return [Practice(member_id, datetime.fromisoformat(r[0]), r[1], r[2], r[3]) for r in rows]
 
+    async def export(self, member_id: int) -> dict[str, Any]:
+        rows = await self.since(member_id, datetime.min.replace(tzinfo=UTC))
+        return {"exercises": [practice_json(p) for p in rows]}
+
+    async def erase(self, member_id: int) -> int:
+        return await self.purge(member_id, datetime.max.replace(tzinfo=UTC))
+
+    async def purge(self, member_id: int, before: datetime) -> int:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM practice_log WHERE member_id=? AND at<?", (member_id, _ts(before))
+            )
+            return cursor.rowcount
+
+
+def practice_json(p: Practice) -> dict[str, Any]:
+    return {"at": p.at.isoformat(), "exercise": p.exercise, "before": p.before, "after": p.after}
+
 
 def sqlite_repos(db: Database, cipher: Cipher) -> Repos:
     return Repos(
@@ -311,4 +448,7 @@ def sqlite_repos(db: Database, cipher: Cipher) -> Repos:
         practices=SqlitePracticeLogRepo(db),
         plans=SqliteSafetyPlanRepo(db, cipher),
         counters=SqliteCounterRepo(db, cipher),
+        groups=SqliteGroupRepo(db, cipher),
+        outbox=SqliteOutboxRepo(db, cipher),
+        reminders=SqliteReminderRepo(db),
     )

@@ -1,0 +1,483 @@
+"""The Discord adapter: interactions -> core Events, `app.handle`, Replies -> Discord messages.
+
+Nothing here decides what to say: the core does. The bot works from interactions only (slash
+commands, buttons, select menus, modals), with minimal intents and no message content.
+
+- Every interaction is answered within Discord's 3 seconds: when the core is not done after
+  `defer_after`, the answer is deferred and comes as a follow-up.
+- Private replies are ephemeral (flag 64), in a server as in direct messages.
+- Paced steps use the member's latest interaction (its token lives 15 minutes). After that,
+  the flow goes on in the member's direct messages with a note; when those are closed, the
+  member is told while the window is still open.
+- Every message goes out with no mentions allowed, and in pieces of at most 2,000 characters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import discord
+import discord.http
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+
+from bots.discord_commands import PLATFORM, build_commands
+from bots.discord_render import (
+    DYNAMIC_ITEMS,
+    TEXT_INPUT_LIMIT,
+    Labels,
+    TextModal,
+    build_view,
+    modal_text,
+    split_text,
+)
+from bots.runner import AdapterStartError
+from core.app import Unblend
+from core.config import Config
+from core.locks import KeyedLocks
+from core.model import Event, Reply, Space, SpaceKind
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API = "https://discord.com/api/v10"
+DEFAULT_GATEWAY = "wss://gateway.discord.gg/"
+TOKEN_LIFETIME = timedelta(minutes=15)
+# A paced step later than this moves to direct messages, leaving a minute to say so.
+TOKEN_FRESH = timedelta(minutes=14)
+NO_MENTIONS = discord.AllowedMentions.none()
+IMAGE_NAME = "unblend.png"
+MAX_WINDOWS = 5000
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    token: str
+    api_base_url: str = ""  # e.g. a nirn-proxy; empty: Discord's own API
+    gateway_url: str = ""
+    dev_guild_id: int = 0  # sync commands to this server only (fast, for testing)
+    moderator_role: int = 0
+    defer_after: float = 2.0  # seconds before an unfinished answer is deferred (limit: 3)
+    guild_ready_timeout: float = 2.0
+    start_timeout: float = 60.0
+
+
+class DiscordStartError(AdapterStartError):
+    pass
+
+
+@dataclass
+class _Window:
+    """A member's latest interaction: its token lets the bot answer them for 15 minutes."""
+
+    interaction: discord.Interaction
+    opened: datetime
+
+    @property
+    def in_dm(self) -> bool:
+        return self.interaction.guild_id is None
+
+
+@dataclass
+class _Sent:
+    """The last message sent to a member, so a paced step can replace it."""
+
+    message_id: int
+    key: str
+    window: _Window | None  # sent through this interaction's token
+    channel: discord.DMChannel | None  # or as a direct message
+    original: bool = False
+
+
+_Target = _Window | discord.DMChannel
+
+
+class UnblendClient(discord.Client):
+    def __init__(self, adapter: DiscordAdapter, settings: DiscordSettings) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # servers and channels; no members, no messages, no content
+        super().__init__(
+            intents=intents,
+            allowed_mentions=NO_MENTIONS,
+            guild_ready_timeout=settings.guild_ready_timeout,
+        )
+        self.unblend_handler = adapter
+        self.tree = app_commands.CommandTree(self)
+        self.ready_event = asyncio.Event()
+
+    async def setup_hook(self) -> None:
+        # Registered before any interaction: every old button is routed from its custom_id.
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+
+    async def on_ready(self) -> None:
+        self.ready_event.set()
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await self.unblend_handler.on_interaction(interaction)
+
+
+class DiscordAdapter:
+    name = "Discord"
+
+    def __init__(self, app: Unblend, settings: DiscordSettings) -> None:
+        self.app = app
+        self.settings = settings
+        self.client = UnblendClient(self, settings)
+        for command in build_commands(app, self._on_command):
+            self.client.tree.add_command(command)
+        self.client.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+        self.synced: list[app_commands.AppCommand] = []
+        self._locks = KeyedLocks()
+        self._windows: dict[str, _Window] = {}
+        self._sent: dict[str, _Sent] = {}
+        self._moved: set[str] = set()
+        self._busy: set[asyncio.Task[Any]] = set()
+        self._connection: asyncio.Task[None] | None = None
+        cat = app.library.catalog()
+        self.labels = Labels(
+            cat.text("discord.write_button"),
+            cat.text("discord.more_choices"),
+            cat.text("groups.open_button"),
+        )
+
+    # -- start and stop ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        s = self.settings
+        # Module-wide in discord.py; one process runs one Discord bot.
+        discord.http.Route.BASE = s.api_base_url.rstrip("/") or DEFAULT_API
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(s.gateway_url or DEFAULT_GATEWAY)
+        try:
+            await self.client.login(s.token)
+        except discord.LoginFailure:
+            await self.client.close()
+            raise DiscordStartError(
+                "Discord did not accept the bot token. Copy it again from the Developer Portal "
+                "(your application -> Bot -> Reset Token) into [discord] token or "
+                "UNBLEND_DISCORD_TOKEN, exactly as given."
+            ) from None
+        except (aiohttp.ClientError, OSError, discord.HTTPException) as exc:
+            await self.client.close()
+            where = urlsplit(discord.http.Route.BASE).netloc
+            raise DiscordStartError(
+                f"could not reach the Discord API at {where} ({type(exc).__name__}). Check the "
+                "network, or [discord] api_base_url if you use a REST proxy."
+            ) from None
+        self._connection = asyncio.create_task(self.client.connect(reconnect=True))
+        self._connection.add_done_callback(self._connection_ended)
+        ready = asyncio.create_task(self.client.ready_event.wait())
+        await asyncio.wait(
+            {self._connection, ready}, timeout=s.start_timeout, return_when="FIRST_COMPLETED"
+        )
+        if not ready.done():
+            ready.cancel()
+            failed = self._connection.done() and self._connection.exception()
+            reason = type(failed).__name__ if failed else "no READY in time"
+            await self.stop()
+            raise DiscordStartError(
+                f"could not connect to the Discord gateway at {DiscordWebSocket.DEFAULT_GATEWAY} "
+                f"({reason}). Check the network, or [discord] gateway_url."
+            )
+        self.app.outbound.register(PLATFORM, self)
+        await self._sync_commands()
+        user = self.client.user
+        log.info("Discord: running as %s", user.name if user else "?")
+
+    def is_connected(self) -> bool:
+        """For the health check: logged in, READY, and the gateway open."""
+        return self.client.is_ready() and not self.client.is_closed()
+
+    def _connection_ended(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None and not self.client.is_closed():
+            # discord.py reconnects by itself; this is what it could not recover from.
+            log.error("Discord: the gateway connection ended (%s)", type(task.exception()).__name__)
+
+    async def _sync_commands(self) -> None:
+        tree = self.client.tree
+        try:
+            if self.settings.dev_guild_id:
+                guild = discord.Object(self.settings.dev_guild_id)
+                tree.copy_global_to(guild=guild)
+                self.synced = await tree.sync(guild=guild)
+            else:
+                self.synced = await tree.sync()
+        except discord.HTTPException as exc:
+            log.warning("Discord: syncing slash commands failed (%s)", type(exc).__name__)
+
+    async def stop(self) -> None:
+        """Finishes the interactions in flight, then closes the gateway and the HTTP session."""
+        if self._busy:
+            await asyncio.wait(self._busy, timeout=10)
+        await self.client.close()
+        if self._connection is not None:
+            try:
+                await asyncio.wait_for(self._connection, 10)
+            except Exception as exc:  # the connection's own ending; nothing left to do
+                log.debug("Discord: connection ended (%s)", type(exc).__name__)
+
+    # -- in: interactions to events -----------------------------------------------------------
+
+    def _event(self, interaction: discord.Interaction, **what: object) -> Event:
+        user_id = str(interaction.user.id)
+        locale = str(interaction.locale.value).split("-", 1)[0] or "en"
+        return Event(
+            PLATFORM,
+            user_id,
+            what.pop("space", Space.private(user_id)),  # type: ignore[arg-type]
+            locale=locale,
+            **what,  # type: ignore[arg-type]
+        )
+
+    async def _on_command(
+        self, interaction: discord.Interaction, name: str, args: tuple[str, ...]
+    ) -> None:
+        space = (
+            Space.group(str(interaction.channel_id))
+            if interaction.guild_id is not None
+            else Space.private(str(interaction.user.id))
+        )
+        await self._respond(
+            interaction, self._event(interaction, space=space, command=name, args=args)
+        )
+
+    async def on_choice(self, interaction: discord.Interaction, choice_id: str) -> None:
+        await self._respond(interaction, self._event(interaction, choice=choice_id))
+
+    async def on_open(self, interaction: discord.Interaction, command: str) -> None:
+        # `Reply.private_link`: the command, privately (like Telegram's /start <payload>).
+        await self._respond(interaction, self._event(interaction, command="start", args=(command,)))
+
+    async def on_write(self, interaction: discord.Interaction, limit: int) -> None:
+        cat = self.app.library.catalog()
+        modal = TextModal(
+            cat.text("discord.modal_title"),
+            cat.text("discord.modal_label"),
+            limit or TEXT_INPUT_LIMIT,
+        )
+        try:
+            await interaction.response.send_modal(modal)
+        except discord.HTTPException as exc:
+            log.error("Discord: opening a form failed (%s)", type(exc).__name__)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        # Commands and components are routed by the tree and the dynamic items; modal
+        # submissions come here, so a form opened before a restart still arrives.
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        text = modal_text(interaction.data)
+        if text is not None:
+            await self._respond(interaction, self._event(interaction, text=text))
+
+    async def _on_tree_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        cat = self.app.library.catalog()
+        if isinstance(error, app_commands.CheckFailure):
+            text = cat.text("discord.not_moderator")
+        else:
+            log.error("Discord: a command failed (%s)", type(error).__name__)
+            text = cat.text("error.internal")
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            else:
+                await interaction.response.send_message(
+                    text, ephemeral=True, allowed_mentions=NO_MENTIONS
+                )
+        except discord.HTTPException as exc:
+            log.error("Discord: answering an error failed (%s)", type(exc).__name__)
+
+    # -- out: replies to messages -------------------------------------------------------------
+
+    async def _respond(self, interaction: discord.Interaction, event: Event) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._busy.add(task)
+        try:
+            work = asyncio.ensure_future(self.app.handle(event))
+            done, _ = await asyncio.wait({work}, timeout=self.settings.defer_after)
+            if not done:
+                await self._defer(interaction)
+            replies = await work
+            async with self._locks.hold(event.user_id):
+                window = _Window(interaction, self.app.clock.now())
+                self._windows[event.user_id] = window
+                if len(self._windows) > MAX_WINDOWS:
+                    self._forget_closed(window.opened)
+                self._moved.discard(event.user_id)
+                in_group = event.space.kind is SpaceKind.GROUP
+                for reply in replies:
+                    await self._deliver(event.user_id, window, reply, in_group)
+        finally:
+            if task is not None:
+                self._busy.discard(task)
+
+    def _forget_closed(self, now: datetime) -> None:
+        """Drops what is kept for members whose 15 minutes are over (memory stays bounded)."""
+        for user_id in [u for u, w in self._windows.items() if now - w.opened >= TOKEN_LIFETIME]:
+            del self._windows[user_id]
+            self._sent.pop(user_id, None)
+            self._moved.discard(user_id)
+
+    async def _defer(self, interaction: discord.Interaction) -> None:
+        try:
+            if interaction.type is discord.InteractionType.application_command:
+                # Private by default: a public answer after this still comes, as a follow-up.
+                await interaction.response.defer(ephemeral=True, thinking=True)
+            else:
+                await interaction.response.defer()
+        except discord.HTTPException as exc:
+            log.error("Discord: deferring an answer failed (%s)", type(exc).__name__)
+
+    async def send(self, platform: str, user_id: str, replies: list[Reply]) -> None:
+        """Outbound port: paced steps, through the latest interaction or in direct messages."""
+        async with self._locks.hold(user_id):
+            now = self.app.clock.now()
+            window = self._windows.get(user_id)
+            if window is not None and now - window.opened < TOKEN_FRESH:
+                for reply in replies:
+                    await self._deliver(user_id, window, reply, False)
+                return
+            cat = self.app.library.catalog()
+            try:
+                channel = await self.client.create_dm(discord.Object(int(user_id)))
+                notes = []
+                if user_id not in self._moved and not (window and window.in_dm):
+                    notes.append(Reply(cat.text("discord.moved_to_dm")))
+                for reply in [*notes, *replies]:
+                    await self._deliver(user_id, channel, reply, False, strict=True)
+                self._moved.add(user_id)
+            except discord.Forbidden:
+                log.warning("Discord: a paced message was refused (direct messages closed)")
+                if window is not None and now - window.opened < TOKEN_LIFETIME:
+                    for reply in [Reply(cat.text("discord.dm_closed")), *replies]:
+                        await self._deliver(user_id, window, reply, False)
+            except discord.HTTPException as exc:
+                log.error("Discord: a paced message failed (%s)", type(exc).__name__)
+
+    async def _deliver(
+        self, user_id: str, target: _Target, reply: Reply, in_group: bool, strict: bool = False
+    ) -> None:
+        """Sends one reply; a refusal is logged (by type only), or raised when `strict`."""
+        try:
+            await self._send(user_id, target, reply, in_group)
+        except discord.HTTPException as exc:
+            if strict:
+                raise
+            log.error("Discord: sending a reply failed (%s, %s)", type(exc).__name__, exc.status)
+
+    async def _send(self, user_id: str, target: _Target, reply: Reply, in_group: bool) -> None:
+        pieces = split_text(reply.text)
+        if reply.image is None and reply.file is None and not pieces:
+            raise ValueError("a reply with neither text nor image nor file")
+        write = (reply.text_max or TEXT_INPUT_LIMIT) if reply.expects_text else 0
+        link = reply.private_link if in_group else ""
+        view = build_view(reply.choices, self.labels, write, link)
+        last = self._sent.get(user_id)
+        if (
+            reply.replace_key
+            and last is not None
+            and last.key == reply.replace_key
+            and len(pieces) == 1
+            and reply.image is None
+            and reply.file is None
+            and await self._edit(last, pieces[0], view)
+        ):
+            return
+        # A private reply is ephemeral; in a server, private=False is for the channel.
+        ephemeral = reply.private or not in_group
+        sent: _Sent | None = None
+        for i, piece in enumerate(pieces or [None]):
+            final = i == max(len(pieces), 1) - 1
+            files = _attachments(reply) if final else []
+            sent = await self._post(target, piece, view if final else None, files, ephemeral)
+        if sent is not None:
+            sent.key = reply.replace_key
+            self._sent[user_id] = sent
+
+    async def _post(
+        self,
+        target: _Target,
+        content: str | None,
+        view: discord.ui.View | None,
+        files: list[discord.File],
+        ephemeral: bool,
+    ) -> _Sent:
+        missing = discord.utils.MISSING
+        shown = view if view is not None else missing
+        attached = files or missing
+        if isinstance(target, discord.DMChannel):
+            message = await target.send(
+                content, view=shown, files=attached, allowed_mentions=NO_MENTIONS
+            )
+            return _Sent(message.id, "", None, target)
+        interaction = target.interaction
+        if not interaction.response.is_done():
+            response = await interaction.response.send_message(
+                content,
+                view=shown,
+                files=attached,
+                ephemeral=ephemeral,
+                allowed_mentions=NO_MENTIONS,
+            )
+            return _Sent(response.message_id or 0, "", target, None, original=True)
+        followup = await interaction.followup.send(
+            content or missing,
+            view=shown,
+            files=attached,
+            ephemeral=ephemeral,
+            allowed_mentions=NO_MENTIONS,
+            wait=True,
+        )
+        return _Sent(followup.id, "", target, None)
+
+    async def _edit(self, last: _Sent, content: str, view: discord.ui.View | None) -> bool:
+        """Replaces a paced message in place; False when it can't be (then a new one is sent)."""
+        try:
+            if last.channel is not None:
+                message = last.channel.get_partial_message(last.message_id)
+                await message.edit(content=content, view=view, allowed_mentions=NO_MENTIONS)
+                return True
+            window = last.window
+            if window is None or self.app.clock.now() - window.opened >= TOKEN_FRESH:
+                return False
+            if last.original:
+                await window.interaction.edit_original_response(
+                    content=content, view=view, allowed_mentions=NO_MENTIONS
+                )
+            else:
+                await window.interaction.followup.edit_message(
+                    last.message_id, content=content, view=view, allowed_mentions=NO_MENTIONS
+                )
+            return True
+        except discord.HTTPException as exc:
+            log.info("Discord: editing a paced message failed (%s)", type(exc).__name__)
+            return False
+
+
+def _attachments(reply: Reply) -> list[discord.File]:
+    """A chart (with its alt text) and a member's own file (their /export), if any."""
+    files = []
+    if reply.image is not None:
+        alt = reply.image_alt[:1024] or None
+        files.append(discord.File(io.BytesIO(reply.image), IMAGE_NAME, description=alt))
+    if reply.file is not None:
+        files.append(discord.File(io.BytesIO(reply.file), reply.file_name or "unblend.txt"))
+    return files
+
+
+def discord_settings(config: Config) -> DiscordSettings:
+    return DiscordSettings(
+        token=config.discord_token,
+        api_base_url=str(config.get("discord", "api_base_url")),
+        gateway_url=str(config.get("discord", "gateway_url")),
+        dev_guild_id=int(config.get("discord", "dev_guild_id")),
+        moderator_role=int(config.get("discord", "moderator_role")),
+    )

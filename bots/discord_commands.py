@@ -1,0 +1,181 @@
+"""Slash commands for every core command: descriptions from content, typed options, autocomplete.
+
+Each option is only a way to write the command's arguments; the core decides what they mean
+(`/parts add:Sam` is the core's `/parts add Sam`). A command without a spec here gets one
+optional `text` option, so a new core feature has a working slash command on day one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from core.app import BUILTIN_COMMANDS
+from core.catalog import Catalog
+from core.features.grounding import EXERCISES
+from core.menu import MENU_NAME
+from core.suggest import MAX_SUGGESTIONS, part_names, timezones
+
+if TYPE_CHECKING:
+    from core.app import Unblend
+
+PLATFORM = "discord"
+DESCRIPTION_LIMIT = 100
+CHOICE_NAME_LIMIT = 100
+TEXT_OPTION_LIMIT = 1000
+PART_NAME_LIMIT = 64
+# The command the member typed, with its arguments, as the core reads them.
+RunCommand = Callable[[discord.Interaction, str, tuple[str, ...]], Awaitable[None]]
+Callback = Callable[..., Awaitable[None]]
+# Not offered as slash commands: the core's aliases already listed under another name.
+NOT_SLASH = frozenset[str]()
+FIRST = ("checkin", "ground", "history", "parts", "safetyplan", "days")
+
+
+def describe(cat: Catalog, key: str) -> str:
+    text = cat.messages.get(key, "").strip() or cat.text("discord.no_description")
+    return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
+
+
+def slash_names(app: Unblend) -> list[str]:
+    """Every core command a member can type, in a useful order."""
+    names = dict.fromkeys([*FIRST, *app.registry.commands, *sorted(BUILTIN_COMMANDS)])
+    return [
+        n
+        for n in names
+        if (n in app.registry.commands or n in BUILTIN_COMMANDS)
+        and n not in NOT_SLASH
+        and MENU_NAME.fullmatch(n)
+    ]
+
+
+def _plain(run: RunCommand) -> Callback:
+    async def command(interaction: discord.Interaction) -> None:
+        await run(interaction, _name(interaction), ())
+
+    return command
+
+
+def _text(run: RunCommand, cat: Catalog) -> Callback:
+    @app_commands.describe(text=describe(cat, "discord.option.text"))
+    async def command(
+        interaction: discord.Interaction,
+        text: app_commands.Range[str, 1, TEXT_OPTION_LIMIT] | None = None,
+    ) -> None:
+        await run(interaction, _name(interaction), tuple((text or "").split()))
+
+    return command
+
+
+def _ground(run: RunCommand, cat: Catalog, app: Unblend) -> Callback:
+    offered = [e for e in EXERCISES if e != "cold" or app.settings.cold_water]
+    picks = [
+        app_commands.Choice(name=cat.text(f"ground.label.{e}")[:CHOICE_NAME_LIMIT], value=e)
+        for e in offered
+    ]
+
+    @app_commands.describe(exercise=describe(cat, "discord.option.exercise"))
+    @app_commands.choices(exercise=picks)
+    async def command(
+        interaction: discord.Interaction,
+        exercise: str | None = None,
+    ) -> None:
+        await run(interaction, "ground", (exercise,) if exercise else ())
+
+    return command
+
+
+def _parts(run: RunCommand, cat: Catalog, app: Unblend) -> Callback:
+    async def suggest(
+        interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        names = await part_names(app, PLATFORM, str(interaction.user.id), typed)
+        return [app_commands.Choice(name=n[:CHOICE_NAME_LIMIT], value=n) for n in names]
+
+    @app_commands.describe(
+        part=describe(cat, "discord.option.part"),
+        add=describe(cat, "discord.option.add_part"),
+        talk=describe(cat, "discord.option.talk"),
+    )
+    @app_commands.autocomplete(part=suggest)
+    async def command(
+        interaction: discord.Interaction,
+        part: app_commands.Range[str, 1, PART_NAME_LIMIT] | None = None,
+        add: app_commands.Range[str, 1, PART_NAME_LIMIT] | None = None,
+        talk: bool | None = None,
+    ) -> None:
+        if add:
+            args: tuple[str, ...] = ("add", add)
+        elif talk:
+            args = ("talk",)
+        elif part:
+            args = (part,)
+        else:
+            args = ()
+        await run(interaction, "parts", args)
+
+    return command
+
+
+def _days(run: RunCommand, cat: Catalog) -> Callback:
+    @app_commands.describe(
+        add=describe(cat, "discord.option.add_counter"), slip=describe(cat, "discord.option.slip")
+    )
+    async def command(
+        interaction: discord.Interaction,
+        add: bool | None = None,
+        slip: app_commands.Range[str, 1, PART_NAME_LIMIT] | None = None,
+    ) -> None:
+        if slip:
+            args: tuple[str, ...] = ("slip", slip)
+        elif add:
+            args = ("add",)
+        else:
+            args = ()
+        await run(interaction, "days", args)
+
+    return command
+
+
+def _name(interaction: discord.Interaction) -> str:
+    command = interaction.command
+    return command.name if command is not None else ""
+
+
+# Commands that take nothing: their arguments would only be ignored or confuse.
+PLAIN = frozenset(
+    {"checkin", "history", "safetyplan", "consent", "help", "start", "stop", "back", "skip"}
+    | {"crisis", "sos"}
+)
+
+
+def build_commands(app: Unblend, run: RunCommand) -> list[app_commands.Command[Any, ..., None]]:
+    cat = app.library.catalog()
+    built: list[app_commands.Command[Any, ..., None]] = []
+    for name in slash_names(app):
+        if name == "ground":
+            callback = _ground(run, cat, app)
+        elif name == "parts":
+            callback = _parts(run, cat, app)
+        elif name == "days":
+            callback = _days(run, cat)
+        elif name in PLAIN:
+            callback = _plain(run)
+        else:
+            callback = _text(run, cat)
+        built.append(
+            app_commands.Command(
+                name=name,
+                description=describe(cat, f"commands.{name}"),
+                callback=callback,  # type: ignore[arg-type]
+            )
+        )
+    return built
+
+
+async def timezone_choices(typed: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete for a timezone option (ready for the group check-ins' schedule)."""
+    return [app_commands.Choice(name=z, value=z) for z in timezones(typed, MAX_SUGGESTIONS)]

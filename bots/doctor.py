@@ -1,0 +1,298 @@
+"""`unblend doctor`: checks what the bot needs to run, and says how to fix each problem.
+
+It only reads: no migration runs, no key is made, nothing is written. The checks are the
+config, the content, the database (integrity, schema version), the data key, free disk space
+and, when asked, each platform token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+import httpx
+
+from bots.bootstrap import bundled_content_dir
+from core.catalog import check_content
+from core.config import Config, ConfigError, load_config, readable_by_others
+from core.crypto import KEY_ENV, DataKeyError, key_path_for, read_key
+from core.storage.db import migration_scripts
+from core.storage.keyring import verify_key
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+DISCORD_API = "https://discord.com/api/v10"
+LOW_DISK_BYTES = 200 * 1024 * 1024
+TOKEN_TIMEOUT_S = 10.0
+
+
+class Status(Enum):
+    OK = "ok"
+    NOTE = "note"
+    PROBLEM = "PROBLEM"
+
+
+@dataclass(frozen=True)
+class Finding:
+    status: Status
+    check: str
+    detail: str
+    fix: str = ""
+
+    def lines(self) -> list[str]:
+        out = [f"[{self.status.value}] {self.check}: {self.detail}"]
+        if self.fix:
+            out.append(f"    fix: {self.fix}")
+        return out
+
+
+def ok(check: str, detail: str) -> Finding:
+    return Finding(Status.OK, check, detail)
+
+
+def note(check: str, detail: str, fix: str = "") -> Finding:
+    return Finding(Status.NOTE, check, detail, fix)
+
+
+def problem(check: str, detail: str, fix: str) -> Finding:
+    return Finding(Status.PROBLEM, check, detail, fix)
+
+
+async def diagnose(
+    config_path: Path | None, env: Mapping[str, str], check_tokens: bool = False
+) -> list[Finding]:
+    """Every finding, in the order an admin would fix them."""
+    try:
+        config = load_config(config_path, env=env)
+    except ConfigError as exc:
+        found = [
+            problem(
+                "config",
+                line,
+                "edit the file as the message says, then run `unblend doctor` again",
+            )
+            for line in exc.problems.lines()
+        ]
+        found.append(note("other checks", "skipped until the config loads"))
+        return found
+    findings = [ok("config", str(config_path) if config_path else "none given: the defaults")]
+    if config_path is not None and readable_by_others(config_path):
+        findings.append(
+            note(
+                "config",
+                f"other users of this machine can read {config_path}",
+                f"chmod 600 {config_path}",
+            )
+        )
+    findings.append(_content(config))
+    findings.extend(_database(config, env))
+    if check_tokens:
+        findings.extend(await _tokens(config))
+    return findings
+
+
+def _content(config: Config) -> Finding:
+    base = bundled_content_dir()
+    problems = check_content(base, config.override_dir)
+    if not problems:
+        return ok("content", "all content is valid")
+    shown = "; ".join(problems.lines()[:5])
+    more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+    return problem(
+        "content",
+        f"{len(problems)} problem(s): {shown}{more}",
+        'fix the files named, or set [content] override_dir back to ""; '
+        "`unblend content check` lists every problem",
+    )
+
+
+def _database(config: Config, env: Mapping[str, str]) -> list[Finding]:
+    path = config.db_path
+    findings: list[Finding] = []
+    if str(path) == ":memory:":
+        return [note("database", "in memory: nothing is kept between runs")]
+    folder = path.parent if path.parent.exists() else Path()
+    free = shutil.disk_usage(folder).free
+    if free < LOW_DISK_BYTES:
+        findings.append(
+            problem(
+                "disk",
+                f"only {free // (1024 * 1024)} MB free where the database lives ({folder})",
+                "free some space (old backups, logs: journalctl --vacuum-size=100M)",
+            )
+        )
+    if not path.exists():
+        findings.append(
+            note("database", f"{path} does not exist yet; `unblend run` creates it with a new key")
+        )
+        return findings
+    try:
+        findings.extend(_inspect(path, env))
+    except sqlite3.DatabaseError as exc:
+        findings.append(_damaged(path, str(exc)))
+    return findings
+
+
+def _damaged(path: Path, reason: str) -> Finding:
+    return problem(
+        "database",
+        f"{path} is damaged ({reason})",
+        f"stop the bot, then `unblend restore BACKUP-FILE` (the damaged file is kept as "
+        f"{path.name}.bak); with no backup, `sqlite3 {path} .recover | sqlite3 recovered.sqlite` "
+        "saves what it can",
+    )
+
+
+def _inspect(path: Path, env: Mapping[str, str]) -> list[Finding]:
+    findings: list[Finding] = []
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check(20)")]
+        if rows != ["ok"]:
+            return [_damaged(path, "; ".join(rows[:3]))]
+        findings.append(ok("database", f"{path}: integrity ok"))
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        findings.append(_schema(version))
+        has_meta = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+        ).fetchone()
+        row = (
+            conn.execute("SELECT value FROM meta WHERE key='key_check'").fetchone()
+            if has_meta
+            else None
+        )
+    findings.append(_key(path, env, None if row is None else bytes(row[0])))
+    return findings
+
+
+def _schema(version: int) -> Finding:
+    scripts = migration_scripts()
+    newest = scripts[-1][0] if scripts else 0
+    if version > newest:
+        return problem(
+            "schema",
+            f"the database is at version {version}, newer than this Unblend knows ({newest})",
+            "upgrade Unblend to the version that wrote it, or restore an older backup",
+        )
+    pending = [name for number, name, _ in scripts if number > version]
+    if pending:
+        return note(
+            "schema",
+            f"version {version}; {len(pending)} migration(s) will run at the next start "
+            f"({', '.join(pending)})",
+            "take a backup first: `unblend backup FILE`",
+        )
+    return ok("schema", f"version {version}, up to date")
+
+
+def _key(path: Path, env: Mapping[str, str], check: bytes | None) -> Finding:
+    if check is None:
+        try:
+            key = read_key(path, dict(env))
+        except DataKeyError as exc:
+            return problem("data key", str(exc), "fix the key, or unset it to have one made")
+        where = f"${KEY_ENV}" if env.get(KEY_ENV) else str(key_path_for(path))
+        made = f"will use {where}" if key else "a new key file will be made beside it"
+        return note("data key", f"no encrypted data yet; {made}")
+    try:
+        verify_key(path, env, check)
+    except DataKeyError as exc:
+        return problem(
+            "data key",
+            str(exc),
+            f"put the key file from your backup at {key_path_for(path)} (mode 600), "
+            f"or set ${KEY_ENV} to that key",
+        )
+    source = f"${KEY_ENV}" if env.get(KEY_ENV) else str(key_path_for(path))
+    return ok("data key", f"{source} opens the database")
+
+
+async def _tokens(config: Config) -> list[Finding]:
+    found: list[Finding] = []
+    async with httpx.AsyncClient(timeout=TOKEN_TIMEOUT_S) as client:
+        if config.telegram_token:
+            found.append(await _telegram(client, config))
+        else:
+            found.append(note("telegram token", "none set (UNBLEND_TELEGRAM_TOKEN)"))
+        if config.discord_token:
+            found.append(await _discord(client, config))
+        else:
+            found.append(note("discord token", "none set (UNBLEND_DISCORD_TOKEN)"))
+    return found
+
+
+async def _telegram(client: httpx.AsyncClient, config: Config) -> Finding:
+    base = str(config.get("telegram", "base_url")) or TELEGRAM_API
+    fix = (
+        "copy the token again from @BotFather (/mybots -> your bot -> API Token) into "
+        "UNBLEND_TELEGRAM_TOKEN or [telegram] token, exactly as given"
+    )
+    try:
+        response = await client.get(f"{base.rstrip('/')}{config.telegram_token}/getMe")
+    except httpx.HTTPError as exc:
+        return _unreachable("telegram token", base, exc, "[telegram] base_url")
+    if response.status_code in (401, 404):
+        return problem("telegram token", "Telegram did not accept the bot token", fix)
+    try:
+        body = response.json()
+        username = str(body["result"]["username"])
+    except (ValueError, KeyError, TypeError):
+        return problem(
+            "telegram token",
+            f"unexpected answer from the Bot API (HTTP {response.status_code})",
+            "check [telegram] base_url; empty means the public Bot API",
+        )
+    return ok("telegram token", f"works: the bot is @{username}")
+
+
+async def _discord(client: httpx.AsyncClient, config: Config) -> Finding:
+    base = str(config.get("discord", "api_base_url")) or DISCORD_API
+    try:
+        response = await client.get(
+            f"{base.rstrip('/')}/users/@me",
+            headers={"Authorization": f"Bot {config.discord_token}"},
+        )
+    except httpx.HTTPError as exc:
+        return _unreachable("discord token", base, exc, "[discord] api_base_url")
+    if response.status_code == 401:
+        return problem(
+            "discord token",
+            "Discord did not accept the bot token",
+            "in the Discord Developer Portal open your application -> Bot -> Reset Token, "
+            "and put the new token in UNBLEND_DISCORD_TOKEN or [discord] token",
+        )
+    try:
+        body = response.json()
+        username = str(body["username"])
+    except (ValueError, KeyError, TypeError):
+        return problem(
+            "discord token",
+            f"unexpected answer from the Discord API (HTTP {response.status_code})",
+            "check [discord] api_base_url; empty means Discord's own API",
+        )
+    return ok("discord token", f"works: the bot is {username}")
+
+
+def _unreachable(check: str, base: str, exc: httpx.HTTPError, key: str) -> Finding:
+    host = httpx.URL(base).host or base
+    # The type only: an httpx message can hold the URL, and the Bot API URL holds the token.
+    return problem(
+        check,
+        f"could not reach {host} ({type(exc).__name__})",
+        f"check the network and DNS of this machine, and {key} if you set it",
+    )
+
+
+def print_findings(findings: list[Finding]) -> int:
+    for finding in findings:
+        for line in finding.lines():
+            print(line)
+    problems = sum(f.status is Status.PROBLEM for f in findings)
+    if problems:
+        print(f"{problems} problem(s) found; each comes with its fix.")
+        return 1
+    print("Everything Unblend needs looks right.")
+    return 0

@@ -1,0 +1,52 @@
+"""One running bot per database: a lock file beside it, held while `unblend run` runs.
+
+`unblend restore` checks it, so a database is never swapped under a running bot by mistake.
+The lock is an OS file lock: it goes away with the process, even after a crash or SIGKILL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+
+class AlreadyRunningError(Exception):
+    """Another Unblend process holds this database."""
+
+
+def lock_path_for(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".lock")
+
+
+@contextlib.contextmanager
+def instance_lock(db_path: Path) -> Iterator[None]:
+    """Holds the database's lock file, or raises AlreadyRunningError at once."""
+    if str(db_path) == ":memory:":
+        yield
+        return
+    path = lock_path_for(db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AlreadyRunningError(
+                f"another Unblend is already running on {db_path} (it holds {path}). "
+                "Stop it first (systemctl stop unblend, or docker compose stop), or give "
+                "this one its own [storage] path."
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def is_running(db_path: Path) -> bool:
+    try:
+        with instance_lock(db_path):
+            return False
+    except AlreadyRunningError:
+        return True

@@ -1,0 +1,40 @@
+"""/country: the member picks their country privately; crisis replies then show its lines."""
+
+from __future__ import annotations
+
+from core.crisis import resources_text
+from core.features.base import Feature
+from core.model import Choice, Reply
+from core.turn import Turn
+
+PREFIX = "country"
+ELSEWHERE = "INTL"
+
+
+async def show_country(turn: Turn, args: tuple[str, ...]) -> None:
+    countries = turn.cat.countries
+    listed = [
+        Choice(f"{PREFIX}:{code}", c.name) for code, c in countries.items() if code != ELSEWHERE
+    ]
+    choices = (*listed, Choice(f"{PREFIX}:{ELSEWHERE}", turn.cat.text("country.elsewhere")))
+    current = turn.cat.country(turn.country).name
+    turn.say("country.ask", choices, country=current)
+
+
+async def country_choice(turn: Turn, rest: str) -> None:
+    code = rest.upper()
+    if code not in turn.cat.countries:
+        turn.say("country.unknown")
+        return
+    turn.member = await turn.repos.members.set_country(turn.member.id, code)
+    name = turn.cat.country(code).name
+    text = turn.cat.text("country.saved", country=name)
+    turn.add(Reply(text + "\n\n" + resources_text(turn.cat, code)))
+
+
+FEATURE = Feature(
+    name="country",
+    commands={"country": show_country},
+    buttons=frozenset({"country"}),
+    choices={PREFIX: country_choice},
+)

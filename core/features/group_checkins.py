@@ -1,0 +1,578 @@
+"""Group check-ins: moderators' /schedule and /group settings, the private check-in a group's
+prompt opens (/start gcheckin-<post>), the share choice with its preview, and /remind.
+
+Who moderates is the adapter's call (Event.is_moderator). A group sees the prompt, what a
+member chose to share (under their name), and totals; nothing else a member answered.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from core.checkin import build_checkin
+from core.features.base import Feature
+from core.flows.engine import FlowState
+from core.model import Choice, Reply, SpaceKind
+from core.schedule.engine import LINK_COMMAND, prompt_reply
+from core.schedule.outbox import payload
+from core.schedule.records import ALL_DAYS, Group, NewOutboxItem, Reminder, Response, Schedule
+from core.schedule.times import (
+    Rule,
+    days_text,
+    hhmm,
+    next_run,
+    parse_date,
+    parse_days,
+    parse_hhmm,
+    parse_tz,
+    suggest_tz,
+)
+from core.turn import Turn
+
+MAX_SCHEDULES = 10
+PROMPT_LIMIT = 300
+# A group's prompt stays open for check-ins this long after it was posted.
+POST_OPEN = timedelta(hours=36)
+MAX_AHEAD_DAYS = 2 * 366
+CHANNEL = re.compile(r"[A-Za-z0-9_-]{1,64}")
+SHARE_PREFIX = "gshare"
+EX_ADD = "/schedule add 09:00 Europe/Berlin weekdays"
+EX_REMIND = "/remind 08:30 Europe/Berlin"
+
+
+def _shown(word: str) -> str:
+    """Echo only a short, plain word back: never markup or odd characters."""
+    cleaned = word[:40]
+    return cleaned if all(c.isalnum() or c in ":/_-.+" for c in cleaned) else "?"
+
+
+def _public(turn: Turn, key: str, **params: str | int) -> None:
+    turn.add(Reply(turn.cat.text(key, **params), private=False))
+
+
+def _when(due: datetime | None, tz: str, turn: Turn) -> str:
+    if due is None:
+        return turn.cat.text("schedule.next_none")
+    return due.astimezone(ZoneInfo(tz)).strftime("%a %d %b %Y, %H:%M")
+
+
+async def _group(turn: Turn) -> Group:
+    return await turn.repos.groups.get_or_create(turn.event.platform, turn.event.space.id, turn.now)
+
+
+def _rule(schedule: Schedule, group: Group) -> Rule | None:
+    at, tz = parse_hhmm(schedule.at), parse_tz(schedule.timezone)
+    if at is None or tz is None:
+        return None
+    return Rule(at, tz, schedule.days, schedule.skip_dates | group.holidays)
+
+
+def _next(turn: Turn, schedule: Schedule, group: Group) -> str:
+    rule = _rule(schedule, group)
+    due = next_run(rule, turn.now) if rule is not None and not schedule.paused else None
+    return _when(due, schedule.timezone, turn)
+
+
+def _tz_problem(turn: Turn, typed: str, example: str) -> str:
+    suggestion = suggest_tz(typed)
+    if suggestion:
+        return turn.cat.text(
+            "schedule.tz_suggest", got=_shown(typed), suggestion=suggestion, example=example
+        )
+    return turn.cat.text("schedule.tz_invalid", got=_shown(typed), example=example)
+
+
+def _looks_like_tz(word: str) -> bool:
+    return "/" in word or parse_tz(word) is not None or "/" in suggest_tz(word)
+
+
+def _date_problem(turn: Turn, typed: str | None, today: date, example: str) -> date | str:
+    if not typed:
+        return turn.cat.text("schedule.date_missing", example=example)
+    day = parse_date(typed)
+    if day is None:
+        return turn.cat.text("schedule.date_invalid", got=_shown(typed), example=example)
+    if day < today:
+        return turn.cat.text("schedule.date_past", date=day.isoformat(), example=example)
+    if day > today + timedelta(days=MAX_AHEAD_DAYS):
+        return turn.cat.text("schedule.date_too_far", date=day.isoformat(), example=example)
+    return day
+
+
+# -- /schedule ------------------------------------------------------------------------------
+
+
+async def schedule_command(turn: Turn, args: tuple[str, ...]) -> None:
+    if turn.event.space.kind is not SpaceKind.GROUP:
+        turn.say("schedule.group_only")
+        return
+    if not turn.event.is_moderator:
+        _public(turn, "schedule.not_moderator")
+        return
+    group = await _group(turn)
+    sub, rest = (args[0].casefold(), args[1:]) if args else ("", ())
+    handlers = {
+        "add": _add,
+        "list": _list,
+        "preview": _preview,
+        "pause": _pause,
+        "resume": _resume,
+        "remove": _remove,
+        "skip": _skip,
+        "holiday": _holiday,
+        "holidays": _holidays,
+    }
+    handler = handlers.get(sub)
+    if handler is None:
+        if sub:
+            _public(turn, "schedule.unknown", got=_shown(sub))
+        _public(turn, "schedule.usage")
+        return
+    await handler(turn, group, rest)
+
+
+async def _add(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
+    if not rest:
+        _public(turn, "schedule.time_missing", example=EX_ADD)
+        return
+    at = parse_hhmm(rest[0])
+    if at is None:
+        _public(turn, "schedule.time_invalid", got=_shown(rest[0]), example=EX_ADD)
+        return
+    i, tz = 1, group.timezone
+    if len(rest) > i and _looks_like_tz(rest[i]):
+        if parse_tz(rest[i]) is None:
+            turn.add(Reply(_tz_problem(turn, rest[i], EX_ADD), private=False))
+            return
+        tz, i = rest[i], i + 1
+    days = ALL_DAYS
+    if len(rest) > i and (chosen := parse_days(rest[i])):
+        days, i = chosen, i + 1
+    target = ""
+    if len(rest) > i and rest[i].casefold().startswith("in:"):
+        target, i = rest[i][3:], i + 1
+        if not CHANNEL.fullmatch(target):
+            example = "/schedule add 09:00 Europe/Berlin daily in:12345"
+            _public(turn, "group.channel_invalid", example=example)
+            return
+    text = " ".join(rest[i:]).strip()
+    if len(text) > PROMPT_LIMIT:
+        _public(turn, "schedule.prompt_too_long", got=len(text), limit=PROMPT_LIMIT)
+        return
+    if len(await turn.repos.groups.schedules(group.id)) >= MAX_SCHEDULES:
+        _public(turn, "schedule.too_many", limit=MAX_SCHEDULES)
+        return
+    first = not await turn.repos.groups.schedules(group.id)
+    new = Schedule(0, group.id, hhmm(at), tz, days, "" if text else "default", text, target)
+    schedule = await turn.repos.groups.add_schedule(new, turn.now)
+    _public(
+        turn,
+        "schedule.added",
+        id=schedule.id,
+        time=schedule.at,
+        tz=tz,
+        days=days_text(days),
+        next=_next(turn, schedule, group),
+    )
+    if first and tz != group.timezone and group.timezone == "UTC":
+        # The group's first check-in names its timezone: the summary keeps to it too.
+        group = replace(group, timezone=tz)
+        await turn.repos.groups.update(group)
+        _public(turn, "schedule.tz_default", tz=tz)
+
+
+async def _list(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
+    schedules = await turn.repos.groups.schedules(group.id)
+    if not schedules:
+        _public(turn, "schedule.list_empty")
+        return
+    lines = [turn.cat.text("schedule.list_head")]
+    for s in schedules:
+        state = turn.cat.text("schedule.state_paused" if s.paused else "schedule.state_active")
+        lines.append(
+            turn.cat.text(
+                "schedule.list_line",
+                id=s.id,
+                time=s.at,
+                tz=s.timezone,
+                days=days_text(s.days),
+                state=state,
+                next=_next(turn, s, group),
+            )
+        )
+    turn.add(Reply("\n".join(lines), private=False))
+
+
+async def _find(turn: Turn, group: Group, rest: tuple[str, ...], example: str) -> Schedule | None:
+    if not rest or not rest[0].isdigit():
+        _public(turn, "schedule.id_missing", example=example)
+        return None
+    wanted = int(rest[0][:9])
+    for schedule in await turn.repos.groups.schedules(group.id):
+        if schedule.id == wanted:
+            return schedule
+    _public(turn, "schedule.not_found", id=wanted)
+    return None
+
+
+async def _preview(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
+    schedule = await _find(turn, group, rest, "/schedule preview 1")
+    if schedule is not None:
+        _public(turn, "schedule.preview", id=schedule.id)
+        turn.add(prompt_reply(turn.cat, schedule, "preview"))
+
+
+async def _pause(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
+    schedule = await _find(turn, group, rest, "/schedule pause 1")
+    if schedule is not None:
+        await turn.repos.groups.update_schedule(_with(schedule, paused=True), turn.now)
+        _public(turn, "schedule.paused", id=schedule.id)
+
+
+async def _resume(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
+    schedule = await _find(turn, group, rest, "/schedule resume 1")
+    if schedule is not None:
+        resumed = _with(schedule, paused=False)
+        await turn.repos.groups.update_schedule(resumed, turn.now)
+        _public(turn, "schedule.resumed", id=schedule.id, next=_next(turn, resumed, group))
+
+
+async def _remove(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
+    schedule = await _find(turn, group, rest, "/schedule remove 1")
+    if schedule is not None and await turn.repos.groups.remove_schedule(group.id, schedule.id):
+        _public(turn, "schedule.removed", id=schedule.id)
+
+
+def _today(turn: Turn, tz: str) -> date:
+    zone = parse_tz(tz)
+    return turn.now.astimezone(zone).date() if zone is not None else turn.now.date()
+
+
+async def _skip(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
+    schedule = await _find(turn, group, rest, "/schedule skip 1 2026-12-24")
+    if schedule is None:
+        return
+    today = _today(turn, schedule.timezone)
+    example = f"/schedule skip {schedule.id} {(today + timedelta(days=1)).isoformat()}"
+    day = _date_problem(turn, rest[1] if len(rest) > 1 else None, today, example)
+    if isinstance(day, str):
+        turn.add(Reply(day, private=False))
+        return
+    skipping = _with(schedule, skip_dates=schedule.skip_dates | {day})
+    await turn.repos.groups.update_schedule(skipping, turn.now)
+    _public(turn, "schedule.skipped", id=schedule.id, date=day.isoformat())
+
+
+async def _holiday(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
+    action = rest[0].casefold() if rest else ""
+    today = _today(turn, group.timezone)
+    example = f"/schedule holiday add {(today + timedelta(days=1)).isoformat()}"
+    if action not in ("add", "remove"):
+        _public(turn, "schedule.usage")
+        return
+    day = _date_problem(turn, rest[1] if len(rest) > 1 else None, today, example)
+    if isinstance(day, str):
+        turn.add(Reply(day, private=False))
+        return
+    changed = await turn.repos.groups.set_holiday(group.id, day, action == "add")
+    key = {"add": "schedule.holiday_added", "remove": "schedule.holiday_removed"}[action]
+    _public(turn, key if changed or action == "add" else "schedule.holiday_none", date=str(day))
+
+
+async def _holidays(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
+    if not group.holidays:
+        _public(turn, "schedule.holidays_empty")
+        return
+    dates = ", ".join(d.isoformat() for d in sorted(group.holidays))
+    _public(turn, "schedule.holidays_list", dates=dates)
+
+
+def _with(schedule: Schedule, **changes: object) -> Schedule:
+    return replace(schedule, **changes)  # type: ignore[arg-type]
+
+
+# -- /group settings --------------------------------------------------------------------------
+
+SETTING_EXAMPLES = {
+    "timezone": "/group settings timezone Europe/Berlin",
+    "country": "/group settings country GB",
+    "summary": "/group settings summary 21:00",
+    "modchannel": "/group settings modchannel 12345",
+    "volunteers": "/group settings volunteers on",
+}
+
+
+async def group_command(turn: Turn, args: tuple[str, ...]) -> None:
+    if turn.event.space.kind is not SpaceKind.GROUP:
+        turn.say("group.group_only")
+        return
+    group = await _group(turn)
+    if len(args) < 2:
+        _public(turn, "group.settings", **_settings_view(turn, group))
+        return
+    if not turn.event.is_moderator:
+        _public(turn, "group.not_moderator")
+        return
+    name, value = args[1].casefold(), " ".join(args[2:]).strip()
+    if name not in SETTING_EXAMPLES:
+        _public(turn, "group.unknown_setting", got=_shown(name))
+        return
+    if not value:
+        _public(turn, "group.value_missing", name=name, example=SETTING_EXAMPLES[name])
+        return
+    changed = _change(turn, group, name, value)
+    if isinstance(changed, str):
+        turn.add(Reply(changed, private=False))
+        return
+    await turn.repos.groups.update(changed)
+    view = _settings_view(turn, changed)
+    shown = {"modchannel": "mods"}.get(name, name)
+    _public(turn, "group.saved", name=name, value=view[shown])
+
+
+def _change(turn: Turn, group: Group, name: str, value: str) -> Group | str:
+    example = SETTING_EXAMPLES[name]
+    off = value.casefold() in ("off", "none", "no")
+    if name == "timezone":
+        if parse_tz(value) is None:
+            return _tz_problem(turn, value, example)
+        return replace(group, timezone=value)
+    if name == "country":
+        code = value.upper()
+        if code in ("DEFAULT", "OFF"):
+            return replace(group, country="")
+        if code not in turn.cat.countries:
+            return turn.cat.text("group.country_invalid", got=_shown(value), example=example)
+        return replace(group, country=code)
+    if name == "summary":
+        if off:
+            return replace(group, summary_time="")
+        at = parse_hhmm(value)
+        if at is None:
+            return turn.cat.text("schedule.time_invalid", got=_shown(value), example=example)
+        return replace(group, summary_time=hhmm(at))
+    if name == "modchannel":
+        if off:
+            return replace(group, mod_channel="")
+        if not CHANNEL.fullmatch(value):
+            return turn.cat.text("group.channel_invalid", example=example)
+        return replace(group, mod_channel=value)
+    if value.casefold() not in ("on", "off", "yes", "no"):
+        return turn.cat.text("group.on_off_invalid", example=example)
+    return replace(group, volunteers=value.casefold() in ("on", "yes"))
+
+
+def _settings_view(turn: Turn, group: Group) -> dict[str, str | int]:
+    c = turn.cat
+    country = group.country or c.text(
+        "group.country_default", country=turn.app.settings.default_country
+    )
+    summary = (
+        c.text("group.summary_at", time=group.summary_time)
+        if group.summary_time
+        else c.text("group.off")
+    )
+    return {
+        "timezone": group.timezone,
+        "country": country,
+        "summary": summary,
+        "mods": group.mod_channel or c.text("group.mods_none"),
+        "volunteers": c.text("group.on" if group.volunteers else "group.off"),
+    }
+
+
+# -- the private check-in a group's prompt opens ------------------------------------------------
+
+
+async def open_group_checkin(turn: Turn, args: tuple[str, ...]) -> None:
+    post = None
+    if args and args[0].isdigit():
+        post = await turn.repos.groups.post(int(args[0][:9]))
+    group = await turn.repos.groups.by_id(post.group_id) if post is not None else None
+    if (
+        post is None
+        or group is None
+        or group.platform != turn.event.platform
+        or turn.now - post.due_at > POST_OPEN
+    ):
+        turn.say("gcheckin.unknown_post")
+        return
+    await turn.start_flow("group_checkin", {"post": str(post.id)})
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
+    raw = state.context.get("post", "")
+    post = await turn.repos.groups.post(int(raw)) if raw.isdigit() else None
+    if post is None:
+        turn.say("gcheckin.unknown_post")
+        return
+    answers = state.answers
+    mood = _int(answers.get("mood"))
+    if state.context.get("editing") != "1":  # a changed line: the answers stand
+        response = Response(post.id, turn.member.id, mood, _int(answers.get("urge")))
+        await turn.repos.groups.put_response(response, turn.now)
+        if turn.member.consent:
+            await turn.repos.checkins.add(build_checkin(turn.member.id, answers, turn.now))
+    editing = state.context.get("editing") == "1"
+    share = "line" if editing else answers.get("share")
+    line = answers.get("line")
+    if share == "mood" and mood is None:
+        turn.say("gcheckin.no_mood")
+    elif share == "mood":
+        text = turn.cat.text("gcheckin.shared_mood", name=_name(turn), mood=mood or 0)
+        item = await _share_item(turn, post.id, text)
+        shared = await turn.repos.groups.add_share(post.id, turn.member.id, "mood", "", turn.now)
+        await turn.repos.groups.settle_share(shared.id, "posted", item, turn.now)
+        turn.say("gcheckin.mood_shared")
+    elif share == "line" and isinstance(line, str) and line.strip():
+        shared = await turn.repos.groups.add_share(
+            post.id, turn.member.id, "line", line.strip(), turn.now
+        )
+        _preview_share(turn, shared.id, line.strip())
+    else:
+        turn.say("gcheckin.thanks_nothing")
+
+
+def _name(turn: Turn) -> str:
+    name = " ".join(turn.event.display_name.split())[:64]
+    return name or turn.cat.text("gcheckin.someone")
+
+
+def _preview_share(turn: Turn, share_id: int, line: str) -> None:
+    shown = turn.cat.text("gcheckin.shared_line", name=_name(turn), line=line)
+    choices = tuple(
+        Choice(f"{SHARE_PREFIX}:{action}:{share_id}", turn.cat.text(f"gcheckin.{label}"))
+        for action, label in (("post", "post_it"), ("edit", "change_it"), ("keep", "keep_private"))
+    )
+    turn.say("gcheckin.preview", choices, line=shown)
+
+
+async def _share_item(turn: Turn, post_id: int, text: str) -> NewOutboxItem | None:
+    post = await turn.repos.groups.post(post_id)
+    group = await turn.repos.groups.by_id(post.group_id) if post is not None else None
+    if post is None or group is None:
+        return None
+    thread = ""
+    for schedule in await turn.repos.groups.schedules(group.id):
+        if schedule.id == post.schedule_id:
+            thread = schedule.target
+    data = payload(Reply(text, private=False), thread=thread, reply_to_post=post.id)
+    return NewOutboxItem(group.platform, group.space_id, data)
+
+
+async def share_choice(turn: Turn, rest: str) -> None:
+    action, _, raw = rest.partition(":")
+    share = await turn.repos.groups.share(turn.member.id, int(raw[:9])) if raw.isdigit() else None
+    if share is None or action not in ("post", "edit", "keep"):
+        turn.say("flow.stale")
+        return
+    if share.state != "preview":
+        turn.say("gcheckin.already")
+    elif action == "post":
+        text = turn.cat.text("gcheckin.shared_line", name=_name(turn), line=share.line)
+        item = await _share_item(turn, share.post_id, text)
+        posted = item is not None and await turn.repos.groups.settle_share(
+            share.id, "posted", item, turn.now
+        )
+        turn.say("gcheckin.shared" if posted else "gcheckin.already")
+    elif action == "keep":
+        await turn.repos.groups.settle_share(share.id, "dropped", None, turn.now)
+        turn.say("gcheckin.kept_private")
+    else:
+        await turn.repos.groups.settle_share(share.id, "dropped", None, turn.now)
+        context = {"post": str(share.post_id), "editing": "1"}
+        await turn.start_flow("group_checkin", context, at="line")
+
+
+# -- /remind ----------------------------------------------------------------------------------
+
+
+async def remind_command(turn: Turn, args: tuple[str, ...]) -> None:
+    current = await turn.repos.reminders.get(turn.member.id)
+    sub = args[0].casefold() if args else ""
+    if not sub:
+        _remind_status(turn, current)
+    elif sub == "off":
+        await turn.repos.reminders.delete(turn.member.id)
+        turn.say("remind.off")
+    elif sub in ("pause", "resume") and current is None:
+        turn.say("remind.none")
+    elif sub in ("pause", "resume") and current is not None:
+        await turn.repos.reminders.put(replace(current, paused=sub == "pause"), turn.now)
+        turn.say("remind.paused" if sub == "pause" else "remind.resumed")
+    elif sub == "quiet":
+        await _remind_quiet(turn, current, " ".join(args[1:]))
+    else:
+        await _remind_set(turn, current, args)
+
+
+def _remind_status(turn: Turn, current: Reminder | None) -> None:
+    if current is None:
+        turn.say("remind.none")
+        return
+    c = turn.cat
+    turn.say(
+        "remind.status",
+        time=current.at,
+        tz=current.timezone,
+        state=c.text("remind.state_paused" if current.paused else "remind.state_on"),
+        quiet=days_text(current.quiet_days) if current.quiet_days else c.text("remind.quiet_none"),
+    )
+
+
+async def _remind_quiet(turn: Turn, current: Reminder | None, typed: str) -> None:
+    if current is None:
+        turn.say("remind.none")
+        return
+    if typed.casefold() in ("none", "off", ""):
+        days: frozenset[int] | None = frozenset()
+    else:
+        days = parse_days(typed)
+    if days is None:
+        turn.say("remind.days_invalid", got=_shown(typed), example="/remind quiet sat,sun")
+        return
+    await turn.repos.reminders.put(replace(current, quiet_days=days), turn.now)
+    shown = days_text(days) if days else turn.cat.text("remind.quiet_none")
+    turn.say("remind.quiet_set", days=shown)
+
+
+async def _remind_set(turn: Turn, current: Reminder | None, args: tuple[str, ...]) -> None:
+    at = parse_hhmm(args[0])
+    if at is None:
+        turn.say("schedule.time_invalid", got=_shown(args[0]), example=EX_REMIND)
+        return
+    if len(args) > 1:
+        if parse_tz(args[1]) is None:
+            turn.add(Reply(_tz_problem(turn, args[1], EX_REMIND)))
+            return
+        tz = args[1]
+    elif current is not None:
+        tz = current.timezone
+    else:
+        turn.say("remind.tz_needed", example=f"/remind {hhmm(at)} Europe/Berlin")
+        return
+    quiet = current.quiet_days if current is not None else frozenset()
+    await turn.repos.reminders.put(
+        Reminder(0, turn.member.id, hhmm(at), tz, False, quiet), turn.now
+    )
+    turn.say("remind.set", time=hhmm(at), tz=tz)
+
+
+FEATURE = Feature(
+    name="group_checkins",
+    commands={
+        "schedule": schedule_command,
+        "group": group_command,
+        LINK_COMMAND: open_group_checkin,
+        "remind": remind_command,
+    },
+    choices={SHARE_PREFIX: share_choice},
+    finishers={"group_checkin": finish_group_checkin},
+)

@@ -1,0 +1,231 @@
+"""In-memory twins of the group check-in repositories, for fast core tests."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from datetime import date, datetime
+
+from core.schedule.records import (
+    Group,
+    NewOutboxItem,
+    OutboxItem,
+    OutboxState,
+    Post,
+    Reminder,
+    Response,
+    Schedule,
+    SharedItem,
+)
+
+
+class InMemoryOutboxRepo:
+    def __init__(self) -> None:
+        self.rows: dict[int, OutboxItem] = {}
+        self.posts: dict[int, Post] = {}  # shared with the group repo: sent prompts' ids
+        self._ids = itertools.count(1)
+
+    async def enqueue(self, item: NewOutboxItem, now: datetime) -> int:
+        return self.add(item, now)
+
+    def add(self, item: NewOutboxItem, now: datetime) -> int:
+        item_id = next(self._ids)
+        self.rows[item_id] = OutboxItem(
+            item_id,
+            item.platform,
+            item.target,
+            dict(item.payload),
+            next_attempt_at=now,
+            post_id=item.post_id,
+        )
+        return item_id
+
+    async def due(self, platform: str, now: datetime, limit: int) -> list[OutboxItem]:
+        due = [
+            i
+            for i in self.rows.values()
+            if i.platform == platform
+            and i.state is OutboxState.PENDING
+            and (i.next_attempt_at is None or i.next_attempt_at <= now)
+        ]
+        return sorted(due, key=lambda i: (i.next_attempt_at or now, i.id))[:limit]
+
+    async def mark_sent(self, item_id: int, message_ref: str, now: datetime) -> None:
+        item = self.rows[item_id]
+        self.rows[item_id] = replace(item, state=OutboxState.SENT, message_ref=message_ref)
+        if item.post_id is not None and item.post_id in self.posts:
+            self.posts[item.post_id] = replace(self.posts[item.post_id], message_ref=message_ref)
+
+    async def retry_later(self, item_id: int, attempts: int, at: datetime) -> None:
+        self.rows[item_id] = replace(self.rows[item_id], attempts=attempts, next_attempt_at=at)
+
+    async def mark_failed(self, item_id: int, attempts: int) -> None:
+        self.rows[item_id] = replace(
+            self.rows[item_id], attempts=attempts, state=OutboxState.FAILED
+        )
+
+    async def items(self, platform: str | None = None) -> list[OutboxItem]:
+        return [i for i in self.rows.values() if platform is None or i.platform == platform]
+
+
+class InMemoryGroupRepo:
+    def __init__(self, outbox: InMemoryOutboxRepo) -> None:
+        self._outbox = outbox
+        self._groups: dict[int, Group] = {}
+        self._schedules: dict[int, Schedule] = {}
+        self._claims: dict[tuple[int, date], str] = {}
+        self._daily: dict[tuple[str, int, date], str] = {}
+        self._responses: dict[tuple[int, int], Response] = {}
+        self._shares: dict[int, SharedItem] = {}
+        self._ids = itertools.count(1)
+
+    @property
+    def _posts(self) -> dict[int, Post]:
+        return self._outbox.posts
+
+    async def get_or_create(self, platform: str, space_id: str, now: datetime) -> Group:
+        for group in self._groups.values():
+            if (group.platform, group.space_id) == (platform, space_id):
+                return group
+        group = Group(next(self._ids), platform, space_id)
+        self._groups[group.id] = group
+        return group
+
+    async def by_id(self, group_id: int) -> Group | None:
+        return self._groups.get(group_id)
+
+    async def all(self) -> list[Group]:
+        return list(self._groups.values())
+
+    async def update(self, group: Group) -> None:
+        old = self._groups[group.id]
+        self._groups[group.id] = replace(group, holidays=old.holidays)
+
+    async def set_holiday(self, group_id: int, day: date, on: bool) -> bool:
+        group = self._groups[group_id]
+        days = group.holidays | {day} if on else group.holidays - {day}
+        self._groups[group_id] = replace(group, holidays=days)
+        return days != group.holidays
+
+    async def add_schedule(self, schedule: Schedule, now: datetime) -> Schedule:
+        added = replace(schedule, id=next(self._ids), created_at=now)
+        self._schedules[added.id] = added
+        return added
+
+    async def schedules(self, group_id: int | None = None) -> list[Schedule]:
+        return [s for s in self._schedules.values() if group_id is None or s.group_id == group_id]
+
+    async def update_schedule(self, schedule: Schedule, now: datetime) -> None:
+        if schedule.id in self._schedules:
+            self._schedules[schedule.id] = schedule
+
+    async def remove_schedule(self, group_id: int, schedule_id: int) -> bool:
+        found = self._schedules.get(schedule_id)
+        if found is None or found.group_id != group_id:
+            return False
+        del self._schedules[schedule_id]
+        return True
+
+    async def claimed(self, since: date) -> set[tuple[int, date]]:
+        return {k for k in self._claims if k[1] >= since}
+
+    async def claim_post(
+        self,
+        schedule: Schedule,
+        local_date: date,
+        due_at: datetime,
+        now: datetime,
+        item: NewOutboxItem,
+    ) -> Post | None:
+        key = (schedule.id, local_date)
+        if key in self._claims:
+            return None
+        self._claims[key] = "posted"
+        post = Post(next(self._ids), schedule.group_id, schedule.id, local_date, due_at)
+        self._posts[post.id] = post
+        self._outbox.add(replace(item, post_id=post.id), now)
+        return post
+
+    async def claim_missed(self, schedule_id: int, local_date: date, now: datetime) -> bool:
+        key = (schedule_id, local_date)
+        if key in self._claims:
+            return False
+        self._claims[key] = "missed"
+        return True
+
+    async def daily_claimed(self, kind: str, since: date) -> set[tuple[int, date]]:
+        return {(ref, day) for k, ref, day in self._daily if k == kind and day >= since}
+
+    async def claim_daily(
+        self,
+        kind: str,
+        ref_id: int,
+        local_date: date,
+        now: datetime,
+        outcome: str,
+        item: NewOutboxItem | None,
+    ) -> bool:
+        key = (kind, ref_id, local_date)
+        if key in self._daily:
+            return False
+        self._daily[key] = outcome
+        if item is not None:
+            self._outbox.add(item, now)
+        return True
+
+    async def post(self, post_id: int) -> Post | None:
+        return self._posts.get(post_id)
+
+    async def posts_on(self, group_id: int, local_date: date) -> list[Post]:
+        return [
+            p for p in self._posts.values() if p.group_id == group_id and p.local_date == local_date
+        ]
+
+    async def put_response(self, response: Response, now: datetime) -> None:
+        self._responses[(response.post_id, response.member_id)] = response
+
+    async def responses(self, post_ids: list[int]) -> list[Response]:
+        return [r for r in self._responses.values() if r.post_id in post_ids]
+
+    async def add_share(
+        self, post_id: int, member_id: int, kind: str, line: str, now: datetime
+    ) -> SharedItem:
+        share = SharedItem(next(self._ids), post_id, member_id, kind, line)
+        self._shares[share.id] = share
+        return share
+
+    async def share(self, member_id: int, share_id: int) -> SharedItem | None:
+        share = self._shares.get(share_id)
+        return share if share is not None and share.member_id == member_id else None
+
+    async def settle_share(
+        self, share_id: int, state: str, item: NewOutboxItem | None, now: datetime
+    ) -> bool:
+        share = self._shares.get(share_id)
+        if share is None or share.state != "preview":
+            return False
+        self._shares[share_id] = replace(share, state=state)
+        if item is not None:
+            self._outbox.add(item, now)
+        return True
+
+
+class InMemoryReminderRepo:
+    def __init__(self) -> None:
+        self._rows: dict[int, Reminder] = {}
+        self._ids = itertools.count(1)
+
+    async def get(self, member_id: int) -> Reminder | None:
+        return self._rows.get(member_id)
+
+    async def put(self, reminder: Reminder, now: datetime) -> Reminder:
+        old = self._rows.get(reminder.member_id)
+        saved = replace(reminder, id=old.id if old else next(self._ids))
+        self._rows[reminder.member_id] = saved
+        return saved
+
+    async def delete(self, member_id: int) -> bool:
+        return self._rows.pop(member_id, None) is not None
+
+    async def all(self) -> list[Reminder]:
+        return list(self._rows.values())

@@ -1,0 +1,501 @@
+"""Group check-ins on SQLite. Own prompts, shared lines and outbox payloads are encrypted."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+import aiosqlite
+
+from core.crypto import Cipher
+from core.schedule.records import (
+    Group,
+    NewOutboxItem,
+    OutboxItem,
+    OutboxState,
+    Post,
+    Reminder,
+    Response,
+    Schedule,
+    SharedItem,
+)
+from core.schedule.times import days_code, days_from_code
+from core.storage.db import Database
+
+PROMPT = "schedule.prompt_text"
+LINE = "shared_item.line"
+PAYLOAD = "outbox.payload"
+
+
+def _ts(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _dt(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+async def insert_outbox(
+    conn: aiosqlite.Connection, cipher: Cipher, item: NewOutboxItem, now: datetime
+) -> int:
+    """An outbox row, inside the caller's transaction."""
+    cursor = await conn.execute(
+        "INSERT INTO outbox (platform, target, payload, next_attempt_at, created_at, post_id)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            item.platform,
+            item.target,
+            cipher.encrypt(json.dumps(item.payload), PAYLOAD),
+            _ts(now),
+            _ts(now),
+            item.post_id,
+        ),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+class SqliteOutboxRepo:
+    def __init__(self, db: Database, cipher: Cipher) -> None:
+        self._db, self._cipher = db, cipher
+
+    async def enqueue(self, item: NewOutboxItem, now: datetime) -> int:
+        async with self._db.write() as conn:
+            return await insert_outbox(conn, self._cipher, item, now)
+
+    def _item(self, r: Any) -> OutboxItem:
+        return OutboxItem(
+            int(r[0]),
+            r[1],
+            r[2],
+            json.loads(self._cipher.decrypt(r[3], PAYLOAD)),
+            OutboxState(r[4]),
+            int(r[5]),
+            _dt(r[6]),
+            None if r[7] is None else int(r[7]),
+            r[8],
+        )
+
+    _COLUMNS = (
+        "id, platform, target, payload, state, attempts, next_attempt_at, post_id, message_ref"
+    )
+
+    async def due(self, platform: str, now: datetime, limit: int) -> list[OutboxItem]:
+        rows = await self._db.fetchall(
+            f"SELECT {self._COLUMNS} FROM outbox WHERE state='pending' AND platform=?"
+            " AND next_attempt_at<=? ORDER BY next_attempt_at, id LIMIT ?",
+            (platform, _ts(now), limit),
+        )
+        return [self._item(r) for r in rows]
+
+    async def mark_sent(self, item_id: int, message_ref: str, now: datetime) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE outbox SET state='sent', sent_at=?, message_ref=? WHERE id=?",
+                (_ts(now), message_ref, item_id),
+            )
+            await conn.execute(
+                "UPDATE posts SET message_ref=? WHERE id=(SELECT post_id FROM outbox WHERE id=?)",
+                (message_ref, item_id),
+            )
+
+    async def retry_later(self, item_id: int, attempts: int, at: datetime) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET attempts=?, next_attempt_at=? WHERE id=?",
+            (attempts, _ts(at), item_id),
+        )
+
+    async def mark_failed(self, item_id: int, attempts: int) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET attempts=?, state='failed' WHERE id=?", (attempts, item_id)
+        )
+
+    async def items(self, platform: str | None = None) -> list[OutboxItem]:
+        rows = await self._db.fetchall(
+            f"SELECT {self._COLUMNS} FROM outbox WHERE ?='' OR platform=? ORDER BY id",
+            (platform or "", platform or ""),
+        )
+        return [self._item(r) for r in rows]
+
+
+class SqliteGroupRepo:
+    def __init__(self, db: Database, cipher: Cipher) -> None:
+        self._db, self._cipher = db, cipher
+
+    # -- groups ---------------------------------------------------------------------------
+
+    _GROUP = "id, platform, space_id, timezone, country, summary_time, mod_channel, volunteers"
+
+    async def _group(self, r: Any) -> Group:
+        rows = await self._db.fetchall(
+            "SELECT on_date FROM group_holidays WHERE group_id=?", (int(r[0]),)
+        )
+        holidays = frozenset(date.fromisoformat(h[0]) for h in rows)
+        return Group(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), holidays)
+
+    async def get_or_create(self, platform: str, space_id: str, now: datetime) -> Group:
+        row = await self._db.fetchone(
+            f"SELECT {self._GROUP} FROM groups WHERE platform=? AND space_id=?",
+            (platform, space_id),
+        )
+        if row is None:
+            async with self._db.write() as conn:
+                await conn.execute(
+                    "INSERT INTO groups (platform, space_id, created_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (platform, space_id) DO NOTHING",
+                    (platform, space_id, _ts(now)),
+                )
+            row = await self._db.fetchone(
+                f"SELECT {self._GROUP} FROM groups WHERE platform=? AND space_id=?",
+                (platform, space_id),
+            )
+            assert row is not None
+        return await self._group(row)
+
+    async def by_id(self, group_id: int) -> Group | None:
+        row = await self._db.fetchone(f"SELECT {self._GROUP} FROM groups WHERE id=?", (group_id,))
+        return None if row is None else await self._group(row)
+
+    async def all(self) -> list[Group]:
+        rows = await self._db.fetchall(f"SELECT {self._GROUP} FROM groups ORDER BY id")
+        return [await self._group(r) for r in rows]
+
+    async def update(self, group: Group) -> None:
+        await self._db.execute(
+            "UPDATE groups SET timezone=?, country=?, summary_time=?, mod_channel=?, volunteers=?"
+            " WHERE id=?",
+            (
+                group.timezone,
+                group.country,
+                group.summary_time,
+                group.mod_channel,
+                int(group.volunteers),
+                group.id,
+            ),
+        )
+
+    async def set_holiday(self, group_id: int, day: date, on: bool) -> bool:
+        async with self._db.write() as conn:
+            if on:
+                cursor = await conn.execute(
+                    "INSERT INTO group_holidays (group_id, on_date) VALUES (?, ?)"
+                    " ON CONFLICT DO NOTHING",
+                    (group_id, day.isoformat()),
+                )
+            else:
+                cursor = await conn.execute(
+                    "DELETE FROM group_holidays WHERE group_id=? AND on_date=?",
+                    (group_id, day.isoformat()),
+                )
+            return cursor.rowcount > 0
+
+    # -- schedules ------------------------------------------------------------------------
+
+    _SCHEDULE = (
+        "id, group_id, at_time, timezone, days, prompt_key, prompt_text, target, paused, created_at"
+    )
+
+    async def add_schedule(self, schedule: Schedule, now: datetime) -> Schedule:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO schedules (group_id, at_time, timezone, days, prompt_key,"
+                " prompt_text, target, paused, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    schedule.group_id,
+                    schedule.at,
+                    schedule.timezone,
+                    days_code(schedule.days),
+                    schedule.prompt_key,
+                    self._cipher.encrypt(schedule.prompt_text, PROMPT)
+                    if schedule.prompt_text
+                    else None,
+                    schedule.target,
+                    int(schedule.paused),
+                    _ts(now),
+                    _ts(now),
+                ),
+            )
+            assert cursor.lastrowid is not None
+            new_id = cursor.lastrowid
+        return Schedule(
+            new_id,
+            schedule.group_id,
+            schedule.at,
+            schedule.timezone,
+            schedule.days,
+            schedule.prompt_key,
+            schedule.prompt_text,
+            schedule.target,
+            schedule.paused,
+            frozenset(),
+            now,
+        )
+
+    async def schedules(self, group_id: int | None = None) -> list[Schedule]:
+        rows = await self._db.fetchall(
+            f"SELECT {self._SCHEDULE} FROM schedules WHERE ? IS NULL OR group_id=? ORDER BY id",
+            (group_id, group_id),
+        )
+        skips: dict[int, set[date]] = {}
+        for r in await self._db.fetchall(
+            "SELECT k.schedule_id, k.on_date FROM schedule_skips k JOIN schedules s"
+            " ON s.id=k.schedule_id WHERE ? IS NULL OR s.group_id=?",
+            (group_id, group_id),
+        ):
+            skips.setdefault(int(r[0]), set()).add(date.fromisoformat(r[1]))
+        return [
+            Schedule(
+                int(r[0]),
+                int(r[1]),
+                r[2],
+                r[3],
+                days_from_code(r[4]),
+                r[5],
+                self._cipher.decrypt(r[6], PROMPT) if r[6] is not None else "",
+                r[7],
+                bool(r[8]),
+                frozenset(skips.get(int(r[0]), ())),
+                _dt(r[9]),
+            )
+            for r in rows
+        ]
+
+    async def update_schedule(self, schedule: Schedule, now: datetime) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE schedules SET at_time=?, timezone=?, days=?, prompt_key=?, prompt_text=?,"
+                " target=?, paused=?, updated_at=? WHERE id=?",
+                (
+                    schedule.at,
+                    schedule.timezone,
+                    days_code(schedule.days),
+                    schedule.prompt_key,
+                    self._cipher.encrypt(schedule.prompt_text, PROMPT)
+                    if schedule.prompt_text
+                    else None,
+                    schedule.target,
+                    int(schedule.paused),
+                    _ts(now),
+                    schedule.id,
+                ),
+            )
+            await conn.execute("DELETE FROM schedule_skips WHERE schedule_id=?", (schedule.id,))
+            await conn.executemany(
+                "INSERT INTO schedule_skips (schedule_id, on_date) VALUES (?, ?)",
+                [(schedule.id, d.isoformat()) for d in sorted(schedule.skip_dates)],
+            )
+
+    async def remove_schedule(self, group_id: int, schedule_id: int) -> bool:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM schedules WHERE id=? AND group_id=?", (schedule_id, group_id)
+            )
+            return cursor.rowcount > 0
+
+    # -- claims ---------------------------------------------------------------------------
+
+    async def claimed(self, since: date) -> set[tuple[int, date]]:
+        rows = await self._db.fetchall(
+            "SELECT schedule_id, local_date FROM schedule_claims WHERE local_date>=?",
+            (since.isoformat(),),
+        )
+        return {(int(r[0]), date.fromisoformat(r[1])) for r in rows}
+
+    async def claim_post(
+        self,
+        schedule: Schedule,
+        local_date: date,
+        due_at: datetime,
+        now: datetime,
+        item: NewOutboxItem,
+    ) -> Post | None:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO schedule_claims (schedule_id, local_date, outcome, claimed_at)"
+                " VALUES (?, ?, 'posted', ?) ON CONFLICT DO NOTHING",
+                (schedule.id, local_date.isoformat(), _ts(now)),
+            )
+            if cursor.rowcount == 0:
+                return None
+            cursor = await conn.execute(
+                "INSERT INTO posts (schedule_id, group_id, local_date, due_at) VALUES (?, ?, ?, ?)",
+                (schedule.id, schedule.group_id, local_date.isoformat(), _ts(due_at)),
+            )
+            assert cursor.lastrowid is not None
+            post_id = cursor.lastrowid
+            await insert_outbox(
+                conn,
+                self._cipher,
+                NewOutboxItem(item.platform, item.target, item.payload, post_id),
+                now,
+            )
+        return Post(post_id, schedule.group_id, schedule.id, local_date, due_at)
+
+    async def claim_missed(self, schedule_id: int, local_date: date, now: datetime) -> bool:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO schedule_claims (schedule_id, local_date, outcome, claimed_at)"
+                " VALUES (?, ?, 'missed', ?) ON CONFLICT DO NOTHING",
+                (schedule_id, local_date.isoformat(), _ts(now)),
+            )
+            return cursor.rowcount > 0
+
+    async def daily_claimed(self, kind: str, since: date) -> set[tuple[int, date]]:
+        rows = await self._db.fetchall(
+            "SELECT ref_id, local_date FROM daily_claims WHERE kind=? AND local_date>=?",
+            (kind, since.isoformat()),
+        )
+        return {(int(r[0]), date.fromisoformat(r[1])) for r in rows}
+
+    async def claim_daily(
+        self,
+        kind: str,
+        ref_id: int,
+        local_date: date,
+        now: datetime,
+        outcome: str,
+        item: NewOutboxItem | None,
+    ) -> bool:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO daily_claims (kind, ref_id, local_date, outcome, claimed_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (kind, ref_id, local_date.isoformat(), outcome, _ts(now)),
+            )
+            if cursor.rowcount == 0:
+                return False
+            if item is not None:
+                await insert_outbox(conn, self._cipher, item, now)
+        return True
+
+    # -- posts, answers, shares -----------------------------------------------------------
+
+    _POST = "id, group_id, schedule_id, local_date, due_at, message_ref"
+
+    @staticmethod
+    def _post(r: Any) -> Post:
+        schedule_id = None if r[2] is None else int(r[2])
+        return Post(int(r[0]), int(r[1]), schedule_id, date.fromisoformat(r[3]), _dt(r[4]), r[5])
+
+    async def post(self, post_id: int) -> Post | None:
+        row = await self._db.fetchone(f"SELECT {self._POST} FROM posts WHERE id=?", (post_id,))
+        return None if row is None else self._post(row)
+
+    async def posts_on(self, group_id: int, local_date: date) -> list[Post]:
+        rows = await self._db.fetchall(
+            f"SELECT {self._POST} FROM posts WHERE group_id=? AND local_date=? ORDER BY id",
+            (group_id, local_date.isoformat()),
+        )
+        return [self._post(r) for r in rows]
+
+    async def put_response(self, response: Response, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO group_responses (post_id, member_id, mood, urge, reach_out, at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (post_id, member_id) DO UPDATE SET"
+            " mood=excluded.mood, urge=excluded.urge, reach_out=excluded.reach_out, at=excluded.at",
+            (
+                response.post_id,
+                response.member_id,
+                response.mood,
+                response.urge,
+                int(response.reach_out),
+                _ts(now),
+            ),
+        )
+
+    async def responses(self, post_ids: list[int]) -> list[Response]:
+        if not post_ids:
+            return []
+        marks = ",".join("?" * len(post_ids))
+        rows = await self._db.fetchall(
+            "SELECT post_id, member_id, mood, urge, reach_out FROM group_responses"
+            f" WHERE post_id IN ({marks})",
+            post_ids,
+        )
+        return [Response(int(r[0]), int(r[1]), r[2], r[3], bool(r[4])) for r in rows]
+
+    async def add_share(
+        self, post_id: int, member_id: int, kind: str, line: str, now: datetime
+    ) -> SharedItem:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO shared_items (post_id, member_id, kind, line, state, at)"
+                " VALUES (?, ?, ?, ?, 'preview', ?)",
+                (post_id, member_id, kind, self._cipher.encrypt(line, LINE), _ts(now)),
+            )
+            assert cursor.lastrowid is not None
+            share_id = cursor.lastrowid
+        return SharedItem(share_id, post_id, member_id, kind, line)
+
+    async def share(self, member_id: int, share_id: int) -> SharedItem | None:
+        row = await self._db.fetchone(
+            "SELECT id, post_id, kind, line, state FROM shared_items WHERE id=? AND member_id=?",
+            (share_id, member_id),
+        )
+        if row is None:
+            return None
+        line = self._cipher.decrypt(row[3], LINE) if row[3] is not None else ""
+        return SharedItem(int(row[0]), int(row[1]), member_id, row[2], line, row[4])
+
+    async def settle_share(
+        self, share_id: int, state: str, item: NewOutboxItem | None, now: datetime
+    ) -> bool:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE shared_items SET state=?, at=? WHERE id=? AND state='preview'",
+                (state, _ts(now), share_id),
+            )
+            if cursor.rowcount == 0:
+                return False
+            if item is not None:
+                await insert_outbox(conn, self._cipher, item, now)
+        return True
+
+
+class SqliteReminderRepo:
+    _COLUMNS = "id, member_id, at_time, timezone, paused, quiet_days"
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @staticmethod
+    def _reminder(r: Any) -> Reminder:
+        return Reminder(int(r[0]), int(r[1]), r[2], r[3], bool(r[4]), days_from_code(r[5]))
+
+    async def get(self, member_id: int) -> Reminder | None:
+        row = await self._db.fetchone(
+            f"SELECT {self._COLUMNS} FROM reminders WHERE member_id=?", (member_id,)
+        )
+        return None if row is None else self._reminder(row)
+
+    async def put(self, reminder: Reminder, now: datetime) -> Reminder:
+        await self._db.execute(
+            "INSERT INTO reminders (member_id, at_time, timezone, paused, quiet_days,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (member_id) DO UPDATE SET at_time=excluded.at_time,"
+            " timezone=excluded.timezone, paused=excluded.paused,"
+            " quiet_days=excluded.quiet_days, updated_at=excluded.updated_at",
+            (
+                reminder.member_id,
+                reminder.at,
+                reminder.timezone,
+                int(reminder.paused),
+                days_code(reminder.quiet_days),
+                _ts(now),
+                _ts(now),
+            ),
+        )
+        saved = await self.get(reminder.member_id)
+        assert saved is not None
+        return saved
+
+    async def delete(self, member_id: int) -> bool:
+        async with self._db.write() as conn:
+            cursor = await conn.execute("DELETE FROM reminders WHERE member_id=?", (member_id,))
+            return cursor.rowcount > 0
+
+    async def all(self) -> list[Reminder]:
+        rows = await self._db.fetchall(f"SELECT {self._COLUMNS} FROM reminders ORDER BY id")
+        return [self._reminder(r) for r in rows]

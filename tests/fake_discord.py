@@ -1,0 +1,719 @@
+"""A fake Discord (REST + gateway, aiohttp on 127.0.0.1) for end-to-end tests.
+
+A real discord.py client talks to it through `api_base_url` and `gateway_url`. It speaks the
+gateway (HELLO, heartbeat ACK, IDENTIFY, READY, GUILD_CREATE, INTERACTION_CREATE), answers REST
+calls with exactly `Content-Type: application/json` (as Discord does; discord.py reads anything
+else as text), and keeps what Discord enforces: the first answer to an interaction within 3
+seconds and only once, 2,000 characters, custom_id <= 100, at most 5 rows of 5 buttons, a
+429 with `Via` (so discord.py retries). It also checks this bot's own rule: every message
+is sent with no mentions allowed. Everything broken is recorded in `violations`; the test
+fixture fails a test that leaves one there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake.token-for-tests-only"
+APP_ID = 900_000_000_000_000_001
+BOT_ID = APP_ID
+GUILD_ID = 800_000_000_000_000_001
+CHANNEL_ID = 800_000_000_000_000_002
+TIMESTAMP = "2026-01-05T09:00:00.000000+00:00"
+EPHEMERAL = 64
+FIRST_ANSWER_SECONDS = 3.0
+TEXT_LIMIT = 2000
+CUSTOM_ID_LIMIT = 100
+GUILDS_INTENT = 1
+MESSAGE_CONTENT_INTENT = 1 << 15
+BOT_USER = {
+    "id": str(BOT_ID),
+    "username": "Unblend",
+    "discriminator": "0",
+    "global_name": None,
+    "avatar": None,
+    "bot": True,
+}
+NO_MENTIONS: dict[str, list[str]] = {"parse": []}
+
+
+@dataclass
+class DcUser:
+    id: int
+    name: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "username": self.name.lower(),
+            "discriminator": "0",
+            "global_name": self.name,
+            "avatar": None,
+        }
+
+
+@dataclass
+class FakeMessage:
+    """A message as members see it now (after any edits)."""
+
+    id: int
+    channel_id: int
+    content: str
+    flags: int = 0
+    components: list[dict[str, Any]] = field(default_factory=list)
+    attachments: int = 0
+    for_user: int | None = None  # an interaction's answer: who it belongs to
+    interaction_token: str = ""
+    allowed_mentions: Any = None
+    edits: int = 0
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.flags & EPHEMERAL)
+
+    def buttons(self) -> list[dict[str, Any]]:
+        return [c for row in self.components for c in row.get("components", [])]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "channel_id": str(self.channel_id),
+            "type": 0,
+            "content": self.content,
+            "author": BOT_USER,
+            "attachments": [
+                {
+                    "id": str(self.id + 1 + i),
+                    "filename": "unblend.png",
+                    "size": 1,
+                    "url": "https://cdn.example/unblend.png",
+                    "proxy_url": "https://cdn.example/unblend.png",
+                }
+                for i in range(self.attachments)
+            ],
+            "embeds": [],
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "tts": False,
+            "timestamp": TIMESTAMP,
+            "edited_timestamp": None,
+            "flags": self.flags,
+            "components": self.components,
+            "application_id": str(APP_ID),
+            "webhook_id": str(APP_ID) if self.interaction_token else None,
+        }
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One visible change: a message sent or edited."""
+
+    kind: str  # "send" or "edit"
+    message: FakeMessage
+    text: str
+
+
+@dataclass
+class Pending:
+    """An interaction sent to the bot, waiting for (or holding) its first answer."""
+
+    id: int
+    token: str
+    user: DcUser
+    channel_id: int
+    dispatched_at: float
+    answered: int = 0  # the callback type, 0 while unanswered
+    modal: dict[str, Any] | None = None
+    expired: bool = False
+
+
+class RefusedError(Exception):
+    def __init__(self, status: int, message: str, code: int = 0) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code = status, message, code
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # Exactly "application/json": aiohttp's json_response adds "; charset=utf-8".
+    return web.Response(
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+class FakeDiscord:
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.violations: list[str] = []
+        self.rejections: list[tuple[str, int, str]] = []
+        self.requests: list[tuple[str, str, int]] = []
+        self.outbox: list[Outgoing] = []
+        self.messages: dict[int, FakeMessage] = {}
+        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.identify: dict[str, Any] | None = None
+        self.interactions: dict[int, Pending] = {}
+        self.closed_dms: set[int] = set()
+        self.dm_channels: dict[int, int] = {}
+        self.api_base_url = ""
+        self.gateway_url = ""
+        self._rate_limits: dict[str, int] = {}
+        self._ids = itertools.count(1_000_000_000_000_000_000)
+        self._seq = itertools.count(1)
+        self._ws: web.WebSocketResponse | None = None
+        self._changed = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    # -- server -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.api_base_url = f"http://127.0.0.1:{port}/api/v10"
+        self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        for p in self.interactions.values():
+            if not p.answered and loop.time() - p.dispatched_at > FIRST_ANSWER_SECONDS:
+                self.violations.append(f"interaction {p.id} was never answered")
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def rate_limit(self, kind: str, times: int = 1) -> None:
+        """The next `times` requests of `kind` ("callback", "followup", "dm") get a 429."""
+        self._rate_limits[kind] = self._rate_limits.get(kind, 0) + times
+
+    def expire_tokens(self) -> None:
+        """Every interaction so far is older than 15 minutes: its token no longer works."""
+        for p in self.interactions.values():
+            p.expired = True
+
+    # -- gateway ------------------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._ws = ws
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            frame = json.loads(msg.data)
+            op = frame.get("op")
+            if op == 1:
+                await ws.send_str(json.dumps({"op": 11}))
+            elif op == 2:
+                self.identify = frame["d"]
+                if frame["d"].get("token") != self.token:
+                    self.rejections.append(("IDENTIFY", 4004, "Authentication failed."))
+                    await ws.close(code=4004, message=b"Authentication failed.")
+                    break
+                await self._dispatch("READY", self._ready())
+                await self._dispatch("GUILD_CREATE", self._guild())
+        return ws
+
+    async def _dispatch(self, name: str, data: dict[str, Any]) -> None:
+        assert self._ws is not None, "the bot is not connected to the gateway"
+        frame = {"op": 0, "t": name, "s": next(self._seq), "d": data}
+        await self._ws.send_str(json.dumps(frame))
+
+    def _ready(self) -> dict[str, Any]:
+        return {
+            "v": 10,
+            "user": {**BOT_USER, "verified": True, "mfa_enabled": False, "flags": 0},
+            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+            "session_id": "fake-session",
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": str(APP_ID), "flags": 0},
+        }
+
+    def _guild(self) -> dict[str, Any]:
+        everyone = {
+            "id": str(GUILD_ID),
+            "name": "@everyone",
+            "permissions": "0",
+            "position": 0,
+            "color": 0,
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+        }
+        return {
+            "id": str(GUILD_ID),
+            "name": "Recovery circle",
+            "icon": None,
+            "owner_id": "1",
+            "roles": [everyone],
+            "channels": [{"id": str(CHANNEL_ID), "type": 0, "name": "check-ins", "position": 0}],
+            "members": [],
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "member_count": 3,
+            "large": False,
+            "unavailable": False,
+            "threads": [],
+            "voice_states": [],
+            "presences": [],
+            "joined_at": TIMESTAMP,
+        }
+
+    # -- REST ---------------------------------------------------------------------------------
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["path"]
+        method = request.method
+        try:
+            body = await self._body(request)
+            kind = self._kind(method, path)
+            webhook = path.startswith(("/webhooks/", "/interactions/"))
+            if not webhook and request.headers.get("Authorization") != f"Bot {self.token}":
+                raise RefusedError(401, "401: Unauthorized", 0)
+            if self._rate_limits.get(kind):
+                self._rate_limits[kind] -= 1
+                self.requests.append((method, path, 429))
+                limited = {"message": "You are being rate limited.", "retry_after": 0.05}
+                return _json({**limited, "global": False}, 429, {"Via": "1.1 google"})
+            result = await self._route(method, path, body, request)
+        except RefusedError as exc:
+            self.requests.append((method, path, exc.status))
+            self.rejections.append((f"{method} {path}", exc.status, exc.message))
+            self._changed.set()
+            return _json({"message": exc.message, "code": exc.code}, exc.status)
+        self.requests.append((method, path, 200 if result is not None else 204))
+        self._changed.set()
+        if result is None:
+            return web.Response(status=204)
+        return _json(result)
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        if request.method in ("GET", "DELETE"):
+            return {}
+        kind = request.content_type
+        if kind == "multipart/form-data":
+            form = await request.post()
+            data = json.loads(str(form.get("payload_json") or "{}"))
+            files = [k for k in form if k.startswith("files[")]
+            data["_files"] = len(files)
+            return dict(data)
+        raw = await request.read()
+        if not raw:
+            return {}
+        if request.headers.get("Content-Type") != "application/json":
+            self.violations.append(f"{request.method} {request.path} sent {kind}, not JSON")
+        data = json.loads(raw)
+        return data if isinstance(data, dict) else {"_list": data}
+
+    @staticmethod
+    def _kind(method: str, path: str) -> str:
+        if path.startswith("/interactions/"):
+            return "callback"
+        if path.startswith("/webhooks/"):
+            return "followup"
+        if path.startswith("/channels/"):
+            return "dm"
+        return "other"
+
+    async def _route(
+        self, method: str, path: str, body: dict[str, Any], request: web.Request
+    ) -> Any:
+        parts = path.strip("/").split("/")
+        if path == "/users/@me" and method == "GET":
+            return {**BOT_USER, "verified": True, "mfa_enabled": False, "flags": 0}
+        if path == "/oauth2/applications/@me":
+            return {
+                "id": str(APP_ID),
+                "name": "Unblend",
+                "icon": None,
+                "description": "",
+                "rpc_origins": [],
+                "bot_public": False,
+                "bot_require_code_grant": False,
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "owner": {"id": "1", "username": "host", "discriminator": "0", "avatar": None},
+                "team": None,
+                "summary": "",
+            }
+        if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
+            scope = parts[3] if len(parts) == 5 else "global"
+            return self._sync(scope, body)
+        if parts[0] == "interactions" and parts[-1] == "callback":
+            return self._callback(int(parts[1]), parts[2], body, request)
+        if parts[0] == "webhooks":
+            return self._webhook(method, parts[2], parts[3:], body)
+        if path == "/users/@me/channels" and method == "POST":
+            user = int(body["recipient_id"])
+            channel = self.dm_channels.setdefault(user, next(self._ids))
+            return {"id": str(channel), "type": 1, "recipients": [{**DcUser(user, "x").to_json()}]}
+        if parts[0] == "channels" and parts[2] == "messages":
+            return self._channel_message(method, int(parts[1]), parts[3:], body)
+        raise RefusedError(404, "404: Not Found", 0)
+
+    def _sync(self, scope: str, body: Any) -> list[dict[str, Any]]:
+        commands = body.get("_list", [])
+        out = []
+        for command in commands:
+            if not 1 <= len(command.get("description", "")) <= 100:
+                self.violations.append(f"/{command.get('name')}: description of 1-100 needed")
+            for option in command.get("options", []):
+                if not 1 <= len(option.get("description", "")) <= 100:
+                    self.violations.append(f"/{command['name']} {option['name']}: description")
+            out.append(
+                {
+                    **command,
+                    "id": str(next(self._ids)),
+                    "application_id": str(APP_ID),
+                    "version": "1",
+                    "default_member_permissions": command.get("default_member_permissions"),
+                }
+            )
+        self.commands[scope] = out
+        return out
+
+    # -- what the bot sends -------------------------------------------------------------------
+
+    def _check_message(self, where: str, data: dict[str, Any], creating: bool = True) -> None:
+        content = data.get("content") or ""
+        if len(content) > TEXT_LIMIT:
+            self.violations.append(f"{where}: content of {len(content)} characters")
+        if creating and not content.strip() and not data.get("_files"):
+            self.violations.append(f"{where}: a message with no content")
+        if data.get("allowed_mentions") != NO_MENTIONS and ("content" in data or creating):
+            self.violations.append(f"{where}: allowed_mentions {data.get('allowed_mentions')}")
+        rows = data.get("components") or []
+        if len(rows) > 5:
+            self.violations.append(f"{where}: {len(rows)} rows")
+        for row in rows:
+            inner = row.get("components", [])
+            if len(inner) > 5:
+                self.violations.append(f"{where}: {len(inner)} components in a row")
+            for comp in inner:
+                custom_id = str(comp.get("custom_id", ""))
+                if not 1 <= len(custom_id) <= CUSTOM_ID_LIMIT:
+                    self.violations.append(f"{where}: custom_id of {len(custom_id)} characters")
+                if comp.get("type") == 2 and len(str(comp.get("label", ""))) > 80:
+                    self.violations.append(f"{where}: button label over 80")
+                if comp.get("type") == 3:
+                    options = comp.get("options", [])
+                    if not 1 <= len(options) <= 25:
+                        self.violations.append(f"{where}: {len(options)} select options")
+                    for option in options:
+                        if len(str(option.get("value", ""))) > 100:
+                            self.violations.append(f"{where}: select value over 100")
+
+    def _new_message(
+        self, channel_id: int, data: dict[str, Any], for_user: int | None, token: str = ""
+    ) -> FakeMessage:
+        message = FakeMessage(
+            next(self._ids),
+            channel_id,
+            data.get("content") or "",
+            int(data.get("flags") or 0),
+            list(data.get("components") or []),
+            int(data.get("_files") or 0),
+            for_user,
+            token,
+            data.get("allowed_mentions"),
+        )
+        self.messages[message.id] = message
+        self.outbox.append(Outgoing("send", message, message.content))
+        return message
+
+    def _edit(self, message: FakeMessage, data: dict[str, Any]) -> FakeMessage:
+        self._check_message(f"edit {message.id}", data, creating=False)
+        if "content" in data:
+            message.content = data["content"] or ""
+        if "components" in data:
+            message.components = list(data["components"] or [])
+        message.edits += 1
+        self.outbox.append(Outgoing("edit", message, message.content))
+        return message
+
+    def _pending(self, token: str) -> Pending:
+        for p in self.interactions.values():
+            if p.token == token:
+                if p.expired:
+                    raise RefusedError(401, "Invalid Webhook Token", 50027)
+                return p
+        raise RefusedError(404, "Unknown Webhook", 10015)
+
+    def _callback(
+        self, interaction_id: int, token: str, body: dict[str, Any], request: web.Request
+    ) -> Any:
+        pending = self.interactions.get(interaction_id)
+        if pending is None or pending.token != token:
+            raise RefusedError(404, "Unknown interaction", 10062)
+        if pending.expired:
+            raise RefusedError(404, "Unknown interaction", 10062)
+        if pending.answered:
+            raise RefusedError(400, "Interaction has already been acknowledged.", 40060)
+        waited = asyncio.get_running_loop().time() - pending.dispatched_at
+        if waited > FIRST_ANSWER_SECONDS:
+            self.violations.append(f"interaction {interaction_id} answered after {waited:.1f}s")
+        kind = int(body.get("type", 0))
+        data = dict(body.get("data") or {})
+        if "_files" in body:
+            data["_files"] = body["_files"]
+        pending.answered = kind
+        info: dict[str, Any] = {"id": str(interaction_id), "type": 2}
+        result: dict[str, Any] = {"interaction": info}
+        if kind == 4:
+            self._check_message(f"callback {interaction_id}", data)
+            message = self._new_message(pending.channel_id, data, pending.user.id, token)
+            info["response_message_id"] = str(message.id)
+            info["response_message_ephemeral"] = message.ephemeral
+            result["resource"] = {"type": 4, "message": message.to_json()}
+        elif kind == 5:
+            info["response_message_loading"] = True
+            info["response_message_ephemeral"] = bool(int(data.get("flags") or 0) & EPHEMERAL)
+        elif kind == 9:
+            pending.modal = data
+            self._changed.set()
+        elif kind not in (6, 7):
+            self.violations.append(f"interaction {interaction_id}: callback type {kind}")
+        return result if request.query.get("with_response") else None
+
+    def _webhook(self, method: str, token: str, rest: list[str], body: dict[str, Any]) -> Any:
+        pending = self._pending(token)
+        if not pending.answered:
+            self.violations.append("a follow-up before the interaction was answered")
+        if method == "POST" and not rest:
+            self._check_message("follow-up", body)
+            message = self._new_message(pending.channel_id, body, pending.user.id, token)
+            return message.to_json()
+        if method == "PATCH" and len(rest) == 2 and rest[0] == "messages":
+            if rest[1] == "@original":
+                found = [m for m in self.messages.values() if m.interaction_token == token]
+                if not found:
+                    raise RefusedError(404, "Unknown Message", 10008)
+                message = found[0]
+            else:
+                message = self.messages.get(int(rest[1]))  # type: ignore[assignment]
+                if message is None or message.interaction_token != token:
+                    raise RefusedError(404, "Unknown Message", 10008)
+            return self._edit(message, body).to_json()
+        raise RefusedError(404, "404: Not Found", 0)
+
+    def _channel_message(
+        self, method: str, channel_id: int, rest: list[str], body: dict[str, Any]
+    ) -> Any:
+        users = [u for u, c in self.dm_channels.items() if c == channel_id]
+        if method == "POST" and not rest:
+            if users and users[0] in self.closed_dms:
+                raise RefusedError(403, "Cannot send messages to this user", 50007)
+            self._check_message(f"channel {channel_id}", body)
+            return self._new_message(channel_id, body, users[0] if users else None).to_json()
+        if method == "PATCH" and rest:
+            message = self.messages.get(int(rest[0]))
+            if message is None or message.channel_id != channel_id:
+                raise RefusedError(404, "Unknown Message", 10008)
+            return self._edit(message, body).to_json()
+        raise RefusedError(404, "404: Not Found", 0)
+
+    # -- what members do ----------------------------------------------------------------------
+
+    async def interact(
+        self,
+        user: DcUser,
+        kind: int,
+        data: dict[str, Any],
+        guild: bool = False,
+        message: FakeMessage | None = None,
+        permissions: int = 0,
+        roles: tuple[int, ...] = (),
+    ) -> Pending:
+        interaction_id = next(self._ids)
+        token = f"tok{interaction_id}"
+        dm = self.dm_channels.setdefault(user.id, next(self._ids))
+        channel_id = CHANNEL_ID if guild else dm
+        payload: dict[str, Any] = {
+            "id": str(interaction_id),
+            "application_id": str(APP_ID),
+            "type": kind,
+            "token": token,
+            "version": 1,
+            "data": data,
+            "channel_id": str(channel_id),
+            "locale": "en-US",
+            "app_permissions": "0",
+            "entitlements": [],
+            "attachment_size_limit": 10_485_760,
+            "authorizing_integration_owners": {"0": str(GUILD_ID)} if guild else {},
+            "context": 0 if guild else 1,
+        }
+        if guild:
+            payload["guild_id"] = str(GUILD_ID)
+            payload["guild_locale"] = "en-US"
+            payload["channel"] = {
+                "id": str(CHANNEL_ID),
+                "type": 0,
+                "name": "check-ins",
+                "guild_id": str(GUILD_ID),
+                "position": 0,
+            }
+            payload["member"] = {
+                "user": user.to_json(),
+                "roles": [str(r) for r in roles],
+                "permissions": str(permissions),
+                "joined_at": TIMESTAMP,
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+            }
+        else:
+            payload["channel"] = {"id": str(channel_id), "type": 1, "recipients": [user.to_json()]}
+            payload["user"] = user.to_json()
+        if message is not None:
+            payload["message"] = message.to_json()
+        loop = asyncio.get_running_loop()
+        pending = Pending(interaction_id, token, user, channel_id, loop.time())
+        self.interactions[interaction_id] = pending
+        await self._dispatch("INTERACTION_CREATE", payload)
+        return pending
+
+    def command_id(self, name: str) -> str:
+        for scope in self.commands.values():
+            for command in scope:
+                if command["name"] == name:
+                    return str(command["id"])
+        raise AssertionError(f"/{name} was not synced")
+
+    async def wait_for(self, check: Any, within: float = 10.0) -> Any:
+        """Waits until `check()` returns something truthy; real I/O only, bounded."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            self._changed.clear()
+            found = check()
+            if found:
+                return found
+            left = deadline - loop.time()
+            if left <= 0:
+                raise AssertionError("the bot did not answer in time")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), left)
+
+
+class Member:
+    """A Discord member in the tests: slash commands, taps by label, forms, what they see."""
+
+    def __init__(self, fake: FakeDiscord, user_id: int, name: str) -> None:
+        self.fake = fake
+        self.user = DcUser(user_id, name)
+        self.seen = 0
+        self.last: Pending | None = None
+
+    async def slash(
+        self, name: str, guild: bool = False, permissions: int = 0, **options: Any
+    ) -> Pending:
+        types = {bool: 5, int: 4, str: 3}
+        data = {
+            "id": self.fake.command_id(name),
+            "name": name,
+            "type": 1,
+            "options": [
+                {"name": k, "type": types[type(v)], "value": v} for k, v in options.items()
+            ],
+        }
+        self.last = await self.fake.interact(self.user, 2, data, guild, permissions=permissions)
+        return self.last
+
+    def visible(self) -> list[FakeMessage]:
+        mine = self.fake.dm_channels.get(self.user.id)
+        return [
+            m
+            for m in self.fake.messages.values()
+            if m.for_user == self.user.id
+            or m.channel_id == mine
+            or (m.channel_id == CHANNEL_ID and not m.ephemeral)
+        ]
+
+    def _find(self, label: str) -> tuple[FakeMessage, dict[str, Any], str]:
+        for message in sorted(self.visible(), key=lambda m: m.id, reverse=True):
+            for comp in message.buttons():
+                if comp.get("type") == 2 and comp.get("label") == label:
+                    return message, comp, ""
+                for option in comp.get("options", []) if comp.get("type") == 3 else []:
+                    if option.get("label") == label:
+                        return message, comp, str(option["value"])
+        labels = [
+            c.get("label") or [o["label"] for o in c.get("options", [])]
+            for m in self.visible()
+            for c in m.buttons()
+        ]
+        raise AssertionError(f"no button {label!r}; there are {labels}")
+
+    async def tap(self, label: str, message: FakeMessage | None = None) -> Pending:
+        """Taps a button (or picks a select option) by label on the newest message with it."""
+        if message is None:
+            message, comp, value = self._find(label)
+        else:
+            comp = next(c for c in message.buttons() if c.get("label") == label)
+            value = ""
+        data: dict[str, Any] = {"custom_id": comp["custom_id"], "component_type": comp["type"]}
+        if comp["type"] == 3:
+            data["values"] = [value]
+        guild = message.channel_id == CHANNEL_ID
+        self.last = await self.fake.interact(self.user, 3, data, guild, message)
+        return self.last
+
+    async def write(self, text: str, within: float = 10.0) -> Pending:
+        """Taps the form button, waits for the form, fills it in and submits it."""
+        opened = await self.tap(self.fake_label_write())
+        modal = await self.fake.wait_for(lambda: opened.modal, within)
+        field_id = modal["components"][0]["components"][0]["custom_id"]
+        data = {
+            "custom_id": modal["custom_id"],
+            "components": [
+                {"type": 1, "components": [{"type": 4, "custom_id": field_id, "value": text}]}
+            ],
+        }
+        self.last = await self.fake.interact(self.user, 5, data)
+        return self.last
+
+    write_label = "Write it"
+
+    def fake_label_write(self) -> str:
+        return self.write_label
+
+    async def expect(self, fragment: str, within: float = 10.0) -> Outgoing:
+        """The next message (or edit) this member can see containing `fragment`."""
+        mine = {m.id for m in self.visible()}
+
+        def find() -> Outgoing | None:
+            seen = {m.id for m in self.visible()} | mine
+            for i in range(self.seen, len(self.fake.outbox)):
+                out = self.fake.outbox[i]
+                if out.message.id in seen and fragment in out.text:
+                    self.seen = i + 1
+                    return out
+            return None
+
+        try:
+            found: Outgoing = await self.fake.wait_for(find, within)
+        except AssertionError:
+            got = [o.text[:80] for o in self.fake.outbox[self.seen :]]
+            raise AssertionError(
+                f"no message with {fragment!r}; got {got}; violations {self.fake.violations}; "
+                f"rejected {self.fake.rejections}"
+            ) from None
+        return found
