@@ -23,7 +23,8 @@ RUN groupadd --system --gid 10001 unblend \
     && chmod 700 /data
 COPY --from=build /install /usr/local
 COPY deploy/config.docker.toml /etc/unblend/config.toml
-USER unblend
+# Numeric, so the host (and Kubernetes runAsNonRoot) can tell it is not root.
+USER 10001:10001
 WORKDIR /data
 # The database and its key file (unblend.sqlite, unblend.key) and backups live here.
 VOLUME ["/data"]

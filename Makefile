@@ -21,6 +21,8 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@if [ -x $(BIN)/hadolint ]; then $(BIN)/hadolint Dockerfile && echo "Dockerfile: hadolint clean"; \
+	else echo "hadolint not installed here: tests/test_deploy.py checks the Dockerfile"; fi
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy

@@ -40,8 +40,14 @@ async def build_runtime(
     content = bundled_content_dir()
     library = ContentLibrary(content, config.override_dir)
     library.load_all()
-    detector = load_detector(content)
     db, cipher = await open_encrypted(config.db_path, env)
+    try:
+        # After the database, whose folder then exists: the lexicon analysis is cached there.
+        in_memory = str(config.db_path) == ":memory:"
+        detector = load_detector(content, cache_dir=None if in_memory else config.db_path.parent)
+    except BaseException:
+        await db.close()
+        raise
     settings = Settings(
         default_country=str(config.get("safety", "default_country")).upper(),
         idle_timeout=timedelta(minutes=int(config.get("flows", "idle_timeout_minutes"))),
@@ -49,6 +55,9 @@ async def build_runtime(
         privacy_contact=str(config.get("privacy", "contact")),
         retention_days=int(config.get("privacy", "retention_days")),
         retention_days_max=int(config.get("privacy", "retention_days_max")),
+        reach_out_timeout=timedelta(
+            minutes=int(config.get("schedule", "reach_out_timeout_minutes"))
+        ),
     )
     app = Unblend(sqlite_repos(db, cipher), library, detector, clock or SystemClock(), settings)
     return Runtime(app, db, config)

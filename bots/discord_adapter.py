@@ -29,7 +29,9 @@ import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
-from bots.discord_commands import PLATFORM, build_commands
+from bots.discord_commands import PLATFORM, PRIVATE_EVERYWHERE, build_commands
+from bots.discord_groups import GroupPoster, group_commands
+from bots.discord_perms import interaction_is_moderator
 from bots.discord_render import (
     DYNAMIC_ITEMS,
     TEXT_INPUT_LIMIT,
@@ -39,11 +41,13 @@ from bots.discord_render import (
     modal_text,
     split_text,
 )
+from bots.discord_unpost import DeleteStatus, delete_posted
 from bots.runner import AdapterStartError
 from core.app import Unblend
 from core.config import Config
 from core.locks import KeyedLocks
 from core.model import Event, Reply, Space, SpaceKind
+from core.schedule.outbox import Delivery, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,7 @@ TOKEN_FRESH = timedelta(minutes=14)
 NO_MENTIONS = discord.AllowedMentions.none()
 IMAGE_NAME = "unblend.png"
 MAX_WINDOWS = 5000
+RATE_LIMIT_WAIT_MAX = 30.0  # seconds; discord.py's smallest allowed value
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,8 @@ class UnblendClient(discord.Client):
             intents=intents,
             allowed_mentions=NO_MENTIONS,
             guild_ready_timeout=settings.guild_ready_timeout,
+            # A longer 429 comes back to the outbox as "retry later" rather than a long sleep.
+            max_ratelimit_timeout=RATE_LIMIT_WAIT_MAX,
         )
         self.unblend_handler = adapter
         self.tree = app_commands.CommandTree(self)
@@ -119,6 +126,21 @@ class UnblendClient(discord.Client):
     async def on_ready(self) -> None:
         self.ready_event.set()
 
+    # discord.py's on_ready waits guild_ready_timeout after the last guild, even when none is
+    # missing. Ready sooner: once READY came and every guild it listed has arrived. Checked
+    # as events are dispatched (no task per event), so nothing is left pending at close.
+    def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
+        if self.is_closed():
+            # discord.py's delayed "ready" may still fire after a quick stop; nothing to run.
+            return
+        super().dispatch(event, *args, **kwargs)
+        if event in ("connect", "guild_available", "guild_join"):
+            self._ready_if_every_guild_arrived()
+
+    def _ready_if_every_guild_arrived(self) -> None:
+        if self.user is not None and not any(g.unavailable for g in self.guilds):
+            self.ready_event.set()
+
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         await self.unblend_handler.on_interaction(interaction)
 
@@ -130,7 +152,8 @@ class DiscordAdapter:
         self.app = app
         self.settings = settings
         self.client = UnblendClient(self, settings)
-        for command in build_commands(app, self._on_command):
+        own = group_commands(self._on_command, app.library.catalog())
+        for command in build_commands(app, self._on_command, own):
             self.client.tree.add_command(command)
         self.client.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         self.synced: list[app_commands.AppCommand] = []
@@ -146,6 +169,7 @@ class DiscordAdapter:
             cat.text("discord.more_choices"),
             cat.text("groups.open_button"),
         )
+        self._groups = GroupPoster(self.client, app.library.catalog, self.labels)
 
     # -- start and stop ---------------------------------------------------------------------
 
@@ -192,7 +216,7 @@ class DiscordAdapter:
 
     def is_connected(self) -> bool:
         """For the health check: logged in, READY, and the gateway open."""
-        return self.client.is_ready() and not self.client.is_closed()
+        return self.client.ready_event.is_set() and not self.client.is_closed()
 
     def _connection_ended(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None and not self.client.is_closed():
@@ -232,15 +256,19 @@ class DiscordAdapter:
             user_id,
             what.pop("space", Space.private(user_id)),  # type: ignore[arg-type]
             locale=locale,
+            # The server nickname where there is one: a shared line shows under it.
+            display_name=interaction.user.display_name,
+            is_moderator=interaction_is_moderator(interaction, self.settings.moderator_role),
             **what,  # type: ignore[arg-type]
         )
 
     async def _on_command(
         self, interaction: discord.Interaction, name: str, args: tuple[str, ...]
     ) -> None:
+        # A server is the group (its check-ins name their channels); /remind is private anywhere.
         space = (
-            Space.group(str(interaction.channel_id))
-            if interaction.guild_id is not None
+            Space.group(str(interaction.guild_id))
+            if interaction.guild_id is not None and name not in PRIVATE_EVERYWHERE
             else Space.private(str(interaction.user.id))
         )
         await self._respond(
@@ -335,6 +363,11 @@ class DiscordAdapter:
                 await interaction.response.defer()
         except discord.HTTPException as exc:
             log.error("Discord: deferring an answer failed (%s)", type(exc).__name__)
+
+    async def post(self, delivery: Delivery) -> SendResult:
+        """Outbox port (issue 6): a group's prompt, a shared line in the day's thread, a
+        summary, a reminder in direct messages. See bots/discord_groups.py."""
+        return await self._groups.post(delivery)
 
     async def send(self, platform: str, user_id: str, replies: list[Reply]) -> None:
         """Outbound port: paced steps, through the latest interaction or in direct messages."""
@@ -460,6 +493,16 @@ class DiscordAdapter:
         except discord.HTTPException as exc:
             log.info("Discord: editing a paced message failed (%s)", type(exc).__name__)
             return False
+
+    # -- Unposter (issue 7, brief H4): /forget takes a member's shared lines back out ---------
+
+    delete_window: timedelta | None = None  # a bot may delete its own messages at any age
+
+    async def delete(
+        self, platform: str, target: str, message_ref: str, thread: str = ""
+    ) -> DeleteStatus:
+        """`message_ref` is `<channel id>/<message id>`, as the outbox's post gave it."""
+        return await delete_posted(self.client.http, message_ref)
 
 
 def _attachments(reply: Reply) -> list[discord.File]:

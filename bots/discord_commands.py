@@ -7,7 +7,7 @@ optional `text` option, so a new core feature has a working slash command on day
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -17,6 +17,7 @@ from core.app import BUILTIN_COMMANDS
 from core.catalog import Catalog
 from core.features.grounding import EXERCISES
 from core.menu import MENU_NAME
+from core.schedule.engine import LINK_COMMAND
 from core.suggest import MAX_SUGGESTIONS, part_names, timezones
 
 if TYPE_CHECKING:
@@ -30,8 +31,12 @@ PART_NAME_LIMIT = 64
 # The command the member typed, with its arguments, as the core reads them.
 RunCommand = Callable[[discord.Interaction, str, tuple[str, ...]], Awaitable[None]]
 Callback = Callable[..., Awaitable[None]]
-# Not offered as slash commands: the core's aliases already listed under another name.
-NOT_SLASH = frozenset[str]()
+# Not offered as slash commands: what only a button opens (a group check-in's private side).
+NOT_SLASH = frozenset({LINK_COMMAND})
+# Answered privately (ephemerally) wherever they are typed, a server included: the core
+# treats them as typed in the member's private chat.
+PRIVATE_EVERYWHERE = frozenset({"remind"})
+AnyCommand = app_commands.Command[Any, ..., None] | app_commands.Group
 FIRST = ("checkin", "ground", "history", "parts", "safetyplan", "days")
 
 
@@ -152,10 +157,17 @@ PLAIN = frozenset(
 )
 
 
-def build_commands(app: Unblend, run: RunCommand) -> list[app_commands.Command[Any, ..., None]]:
+def build_commands(
+    app: Unblend, run: RunCommand, own: Mapping[str, AnyCommand] | None = None
+) -> list[AnyCommand]:
+    """A slash command for each core command; `own` gives some their own (subcommands)."""
     cat = app.library.catalog()
-    built: list[app_commands.Command[Any, ..., None]] = []
+    own = own or {}
+    built: list[AnyCommand] = []
     for name in slash_names(app):
+        if name in own:
+            built.append(own[name])
+            continue
         if name == "ground":
             callback = _ground(run, cat, app)
         elif name == "parts":

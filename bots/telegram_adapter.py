@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from telegram import (
@@ -34,7 +35,7 @@ from telegram.ext import (
 )
 
 from bots.runner import AdapterStartError
-from bots.telegram_groups import AdminCache, post_delivery
+from bots.telegram_groups import DELETE_WINDOW, AdminCache, delete_posted, post_delivery
 from bots.telegram_limits import TelegramLimiter
 from bots.telegram_render import CAPTION_LIMIT, deep_link, escape, keyboard, split_text, tg_len
 from core.app import Unblend
@@ -42,7 +43,7 @@ from core.config import Config
 from core.locks import KeyedLocks
 from core.menu import MenuScope, command_menu
 from core.model import Event, Reply, Space, SpaceKind
-from core.schedule.outbox import Delivery, SendResult
+from core.schedule.outbox import DeleteStatus, Delivery, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -259,6 +260,14 @@ class TelegramAdapter:
         """Outbox port: a group's prompt, a shared line, a summary, a reminder (issue 6)."""
         catalog = self.app.library.catalog()
         return await post_delivery(self.tg.bot, self.username, catalog, delivery)
+
+    # Unposter (issue 7): /forget takes a member's shared lines back out of their groups.
+    delete_window: timedelta | None = DELETE_WINDOW
+
+    async def delete(
+        self, platform: str, target: str, message_ref: str, thread: str = ""
+    ) -> DeleteStatus:
+        return await delete_posted(self.tg.bot, target, message_ref)
 
     async def _send(self, chat_id: int, reply: Reply, origin: Message | None) -> None:
         link = None

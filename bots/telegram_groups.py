@@ -11,11 +11,13 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bots.telegram_render import deep_link, escape, keyboard, split_text
 from core.catalog import Catalog
-from core.schedule.outbox import Delivery, SendResult, SendStatus
+from core.schedule.outbox import DeleteStatus, Delivery, SendResult, SendStatus
 
 log = logging.getLogger(__name__)
 
 ADMIN_TTL = timedelta(minutes=10)
+# Telegram lets a bot delete its own messages in a group for 48 hours after sending them.
+DELETE_WINDOW = timedelta(hours=48)
 MAX_CACHED_CHATS = 10_000
 
 
@@ -85,3 +87,21 @@ async def post_delivery(
         log.warning("Telegram: an outbox message failed (%s); retrying", type(exc).__name__)
         return SendResult(SendStatus.RETRY)
     return SendResult(SendStatus.SENT, str(sent.message_id) if sent is not None else "")
+
+
+async def delete_posted(bot: Bot, target: str, message_ref: str) -> DeleteStatus:
+    """Takes a message the bot posted back out of a group (deleteMessage): /forget."""
+    if not message_ref.isdigit() or not target.lstrip("-").isdigit():
+        return DeleteStatus.FAILED
+    try:
+        await bot.delete_message(int(target), int(message_ref))
+    except BadRequest as exc:
+        text = str(exc).casefold()
+        if "not found" in text:
+            return DeleteStatus.GONE
+        log.warning("Telegram: a shared line could not be deleted (%s)", type(exc).__name__)
+        return DeleteStatus.TOO_OLD if "can't be deleted" in text else DeleteStatus.FAILED
+    except TelegramError as exc:
+        log.warning("Telegram: deleting a shared line failed (%s)", type(exc).__name__)
+        return DeleteStatus.FAILED
+    return DeleteStatus.DELETED

@@ -56,8 +56,18 @@ class TelegramLimiter(AIORateLimiter):
         backoff: Sequence[float] = DEFAULT_BACKOFF,
         chat_rate: float = 1.0,
         chat_burst: int = 3,
+        overall_rate: float = 30.0,
+        group_rate: float = 20.0,
+        group_period: float = 60.0,
     ) -> None:
-        super().__init__(max_retries=max_retries)
+        # overall_rate and group_rate/group_period: Telegram's limits (tests scale them).
+        super().__init__(
+            overall_max_rate=overall_rate,
+            overall_time_period=1,
+            group_max_rate=group_rate,
+            group_time_period=group_period,
+            max_retries=max_retries,
+        )
         self._backoff = tuple(backoff)
         self._chat_rate = chat_rate
         self._chat_burst = chat_burst

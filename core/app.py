@@ -22,15 +22,17 @@ from core.features import ALL_FEATURES
 from core.features.base import Feature, build_registry
 from core.flows import engine
 from core.flows.engine import Nav
+from core.group_safety import GroupSafety, configures_terms
 from core.locks import KeyedLocks
 from core.model import MAX_LINK_PAYLOAD, Event, Reply, Space, SpaceKind
 from core.outbound import OutboundRouter
 from core.ports import ModeratorAlerts, Repos
 from core.privacy import purge_expired
 from core.ratelimit import RateLimiter, Verdict
+from core.reachout import GroupModeratorAlerts, note_group_member
 from core.records import Member
 from core.safety import CrisisDetector, Level
-from core.support import CrisisWords, NoModerators
+from core.support import CrisisWords
 from core.turn import Turn
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ BUILTIN_COMMANDS = frozenset({"crisis", "sos", "help", "start", *NAV_WORDS})
 # Commands answered in a group itself; every other one opens the private chat instead.
 GROUP_COMMANDS = frozenset({"crisis", "sos", "help"})
 # Features' commands answered in the group itself (moderators' group check-ins, issue 6).
-GROUP_FEATURE_COMMANDS = frozenset({"schedule", "group"})
+GROUP_FEATURE_COMMANDS = frozenset({"schedule", "group", "volunteer"})
 LINK_PAYLOAD = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_LINK_PAYLOAD}}}")
 CMD_PREFIX = "cmd"
 # What may follow a command's name: a few words (a part's or counter's name, a date, an id).
@@ -66,6 +68,9 @@ class Settings:
     # (0 events: no limit). /crisis, /sos and crisis language are never held back.
     rate_limit_events: int = 20
     rate_limit_seconds: float = 10.0
+    # How long a reach-out request waits for a volunteer or moderator before the member is
+    # told kindly and shown crisis lines ([schedule] reach_out_timeout_minutes, issue 6).
+    reach_out_timeout: timedelta = timedelta(hours=2)
 
 
 def clean_text(raw: str, limit: int) -> str:
@@ -103,10 +108,13 @@ class Unblend:
         # Run by /forget before a member's data is erased. Issue 6's outbox adds one that
         # deletes the shared lines the bot posted for the member, where the platform allows.
         self.erase_hooks: list[Callable[[Member], Awaitable[None]]] = []
-        # "Tell a moderator" after a crisis reply: delivered by issue 6 (its moderators'
-        # channel); the words that brought the reply wait in memory only, for the member's choice.
-        self.moderator_alerts: ModeratorAlerts = NoModerators()
+        # "Tell a moderator" after a crisis reply: the moderators' channel of each group the
+        # member belongs to, through the outbox (core.reachout); the words that brought the
+        # reply wait in memory only, for the member's choice.
+        self.moderator_alerts: ModeratorAlerts = GroupModeratorAlerts(repos, library.catalog())
         self.crisis_words = CrisisWords()
+        # Each group's own crisis terms, opt-in screening and retention (issue 7, brief H5).
+        self.group_safety = GroupSafety(repos.group_safety)
         self._rate = RateLimiter(self.settings.rate_limit_events, self.settings.rate_limit_seconds)
         self._locks = KeyedLocks()
 
@@ -156,14 +164,28 @@ class Unblend:
 
     def retention_days(self, member: Member) -> int:
         """Days this member's check-ins, exercises and slips are kept: the default, under the
-        hard cap. A group's own retention setting (issue 6) plugs in here, still capped."""
+        hard cap. A group's own retention setting governs that group's check-in data (posts,
+        answers, shared lines: see `purge`), never a member's own history."""
         return max(1, min(self.settings.retention_days, self.settings.retention_days_max))
 
     async def purge(self, now: datetime) -> int:
         """The daily clean-up (the runner calls it once a day): check-ins, exercises and slips
         older than each member's retention limit, and unfinished flows left idle. Rows removed."""
         removed = await purge_expired(
-            self.repos, now, self.retention_days, self.settings.idle_timeout
+            self.repos,
+            now,
+            self.retention_days,
+            self.settings.idle_timeout,
+            # The moderators' audit log is kept up to the hard cap (issue 7).
+            audit_days=max(1, self.settings.retention_days_max),
+        )
+        # Each group's check-in data (posts, private answers, shared items) goes after that
+        # group's own retention, under the same hard cap; members' own data follows theirs.
+        removed += await self.group_safety.purge(
+            await self.repos.groups.all(),
+            now,
+            self.settings.retention_days,
+            self.settings.retention_days_max,
         )
         log.info("daily clean-up: %d expired rows erased", removed)
         return removed
@@ -183,15 +205,31 @@ class Unblend:
         limit = self.settings.max_input_chars
         text = None if event.text is None else clean_text(event.text, limit)
         args = tuple(clean_text(a, limit) for a in event.args)
+        in_group = event.space.kind is SpaceKind.GROUP
+        # A group's conversation is not even read unless its moderators turned screening on.
+        if (
+            in_group
+            and event.command is None
+            and not await self.group_safety.screens(event.platform, event.space.id)
+        ):
+            return []
         member = await self._member(event)
         turn = Turn(self, catalog, event, member)
-        screened = "\n".join(x for x in (text, " ".join(args)) if x)
-        level = self.detector.assess(screened) if screened else Level.NONE
-        in_group = event.space.kind is SpaceKind.GROUP
+        if event.space.kind is SpaceKind.GROUP:
+            # Which groups a member belongs to: where "tell a moderator" reaches (issue 6).
+            await note_group_member(self.repos, event, member.id, turn.now)
+        # A moderator's `/group terms add <phrase>` names a phrase to look for: not screened,
+        # or no crisis phrase could ever be added, excluded or removed.
+        phrases = in_group and event.is_moderator and configures_terms(event)
+        screened = "\n".join(x for x in (text, "" if phrases else " ".join(args)) if x)
+        detector = await self.group_safety.detector_for(
+            self.detector, self.repos, event.platform, event.space, member.id
+        )
+        level = detector.assess(screened) if screened else Level.NONE
         if level is Level.CRISIS:
             log.info("crisis reply sent (platform=%s)", event.platform)
             self.crisis_words.remember((event.platform, event.user_id), screened, turn.now)
-            turn.add(self._crisis(turn))
+            turn.add(await self._crisis(turn))
             if in_group or event.text is None:
                 return turn.replies
             await turn.load_session()
@@ -227,7 +265,9 @@ class Unblend:
             name = command_name(event.command)
         else:
             name = (event.choice or "").partition(":")[0]
-        if name in self.registry.traceless:
+        # A group's screened conversation stores nothing either: no member row for talking.
+        talk = event.space.kind is SpaceKind.GROUP and event.command is None
+        if name in self.registry.traceless or talk:
             found = await self.repos.members.find(event.platform, event.user_id)
             # Id 0 is never stored: nothing is found for it, nothing is kept under it.
             return found or Member(0, event.platform, event.user_id)
@@ -254,7 +294,7 @@ class Unblend:
         elif name in ("crisis", "sos"):
             # The member's own safety plan first (when they wrote one), then the resources.
             turn.replies += await own_plan_replies(turn.cat, self.repos.plans, turn.member.id)
-            turn.add(self._crisis(turn))
+            turn.add(await self._crisis(turn))
         elif name == "help" and turn.event.space.kind is SpaceKind.GROUP:
             turn.add(Reply(turn.cat.text("help.text"), private=False, private_link="start"))
         elif name == "help":
@@ -284,15 +324,17 @@ class Unblend:
     def _startable(self, name: str) -> bool:
         return name != "start" and (name in self.registry.commands or name in BUILTIN_COMMANDS)
 
-    def _crisis(self, turn: Turn) -> Reply:
+    async def _crisis(self, turn: Turn) -> Reply:
         reply = crisis_reply(turn.cat, turn.country)
         if turn.event.space.kind is not SpaceKind.GROUP:
             return reply
         # If the member cannot be reached privately, the group sees resources only: the
         # group's own country (not the member's), and how to open the private chat.
+        event = turn.event
+        country = await self.group_safety.group_country(event.platform, event.space.id)
         public = "\n\n".join(
             [
-                resources_text(turn.cat, self.settings.default_country),
+                resources_text(turn.cat, country or self.settings.default_country),
                 turn.cat.text("groups.crisis_start"),
             ]
         )

@@ -35,7 +35,11 @@ SCHEMA: dict[str, dict[str, _Key]] = {
     "safety": {"default_country": _Key(str, "INTL", 'default_country = "GB"')},
     "flows": {"idle_timeout_minutes": _Key(int, 60, "idle_timeout_minutes = 60")},
     "practices": {"cold_water": _Key(bool, False, "cold_water = false")},
-    "schedule": {"grace_minutes": _Key(int, 120, "grace_minutes = 120")},
+    "schedule": {
+        "grace_minutes": _Key(int, 120, "grace_minutes = 120"),
+        # How long a reach-out request waits before the member is told and shown lines.
+        "reach_out_timeout_minutes": _Key(int, 120, "reach_out_timeout_minutes = 120"),
+    },
     "privacy": {
         "contact": _Key(str, "", 'contact = "privacy@example.org"'),
         "retention_days": _Key(int, 365, "retention_days = 365"),
@@ -53,6 +57,8 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "webhook_listen": _Key(str, "0.0.0.0:8443", 'webhook_listen = "127.0.0.1:8443"'),
         "webhook_path": _Key(str, "", 'webhook_path = "/telegram"'),
         "webhook_secret": _Key(str, "", 'webhook_secret = "a-long-random-string"'),
+        # Group posts per second from the outbox: just under Telegram's 30/s (issue 6).
+        "outbox_rate": _Key(int, 28, "outbox_rate = 28"),
     },
     "discord": {
         "token": _Key(str, "", 'token = "your-bot-token"'),
@@ -60,9 +66,12 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "gateway_url": _Key(str, "", 'gateway_url = "wss://gateway.discord.gg/"'),
         "dev_guild_id": _Key(int, 0, "dev_guild_id = 123456789012345678"),
         "moderator_role": _Key(int, 0, "moderator_role = 123456789012345678"),
+        # Group posts per second from the outbox: just under Discord's global 50/s (issue 6).
+        "outbox_rate": _Key(int, 47, "outbox_rate = 47"),
     },
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+OUTBOX_RATE_MAX = 1000  # Telegram's paid broadcasts; the free limits are 30/s and 50/s
 
 
 @dataclass(frozen=True)
@@ -210,7 +219,22 @@ def _check_values(values: dict[tuple[str, str], Any], where: str, problems: Prob
             "[schedule] grace_minutes",
             "must be from 0 to 1440 (a day). Example: grace_minutes = 120",
         )
+    timeout = values.get(("schedule", "reach_out_timeout_minutes"))
+    if timeout is not None and not 5 <= timeout <= 1440:
+        problems.add(
+            where,
+            "[schedule] reach_out_timeout_minutes",
+            "must be from 5 to 1440 (a day). Example: reach_out_timeout_minutes = 120",
+        )
     for section in ("telegram", "discord"):
+        rate = values.get((section, "outbox_rate"))
+        if rate is not None and not 1 <= rate <= OUTBOX_RATE_MAX:
+            problems.add(
+                where,
+                f"[{section}] outbox_rate",
+                f"must be from 1 to {OUTBOX_RATE_MAX} messages a second. "
+                f"Example: {SCHEMA[section]['outbox_rate'].example}",
+            )
         token = values.get((section, "token"), "")
         if token and (token != token.strip() or any(c.isspace() for c in token)):
             problems.add(

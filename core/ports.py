@@ -6,11 +6,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from core.audit import AuditRepo
 from core.days import Counter, Slip
 from core.flows.engine import FlowState
+from core.group_safety import GroupSafetyRepo
 from core.model import Reply
+from core.reachout_records import GoneSchedule, NewReachOut, ReachOut, Volunteer
 from core.records import Checkin, Member, Part, Practice, SupportRequest
 from core.schedule.ports import GroupRepo, OutboxRepo, ReminderRepo
+from core.schedule.records import NewOutboxItem
 
 
 @runtime_checkable
@@ -140,6 +144,56 @@ class CounterRepo(MemberData, Protocol):
         ...
 
 
+class ReachOutRepo(MemberData, Protocol):
+    """Reach-outs (issue 6): which groups a member belongs to, volunteers, members' own
+    requests for a peer to reach out, and schedules paused because their channel is gone.
+    Opening, taking and expiring a request write its outbox rows in the same transaction."""
+
+    async def joined(self, group_id: int, member_id: int, now: datetime) -> None: ...
+
+    async def groups_of(self, member_id: int) -> list[int]: ...
+
+    async def volunteers(self, group_id: int) -> list[Volunteer]: ...
+
+    async def volunteering(self, member_id: int) -> list[Volunteer]: ...
+
+    async def put_volunteer(self, volunteer: Volunteer, now: datetime) -> None: ...
+
+    async def remove_volunteer(self, group_id: int, member_id: int) -> bool: ...
+
+    async def open_request(
+        self, request: NewReachOut, items: list[NewOutboxItem], now: datetime
+    ) -> ReachOut: ...
+
+    async def by_token(self, token: str) -> ReachOut | None:
+        """The request a button or link names by its random token."""
+        ...
+
+    async def open_for(self, group_id: int, member_id: int) -> ReachOut | None: ...
+
+    async def acknowledge(
+        self, reach_id: int, by_member: int, items: list[NewOutboxItem], now: datetime
+    ) -> bool:
+        """False when it was taken (or closed) before: the first tap wins."""
+        ...
+
+    async def due(self, now: datetime) -> list[ReachOut]:
+        """Open requests whose time is up."""
+        ...
+
+    async def expire(self, reach_id: int, items: list[NewOutboxItem], now: datetime) -> bool: ...
+
+    async def mark_gone(self, schedule_id: int, group_id: int, reason: str, now: datetime) -> bool:
+        """False when the moderators have not yet been told of the last time."""
+        ...
+
+    async def gone(self, group_id: int) -> list[GoneSchedule]: ...
+
+    async def mark_told(self, schedule_ids: list[int]) -> None: ...
+
+    async def clear_gone(self, schedule_id: int) -> None: ...
+
+
 class ModeratorAlerts(Protocol):
     """Tells a group's moderators that a member asked for support, only ever by the member's
     own choice. Issue 6 delivers it to the moderators' channel of the member's group(s)."""
@@ -168,3 +222,9 @@ class Repos:
     groups: GroupRepo
     outbox: OutboxRepo
     reminders: ReminderRepo
+    # reach-outs, volunteers, group membership, gone channels (issue 6)
+    reachouts: ReachOutRepo
+    # moderators' audit log (issue 7)
+    audit: AuditRepo
+    # a group's own crisis terms, screening and retention (issue 7, H5): group data only
+    group_safety: GroupSafetyRepo

@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import io
 import json
+import logging
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -13,8 +14,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.outbound import OutboundRouter
 from core.ports import MemberData, Repos
 from core.records import Member
+from core.schedule.outbox import DeleteStatus, Unposter
+from core.schedule.records import OutboxState
+
+log = logging.getLogger(__name__)
 
 POLICY_FILE = "privacy_policy.md"
 DEFAULT_CONTACT = "the admins of the group where you use this bot"
@@ -108,6 +114,73 @@ async def erase_member(repos: Repos, member_id: int) -> int:
     return sum([await repo.erase(member_id) for _, repo in member_data(repos)])
 
 
+# -- shared lines taken back out of groups (/forget) --------------------------------------------
+
+
+@dataclass
+class UnpostReport:
+    """What /forget did with the member's shared lines in groups."""
+
+    deleted: int = 0  # taken down (or never posted: the queued send was cancelled)
+    too_old: int = 0  # older than the platform lets a bot delete
+    failed: int = 0  # refused, a hiccup, or the platform is not connected now
+    window_hours: int = 0  # the shortest deletion window met, for the member's message
+
+
+async def unpost_shares(
+    repos: Repos, router: OutboundRouter, member_id: int, now: datetime
+) -> UnpostReport:
+    """Deletes the member's posted shared lines from their groups where the platform allows.
+
+    Runs before erasure: the message ids are erased with everything else right after.
+    """
+    report = UnpostReport()
+    shares = await repos.groups.posted_shares(member_id)
+    queued: set[int] = set()
+    if any(not s.message_ref for s in shares):
+        queued = {
+            i.share_id
+            for i in await repos.outbox.items()
+            if i.share_id is not None and i.state is OutboxState.PENDING
+        }
+    for share in shares:
+        if not share.message_ref and share.id in queued:
+            report.deleted += 1  # still in the outbox: erasing it cancels the send
+            continue
+        if not share.message_ref:
+            report.failed += 1  # posted before message ids were kept (or never delivered)
+            continue
+        post = await repos.groups.post(share.post_id)
+        group = await repos.groups.by_id(post.group_id) if post is not None else None
+        sender = router.sender(group.platform) if group is not None else None
+        if group is None or post is None or not isinstance(sender, Unposter):
+            report.failed += 1
+            continue
+        window = sender.delete_window
+        if window is not None:
+            hours = max(1, int(window.total_seconds() // 3600))
+            report.window_hours = min(report.window_hours or hours, hours)
+        if window is not None and (share.posted_at is None or now - share.posted_at >= window):
+            report.too_old += 1
+            continue
+        thread = ""
+        for schedule in await repos.groups.schedules(group.id):
+            if schedule.id == post.schedule_id:
+                thread = schedule.target
+        try:
+            status = await sender.delete(group.platform, group.space_id, share.message_ref, thread)
+        except Exception:
+            log.exception("forget: deleting a shared line failed (platform=%s)", group.platform)
+            status = DeleteStatus.FAILED
+        if status in (DeleteStatus.DELETED, DeleteStatus.GONE):
+            report.deleted += 1
+        elif status is DeleteStatus.TOO_OLD:
+            report.too_old += 1
+        else:
+            report.failed += 1
+    return report
+
+
 # -- retention ---------------------------------------------------------------------------------
 
 
@@ -116,10 +189,14 @@ async def purge_expired(
     now: datetime,
     days_for: Callable[[Member], int],
     idle: timedelta,
+    audit_days: int | None = None,
 ) -> int:
-    """Erases check-ins, exercises and slips older than each member's limit (`days_for`), and
-    unfinished flows idle longer than `idle`. Returns how many rows went."""
+    """Erases check-ins, exercises and slips older than each member's limit (`days_for`),
+    unfinished flows idle longer than `idle`, and audit entries older than `audit_days` (the
+    hard cap). Returns how many rows went."""
     removed = await repos.sessions.purge_idle(now - idle)
+    if audit_days is not None:
+        removed += await repos.audit.purge(now - timedelta(days=audit_days))
     for member_id in await repos.members.ids():
         member = await repos.members.by_id(member_id)
         if member is None:

@@ -21,6 +21,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.fake_limits import DiscordGate, DiscordLimits
+
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake.token-for-tests-only"
 APP_ID = 900_000_000_000_000_001
 BOT_ID = APP_ID
@@ -134,6 +136,7 @@ class Pending:
     answered: int = 0  # the callback type, 0 while unanswered
     modal: dict[str, Any] | None = None
     expired: bool = False
+    suggestions: list[dict[str, Any]] | None = None  # an autocomplete's answer
 
 
 class RefusedError(Exception):
@@ -152,8 +155,10 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 
 class FakeDiscord:
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, limits: DiscordLimits | None = None) -> None:
         self.token = token
+        # Opt-in rate limits (tests/fake_limits.py): off by default.
+        self.gate = DiscordGate(limits) if limits is not None else None
         self.violations: list[str] = []
         self.rejections: list[tuple[str, int, str]] = []
         self.requests: list[tuple[str, str, int]] = []
@@ -164,6 +169,13 @@ class FakeDiscord:
         self.interactions: dict[int, Pending] = {}
         self.closed_dms: set[int] = set()
         self.dm_channels: dict[int, int] = {}
+        # Group check-ins: threads started from a message (thread id == the message id, as on
+        # Discord), and channels deleted from the server (every call to them gets a 404).
+        self.threads: dict[int, int] = {}  # thread id -> the channel it was started in
+        self.gone_channels: set[int] = set()
+        self.deleted: list[FakeMessage] = []  # taken back with DELETE (a member's /forget)
+        self.guild_roles: set[int] = set()  # roles the server has besides @everyone
+        self.threads_forbidden = False  # the bot lacks Create Public Threads
         self.api_base_url = ""
         self.gateway_url = ""
         self._rate_limits: dict[str, int] = {}
@@ -261,7 +273,8 @@ class FakeDiscord:
             "name": "Recovery circle",
             "icon": None,
             "owner_id": "1",
-            "roles": [everyone],
+            "roles": [everyone]
+            + [{**everyone, "id": str(r), "name": f"role {r}"} for r in sorted(self.guild_roles)],
             "channels": [{"id": str(CHANNEL_ID), "type": 0, "name": "check-ins", "position": 0}],
             "members": [],
             "emojis": [],
@@ -281,12 +294,18 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["path"]
         method = request.method
+        limit_headers: dict[str, str] = {}
         try:
             body = await self._body(request)
             kind = self._kind(method, path)
             webhook = path.startswith(("/webhooks/", "/interactions/"))
             if not webhook and request.headers.get("Authorization") != f"Bot {self.token}":
                 raise RefusedError(401, "401: Unauthorized", 0)
+            if self.gate is not None:
+                refused, limit_headers = self.gate.check(method, path, webhook)
+                if refused is not None:
+                    self.requests.append((method, path, 429))
+                    return _json(refused, 429, limit_headers)
             if self._rate_limits.get(kind):
                 self._rate_limits[kind] -= 1
                 self.requests.append((method, path, 429))
@@ -301,8 +320,8 @@ class FakeDiscord:
         self.requests.append((method, path, 200 if result is not None else 204))
         self._changed.set()
         if result is None:
-            return web.Response(status=204)
-        return _json(result)
+            return web.Response(status=204, headers=limit_headers)
+        return _json(result, headers=limit_headers)
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
         if request.method in ("GET", "DELETE"):
@@ -364,6 +383,10 @@ class FakeDiscord:
             user = int(body["recipient_id"])
             channel = self.dm_channels.setdefault(user, next(self._ids))
             return {"id": str(channel), "type": 1, "recipients": [{**DcUser(user, "x").to_json()}]}
+        if parts[0] == "channels" and int(parts[1]) in self.gone_channels:
+            raise RefusedError(404, "Unknown Channel", 10003)
+        if parts[0] == "channels" and parts[2] == "messages" and parts[-1] == "threads":
+            return self._start_thread(method, int(parts[1]), int(parts[3]), body)
         if parts[0] == "channels" and parts[2] == "messages":
             return self._channel_message(method, int(parts[1]), parts[3:], body)
         raise RefusedError(404, "404: Not Found", 0)
@@ -488,6 +511,11 @@ class FakeDiscord:
         elif kind == 9:
             pending.modal = data
             self._changed.set()
+        elif kind == 8:
+            pending.suggestions = list(data.get("choices") or [])
+            if len(pending.suggestions) > 25:
+                self.violations.append(f"autocomplete {interaction_id}: over 25 choices")
+            self._changed.set()
         elif kind not in (6, 7):
             self.violations.append(f"interaction {interaction_id}: callback type {kind}")
         return result if request.query.get("with_response") else None
@@ -527,7 +555,50 @@ class FakeDiscord:
             if message is None or message.channel_id != channel_id:
                 raise RefusedError(404, "Unknown Message", 10008)
             return self._edit(message, body).to_json()
+        if method == "DELETE" and rest:
+            # A bot may delete its own messages at any age (no 48-hour limit as on Telegram).
+            message = self.messages.get(int(rest[0]))
+            if message is None or message.channel_id != channel_id:
+                raise RefusedError(404, "Unknown Message", 10008)
+            self.deleted.append(self.messages.pop(message.id))
+            return None
         raise RefusedError(404, "404: Not Found", 0)
+
+    def _start_thread(
+        self, method: str, channel_id: int, message_id: int, body: dict[str, Any]
+    ) -> Any:
+        """POST /channels/{channel}/messages/{message}/threads: a thread on that message."""
+        message = self.messages.get(message_id)
+        if method != "POST" or message is None or message.channel_id != channel_id:
+            raise RefusedError(404, "Unknown Message", 10008)
+        if self.threads_forbidden:
+            raise RefusedError(403, "Missing Permissions", 50013)
+        if message_id in self.threads:
+            raise RefusedError(400, "A thread has already been created for this message", 160004)
+        if channel_id in self.threads:
+            raise RefusedError(400, "Cannot execute action on this channel type", 50024)
+        name = str(body.get("name") or "")
+        if not 1 <= len(name) <= 100:
+            self.violations.append(f"thread on {message_id}: a name of {len(name)} characters")
+        self.threads[message_id] = channel_id
+        return {
+            "id": str(message_id),
+            "type": 11,
+            "guild_id": str(GUILD_ID),
+            "parent_id": str(channel_id),
+            "owner_id": str(BOT_ID),
+            "name": name,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "message_count": 0,
+            "member_count": 1,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": int(body.get("auto_archive_duration") or 1440),
+                "archive_timestamp": TIMESTAMP,
+                "locked": False,
+            },
+        }
 
     # -- what members do ----------------------------------------------------------------------
 
@@ -613,6 +684,17 @@ class FakeDiscord:
                 await asyncio.wait_for(self._changed.wait(), left)
 
 
+@dataclass(frozen=True)
+class Channel:
+    """A channel picked in a slash command's channel option."""
+
+    id: int
+    name: str = "check-ins"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": str(self.id), "type": 0, "name": self.name, "permissions": "0"}
+
+
 class Member:
     """A Discord member in the tests: slash commands, taps by label, forms, what they see."""
 
@@ -623,19 +705,51 @@ class Member:
         self.last: Pending | None = None
 
     async def slash(
-        self, name: str, guild: bool = False, permissions: int = 0, **options: Any
+        self,
+        name: str,
+        guild: bool = False,
+        permissions: int = 0,
+        sub: str = "",
+        roles: tuple[int, ...] = (),
+        **options: Any,
     ) -> Pending:
-        types = {bool: 5, int: 4, str: 3}
+        """A slash command; `sub` names a subcommand; a `Channel(id)` value is a channel option."""
+        types = {bool: 5, int: 4, str: 3, Channel: 7}
+        given = [
+            {"name": k, "type": types[type(v)], "value": str(v.id) if isinstance(v, Channel) else v}
+            for k, v in options.items()
+        ]
+        data: dict[str, Any] = {
+            "id": self.fake.command_id(name),
+            "name": name,
+            "type": 1,
+            "options": [{"name": sub, "type": 1, "options": given}] if sub else given,
+        }
+        channels = [v for v in options.values() if isinstance(v, Channel)]
+        if channels:
+            data["resolved"] = {"channels": {str(c.id): c.to_json() for c in channels}}
+        self.last = await self.fake.interact(
+            self.user, 2, data, guild, permissions=permissions, roles=roles
+        )
+        return self.last
+
+    async def autocomplete(
+        self, name: str, sub: str, option: str, typed: str, **others: Any
+    ) -> list[dict[str, Any]]:
+        """Types `typed` into a (sub)command's option in a server; returns the suggestions."""
+        given = [{"name": k, "type": 3, "value": v} for k, v in others.items()]
+        given.append({"name": option, "type": 3, "value": typed, "focused": True})
         data = {
             "id": self.fake.command_id(name),
             "name": name,
             "type": 1,
-            "options": [
-                {"name": k, "type": types[type(v)], "value": v} for k, v in options.items()
-            ],
+            "options": [{"name": sub, "type": 1, "options": given}] if sub else given,
         }
-        self.last = await self.fake.interact(self.user, 2, data, guild, permissions=permissions)
-        return self.last
+        pending = await self.fake.interact(self.user, 4, data, True, permissions=32)
+        found: tuple[list[dict[str, Any]]] = await self.fake.wait_for(
+            lambda: (pending.suggestions,) if pending.suggestions is not None else None
+        )
+        return found[0]
 
     def visible(self) -> list[FakeMessage]:
         mine = self.fake.dm_channels.get(self.user.id)
@@ -645,6 +759,7 @@ class Member:
             if m.for_user == self.user.id
             or m.channel_id == mine
             or (m.channel_id == CHANNEL_ID and not m.ephemeral)
+            or self.fake.threads.get(m.channel_id) == CHANNEL_ID
         ]
 
     def _find(self, label: str) -> tuple[FakeMessage, dict[str, Any], str]:

@@ -19,6 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fake_limits import TelegramGate, TelegramLimits
+
 TOKEN = "123456:TEST-fake-token-abcdefghijklmnopqrst"
 BOT_ID = 123456
 BOT_USERNAME = "UnblendTestBot"
@@ -39,7 +41,7 @@ DEEP_LINK = re.compile(r"https://t\.me/([A-Za-z0-9_]{5,32})\?start=([A-Za-z0-9_-
 
 
 class RefusedError(Exception):
-    def __init__(self, status: int, description: str, retry_after: int = 0) -> None:
+    def __init__(self, status: int, description: str, retry_after: float = 0) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
@@ -211,8 +213,10 @@ class Outgoing:
 
 
 class FakeTelegram:
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, limits: TelegramLimits | None = None) -> None:
         self.token = token
+        # Opt-in flood limits (tests/fake_limits.py): off by default.
+        self.gate = TelegramGate(limits) if limits is not None else None
         self.calls: list[Call] = []
         self.rejections: list[tuple[str, int, str]] = []
         self.outbox: list[Outgoing] = []
@@ -220,6 +224,8 @@ class FakeTelegram:
         self.commands: dict[str, list[dict[str, str]]] = {}
         self.started: set[int] = set()
         self.blocked: set[int] = set()
+        self.deleted: list[BotMessage] = []  # taken back with deleteMessage
+        self.too_old: set[tuple[int, int]] = set()  # (chat, message) past Telegram's 48 hours
         self._failures: dict[str, list[RefusedError]] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -268,6 +274,9 @@ class FakeTelegram:
                 failure = scripted.pop(0)
                 self.calls.append(Call(method, params, failure.status))
                 return _error(failure)
+            if self.gate is not None and (wait := self.gate.check(method, params)):
+                self.calls.append(Call(method, params, 429))
+                return _error(RefusedError(429, f"Too Many Requests: retry after {wait:g}", wait))
             if method == "getUpdates":
                 result = await self._get_updates(params)
             else:
@@ -304,6 +313,8 @@ class FakeTelegram:
             return self._send_document(p)
         if method == "editMessageText":
             return self._edit(p)
+        if method == "deleteMessage":
+            return self._delete(p)
         if method == "answerCallbackQuery":
             query = str(p.get("callback_query_id", ""))
             if query not in self._open_queries:
@@ -438,6 +449,16 @@ class FakeTelegram:
         message.edits += 1
         self.outbox.append(Outgoing("edit", message, text))
         return message.to_json()
+
+    def _delete(self, p: dict[str, Any]) -> bool:
+        """deleteMessage: a bot's own message, in a group only within 48 hours (`too_old`)."""
+        key = (self._chat(p), int(p.get("message_id") or 0))
+        if key not in self.messages:
+            raise RefusedError(400, "Bad Request: message to delete not found")
+        if key in self.too_old:
+            raise RefusedError(400, "Bad Request: message can't be deleted for everyone")
+        self.deleted.append(self.messages.pop(key))
+        return True
 
     def _set_commands(self, p: dict[str, Any]) -> bool:
         commands = p.get("commands")
@@ -577,5 +598,6 @@ def _decode(raw: dict[str, Any]) -> dict[str, Any]:
 def _error(exc: RefusedError) -> web.Response:
     body: dict[str, Any] = {"ok": False, "error_code": exc.status, "description": exc.description}
     if exc.retry_after:
-        body["parameters"] = {"retry_after": exc.retry_after}
+        whole = float(exc.retry_after).is_integer()
+        body["parameters"] = {"retry_after": int(exc.retry_after) if whole else exc.retry_after}
     return web.json_response(body, status=exc.status)

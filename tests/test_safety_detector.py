@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.safety import CrisisDetector, Level, load_detector
+from core.safety.cache import CACHE_NAME
 from core.safety.detector import Lexicon, build_lexicon, evaluate
 from core.safety.literals import compact_alternations, required_words
 
@@ -370,3 +371,18 @@ def test_explain_reports_why(detector: CrisisDetector) -> None:
 
 # Module-level so hypothesis tests (which cannot take function-scoped fixtures) share it.
 _DETECTOR = load_detector(CONTENT)
+
+
+def test_a_detector_from_the_start_up_cache_judges_every_line_as_an_uncached_one(
+    detector: CrisisDetector, tmp_path: Path
+) -> None:
+    """The cache (core/safety/cache.py) only saves time: cold or warm, nothing changes."""
+    cold = load_detector(CONTENT, cache_dir=tmp_path)  # analyses, writes the cache
+    assert (tmp_path / CACHE_NAME).is_file()
+    warm = load_detector(CONTENT, cache_dir=tmp_path)  # reads it
+    texts = [text for _, _, text in _labelled()] + [text for _, text in HELD_OUT]
+    for text in texts:
+        expected = detector.explain(text)
+        assert cold.explain(text) == expected, text
+        assert warm.explain(text) == expected, text
+        assert warm.assess(text) is detector.assess(text)

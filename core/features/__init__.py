@@ -14,6 +14,7 @@ from core.features import (
 )
 from core.features import days as day_counters
 from core.features import group_checkins as group_checkins
+from core.features import reachout as reachout
 from core.features.base import Feature
 
 ALL_FEATURES: tuple[Feature, ...] = (
@@ -27,4 +28,5 @@ ALL_FEATURES: tuple[Feature, ...] = (
     country.FEATURE,
     support.FEATURE,
     group_checkins.FEATURE,
+    reachout.FEATURE,
 )

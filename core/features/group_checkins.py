@@ -12,10 +12,13 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from core import group_safety
+from core.audit import Action, record, show_audit
 from core.checkin import build_checkin
 from core.features.base import Feature
 from core.flows.engine import FlowState
 from core.model import Choice, Reply, SpaceKind
+from core.reachout import after_group_checkin, offer_reach_out, tell_gone
 from core.schedule.engine import LINK_COMMAND, prompt_reply
 from core.schedule.outbox import payload
 from core.schedule.records import ALL_DAYS, Group, NewOutboxItem, Reminder, Response, Schedule
@@ -113,6 +116,7 @@ async def schedule_command(turn: Turn, args: tuple[str, ...]) -> None:
         _public(turn, "schedule.not_moderator")
         return
     group = await _group(turn)
+    await tell_gone(turn, group)  # a schedule paused because its channel is gone, once
     sub, rest = (args[0].casefold(), args[1:]) if args else ("", ())
     handlers = {
         "add": _add,
@@ -143,13 +147,22 @@ async def _add(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
         _public(turn, "schedule.time_invalid", got=_shown(rest[0]), example=EX_ADD)
         return
     i, tz = 1, group.timezone
-    if len(rest) > i and _looks_like_tz(rest[i]):
-        if parse_tz(rest[i]) is None:
-            turn.add(Reply(_tz_problem(turn, rest[i], EX_ADD), private=False))
+    # "tz:" and "days:" name their value outright (Discord's options): checked, never a prompt.
+    named_tz = len(rest) > i and rest[i].casefold().startswith("tz:")
+    if named_tz or (len(rest) > i and _looks_like_tz(rest[i])):
+        typed = rest[i][3:] if named_tz else rest[i]
+        if parse_tz(typed) is None:
+            turn.add(Reply(_tz_problem(turn, typed, EX_ADD), private=False))
             return
-        tz, i = rest[i], i + 1
+        tz, i = typed, i + 1
     days = ALL_DAYS
-    if len(rest) > i and (chosen := parse_days(rest[i])):
+    if len(rest) > i and rest[i].casefold().startswith("days:"):
+        if (named := parse_days(rest[i][5:])) is None:
+            example = "/schedule add 09:00 Europe/Berlin mon,wed,fri"
+            _public(turn, "remind.days_invalid", got=_shown(rest[i][5:]), example=example)
+            return
+        days, i = named, i + 1
+    elif len(rest) > i and (chosen := parse_days(rest[i])):
         days, i = chosen, i + 1
     target = ""
     if len(rest) > i and rest[i].casefold().startswith("in:"):
@@ -168,6 +181,7 @@ async def _add(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
     first = not await turn.repos.groups.schedules(group.id)
     new = Schedule(0, group.id, hhmm(at), tz, days, "" if text else "default", text, target)
     schedule = await turn.repos.groups.add_schedule(new, turn.now)
+    await record(turn, group, Action.SCHEDULE_ADD, schedule.id, new=_described(schedule))
     _public(
         turn,
         "schedule.added",
@@ -179,9 +193,18 @@ async def _add(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
     )
     if first and tz != group.timezone and group.timezone == "UTC":
         # The group's first check-in names its timezone: the summary keeps to it too.
-        group = replace(group, timezone=tz)
+        old_tz, group = group.timezone, replace(group, timezone=tz)
         await turn.repos.groups.update(group)
+        await record(turn, group, Action.SETTING, "timezone", old_tz, tz)
         _public(turn, "schedule.tz_default", tz=tz)
+
+
+def _described(schedule: Schedule) -> str:
+    """A schedule as the audit log keeps it: time, timezone, days, its own prompt, topic."""
+    text = f"{schedule.at} {schedule.timezone}, {days_text(schedule.days)}"
+    if schedule.prompt_text:
+        text += f', "{schedule.prompt_text}"'
+    return text + (f", in:{schedule.target}" if schedule.target else "")
 
 
 async def _list(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
@@ -229,6 +252,8 @@ async def _pause(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
     schedule = await _find(turn, group, rest, "/schedule pause 1")
     if schedule is not None:
         await turn.repos.groups.update_schedule(_with(schedule, paused=True), turn.now)
+        if not schedule.paused:
+            await record(turn, group, Action.SCHEDULE_PAUSE, schedule.id, "on", "paused")
         _public(turn, "schedule.paused", id=schedule.id)
 
 
@@ -237,12 +262,15 @@ async def _resume(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
     if schedule is not None:
         resumed = _with(schedule, paused=False)
         await turn.repos.groups.update_schedule(resumed, turn.now)
+        if schedule.paused:
+            await record(turn, group, Action.SCHEDULE_RESUME, schedule.id, "paused", "on")
         _public(turn, "schedule.resumed", id=schedule.id, next=_next(turn, resumed, group))
 
 
 async def _remove(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
     schedule = await _find(turn, group, rest, "/schedule remove 1")
     if schedule is not None and await turn.repos.groups.remove_schedule(group.id, schedule.id):
+        await record(turn, group, Action.SCHEDULE_REMOVE, schedule.id, old=_described(schedule))
         _public(turn, "schedule.removed", id=schedule.id)
 
 
@@ -263,6 +291,8 @@ async def _skip(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
         return
     skipping = _with(schedule, skip_dates=schedule.skip_dates | {day})
     await turn.repos.groups.update_schedule(skipping, turn.now)
+    if day not in schedule.skip_dates:
+        await record(turn, group, Action.SCHEDULE_SKIP, schedule.id, new=day.isoformat())
     _public(turn, "schedule.skipped", id=schedule.id, date=day.isoformat())
 
 
@@ -278,6 +308,10 @@ async def _holiday(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
         turn.add(Reply(day, private=False))
         return
     changed = await turn.repos.groups.set_holiday(group.id, day, action == "add")
+    if changed and action == "add":
+        await record(turn, group, Action.HOLIDAY_ADD, new=day.isoformat())
+    elif changed:
+        await record(turn, group, Action.HOLIDAY_REMOVE, old=day.isoformat())
     key = {"add": "schedule.holiday_added", "remove": "schedule.holiday_removed"}[action]
     _public(turn, key if changed or action == "add" else "schedule.holiday_none", date=str(day))
 
@@ -310,13 +344,24 @@ async def group_command(turn: Turn, args: tuple[str, ...]) -> None:
         turn.say("group.group_only")
         return
     group = await _group(turn)
+    await tell_gone(turn, group)  # moderators only: a schedule paused because it was gone
+    if args and args[0].casefold() == "audit":
+        await show_audit(turn, group)
+        return
+    if args and args[0].casefold() == "terms":
+        await group_safety.terms_command(turn, group, args[1:])
+        return
     if len(args) < 2:
         _public(turn, "group.settings", **_settings_view(turn, group))
+        await group_safety.add_settings_view(turn, group)
         return
     if not turn.event.is_moderator:
         _public(turn, "group.not_moderator")
         return
     name, value = args[1].casefold(), " ".join(args[2:]).strip()
+    if name in group_safety.SETTINGS:  # screening, retention (issue 7)
+        await group_safety.change_setting(turn, group, name, value)
+        return
     if name not in SETTING_EXAMPLES:
         _public(turn, "group.unknown_setting", got=_shown(name))
         return
@@ -328,9 +373,20 @@ async def group_command(turn: Turn, args: tuple[str, ...]) -> None:
         turn.add(Reply(changed, private=False))
         return
     await turn.repos.groups.update(changed)
+    old, new = _setting_value(group, name), _setting_value(changed, name)
+    if old != new:
+        await record(turn, group, Action.SETTING, name, old, new)
     view = _settings_view(turn, changed)
     shown = {"modchannel": "mods"}.get(name, name)
     _public(turn, "group.saved", name=name, value=view[shown])
+
+
+def _setting_value(group: Group, name: str) -> str:
+    """A setting as the audit log keeps it: the stored value ("" for default / off)."""
+    if name == "volunteers":
+        return "on" if group.volunteers else "off"
+    field = {"summary": "summary_time", "modchannel": "mod_channel"}.get(name, name)
+    return str(getattr(group, field))
 
 
 def _change(turn: Turn, group: Group, name: str, value: str) -> Group | str:
@@ -401,6 +457,7 @@ async def open_group_checkin(turn: Turn, args: tuple[str, ...]) -> None:
         turn.say("gcheckin.unknown_post")
         return
     await turn.start_flow("group_checkin", {"post": str(post.id)})
+    await offer_reach_out(turn, group)  # asked only where the group can take one
 
 
 def _int(value: object) -> int | None:
@@ -416,7 +473,8 @@ async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
     answers = state.answers
     mood = _int(answers.get("mood"))
     if state.context.get("editing") != "1":  # a changed line: the answers stand
-        response = Response(post.id, turn.member.id, mood, _int(answers.get("urge")))
+        reach = answers.get("reach") == "yes"  # counted in the summary's totals
+        response = Response(post.id, turn.member.id, mood, _int(answers.get("urge")), reach)
         await turn.repos.groups.put_response(response, turn.now)
         if turn.member.consent:
             await turn.repos.checkins.add(build_checkin(turn.member.id, answers, turn.now))
@@ -438,6 +496,8 @@ async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
         _preview_share(turn, shared.id, line.strip())
     else:
         turn.say("gcheckin.thanks_nothing")
+    if not editing:
+        await after_group_checkin(turn, post, answers)  # belonging, and a reach-out if asked
 
 
 def _name(turn: Turn) -> str:

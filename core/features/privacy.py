@@ -7,7 +7,14 @@ from typing import Any
 from core.checkin import PART_OPTION_PREFIX
 from core.features.base import Feature
 from core.model import Choice, Reply
-from core.privacy import checkins_csv, erase_member, export_json, export_member
+from core.privacy import (
+    UnpostReport,
+    checkins_csv,
+    erase_member,
+    export_json,
+    export_member,
+    unpost_shares,
+)
 from core.turn import Turn
 
 FORGET_PREFIX = "forget"
@@ -94,6 +101,8 @@ async def forget_choice(turn: Turn, rest: str) -> None:
         # Already erased (a second tap): nothing is stored, and nothing new was made.
         turn.say("privacy.forget_nothing")
     else:
+        # Shared lines come down from the groups first: their message ids go with the rest.
+        unposted = await unpost_shares(turn.repos, turn.app.outbound, turn.member.id, turn.now)
         for hook in turn.app.erase_hooks:
             await hook(turn.member)
         await erase_member(turn.repos, turn.member.id)
@@ -101,6 +110,18 @@ async def forget_choice(turn: Turn, rest: str) -> None:
         # Nothing else in this turn may store anything for the erased member.
         turn.session = None
         turn.say("privacy.forgotten")
+        _say_unposted(turn, unposted)
+
+
+def _say_unposted(turn: Turn, report: UnpostReport) -> None:
+    """What came down from the groups, and what could not (and who can still remove it)."""
+    if report.deleted:
+        turn.say("privacy.forget_groups_deleted", count=report.deleted)
+    if report.too_old and report.window_hours:
+        turn.say("privacy.forget_groups_too_old", count=report.too_old, hours=report.window_hours)
+    failed = report.failed + (report.too_old if not report.window_hours else 0)
+    if failed:
+        turn.say("privacy.forget_groups_failed", count=failed)
 
 
 FEATURE = Feature(

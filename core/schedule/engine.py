@@ -212,7 +212,10 @@ class GroupEngine:
                         (Choice("cmd:checkin", self.cat.text("remind.checkin_now")),),
                     )
                     item = NewOutboxItem(
-                        member.platform, member.user_id, payload(reply, private=True)
+                        member.platform,
+                        member.user_id,
+                        payload(reply, private=True),
+                        member_id=member.id,
                     )
                 outcome = "posted" if item else "missed"
                 if await self.repos.groups.claim_daily(

@@ -1,9 +1,13 @@
 """The persistent outbox: every proactive send waits here and is drained per platform.
 
 An item is marked sent only after the platform accepted it, so a crash between the two
-leaves it pending: after a restart it is sent again (at most one duplicate per item, per
-crash), and nothing is ever lost. Failures are retried with backoff; an adapter's own limiter
-keeps the platform's rate, and `rates` can pace a platform further.
+leaves it pending: after a restart it is sent again, and nothing is ever lost. With the
+default `window` of 1 a platform has one send in flight at a time, so a crash repeats at most
+one message; a larger window sends faster over a slow link, at up to `window` duplicates per
+crash. Failures are retried with backoff. `rates` paces each platform (messages per second,
+`[telegram] outbox_rate`, `[discord] outbox_rate`) just under the platform's own limit, so a
+fan-out to many groups goes out at that rate without meeting a 429; a 429 that comes anyway
+pauses the whole platform for its `retry_after` and the item waits, neither lost nor doubled.
 """
 
 from __future__ import annotations
@@ -11,9 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -62,6 +66,28 @@ class Poster(Protocol):
     async def post(self, delivery: Delivery) -> SendResult: ...
 
 
+class DeleteStatus(StrEnum):
+    DELETED = "deleted"
+    GONE = "gone"  # no longer there (someone deleted it already): nothing left to do
+    TOO_OLD = "too_old"  # the platform no longer lets the bot delete it
+    FAILED = "failed"  # refused or a hiccup: it may still be there
+
+
+@runtime_checkable
+class Unposter(Protocol):
+    """Optional, next to Poster: an adapter that can take back a message the bot posted.
+
+    `delete_window` is how long after posting the platform allows it (Telegram: 48 hours),
+    None for no limit: older messages are not even tried.
+    """
+
+    delete_window: timedelta | None
+
+    async def delete(
+        self, platform: str, target: str, message_ref: str, thread: str = ""
+    ) -> DeleteStatus: ...
+
+
 def payload(
     reply: Reply, *, private: bool = False, thread: str = "", reply_to_post: int | None = None
 ) -> dict[str, Any]:
@@ -94,6 +120,48 @@ def delivery_of(item: OutboxItem, reply_to: str = "") -> Delivery:
     )
 
 
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Pacer:
+    """Spaces one platform's sends `1 / rate` seconds apart, without drift.
+
+    Each send takes the next slot: the previous slot plus the interval, so small delays in
+    between never add up to a slower rate (after a stall of up to `catch_up` seconds the
+    missed slots are used at once: a burst well inside what the platforms allow), or now when
+    the platform was idle longer, so a pause is never made up for by a big burst.
+    Time comes from the injected clock; waiting is
+    `sleep` (real in production; tests pass one that moves a FakeClock). `hold` keeps every
+    send back until a 429's `retry_after` has passed.
+    """
+
+    def __init__(self, rate: float, clock: Clock, sleep: Sleep, catch_up: float = 0.5) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.catch_up = max(self.interval, catch_up)
+        self.clock, self._sleep = clock, sleep
+        self._next: datetime | None = None
+        self._longest = self.interval  # the longest wait that can be right
+
+    async def wait(self) -> None:
+        now = self.clock.now()
+        late = now - _s(self.catch_up)
+        slot = self._next if self._next is not None and self._next > late else now
+        if (slot - now).total_seconds() > self._longest:
+            slot = now  # the wall clock was set back: start again from now
+        self._next = slot + _s(self.interval)
+        self._longest = self.interval
+        delay = (slot - now).total_seconds()
+        if delay > 0:
+            await self._sleep(delay)
+
+    def hold(self, seconds: float) -> None:
+        """The platform said "too many requests, retry after `seconds`": nobody sends before."""
+        until = self.clock.now() + _s(seconds)
+        if self._next is None or self._next < until:
+            self._next = until
+            self._longest = max(self.interval, seconds)
+
+
 class OutboxDrainer:
     def __init__(
         self,
@@ -102,17 +170,35 @@ class OutboxDrainer:
         clock: Clock,
         *,
         batch: int = 200,
-        window: int = 8,
+        window: int = 1,
         backoff: Sequence[float] = DEFAULT_BACKOFF,
         rates: Mapping[str, float] | None = None,
+        sleep: Sleep | None = None,
     ) -> None:
         self.repos, self.router, self.clock = repos, router, clock
         self.batch, self.window = batch, max(1, window)
         self.backoff = tuple(backoff)
-        self.rates = dict(rates or {})
-        self._kick = asyncio.Event()
+        self.rates = {p: float(r) for p, r in (rates or {}).items() if r and r > 0}
+        self._sleep: Sleep = sleep or self._nap
+        self._pacers: dict[str, Pacer] = {}
+        self._kicks: dict[str, asyncio.Event] = {}  # one per platform loop in `run`
         self._locks: dict[str, asyncio.Lock] = {}
         self._stopping = asyncio.Event()
+        # Told of every item the platform says can never be delivered (the chat is gone or the
+        # bot was removed): issue 6 pauses the schedule whose post it was.
+        self.on_gone: list[Callable[[OutboxItem], Awaitable[None]]] = []
+
+    def pacer(self, platform: str) -> Pacer:
+        """The platform's pace, kept across rounds so the rate holds from one to the next."""
+        if platform not in self._pacers:
+            rate = self.rates.get(platform, 0.0)
+            self._pacers[platform] = Pacer(rate, self.clock, self._sleep)
+        return self._pacers[platform]
+
+    async def _nap(self, seconds: float) -> None:
+        """Waits `seconds`, or less when asked to stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     def poster(self, platform: str) -> Poster | None:
         sender = self.router.sender(platform)
@@ -132,7 +218,7 @@ class OutboxDrainer:
         sent = 0
         gate = asyncio.Semaphore(self.window)
         broken = asyncio.Event()
-        interval = 1.0 / self.rates[platform] if self.rates.get(platform) else 0.0
+        pacer = self.pacer(platform)
         while not self._stopping.is_set():
             items = await self.repos.outbox.due(platform, self.clock.now(), self.batch)
             if not items:
@@ -140,7 +226,9 @@ class OutboxDrainer:
 
             async def one(item: OutboxItem) -> bool:
                 async with gate:
-                    if broken.is_set():
+                    # Paced inside the window: a slow send is never followed by a burst.
+                    await pacer.wait()
+                    if broken.is_set() or self._stopping.is_set():
                         return False  # stays pending for the next round
                     try:
                         return await self._send(poster, item)
@@ -148,11 +236,7 @@ class OutboxDrainer:
                         broken.set()
                         raise
 
-            tasks = []
-            for item in items:
-                tasks.append(asyncio.create_task(one(item)))
-                if interval:
-                    await asyncio.sleep(interval)
+            tasks = [asyncio.create_task(one(item)) for item in items]
             try:
                 sent += sum(await asyncio.gather(*tasks))
             except BaseException:
@@ -182,6 +266,14 @@ class OutboxDrainer:
         if result.status is SendStatus.SENT:
             await self.repos.outbox.mark_sent(item.id, result.message_ref, self.clock.now())
             return True
+        if result.status is SendStatus.RETRY and result.retry_after > 0:
+            # "Too many requests, retry after N": not a failure, so it uses up no attempt and
+            # never makes an item fail; the whole platform waits, and this item with it.
+            self.pacer(item.platform).hold(result.retry_after)
+            wait = max(result.retry_after, self.backoff[0] if self.backoff else 0.0)
+            await self.repos.outbox.retry_later(item.id, item.attempts, now + _s(wait))
+            log.info("outbox: %s asked to wait %.2f s (item %s)", item.platform, wait, item.id)
+            return False
         if result.status is SendStatus.GONE or attempts > len(self.backoff):
             await self.repos.outbox.mark_failed(item.id, attempts)
             log.warning(
@@ -191,30 +283,46 @@ class OutboxDrainer:
                 result.status.value,
                 attempts,
             )
+            if result.status is SendStatus.GONE:
+                await self._gone(item)
             return False
         delay = max(result.retry_after, self.backoff[attempts - 1])
         await self.repos.outbox.retry_later(item.id, attempts, now + _s(delay))
         return False
 
+    async def _gone(self, item: OutboxItem) -> None:
+        """The chat is gone for good: each `on_gone` hook hears of it (a schedule is paused)."""
+        for hook in self.on_gone:
+            try:
+                await hook(item)
+            except Exception:
+                log.exception("outbox: a gone hook failed (item %s)", item.id)
+
     def kick(self) -> None:
         """Something was queued: drain now rather than at the next round."""
-        self._kick.set()
+        for kick in self._kicks.values():
+            kick.set()
 
     async def run(self, platforms: Sequence[str], interval_s: float = 1.0) -> None:
-        """Production loop: drains every platform, then waits for a kick or the next round."""
+        """Production loop: one per platform, side by side, so each keeps its own pace and
+        none waits for another's fan-out; each drains, then waits for a kick or the next round.
+        """
+        await asyncio.gather(*(self._run_one(p, interval_s) for p in platforms))
+
+    async def _run_one(self, platform: str, interval_s: float) -> None:
+        kick = self._kicks.setdefault(platform, asyncio.Event())
         while not self._stopping.is_set():
-            self._kick.clear()
-            for platform in platforms:
-                try:
-                    await self.drain(platform)
-                except Exception:
-                    log.exception("outbox: draining %s failed; trying again", platform)
+            kick.clear()
+            try:
+                await self.drain(platform)
+            except Exception:
+                log.exception("outbox: draining %s failed; trying again", platform)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kick.wait(), interval_s)
+                await asyncio.wait_for(kick.wait(), interval_s)
 
     def stop(self) -> None:
         self._stopping.set()
-        self._kick.set()
+        self.kick()
 
 
 def _s(seconds: float) -> timedelta:

@@ -107,6 +107,11 @@ class GroupRepo(Protocol):
         """
         ...
 
+    async def posted_shares(self, member_id: int) -> list[SharedItem]:
+        """The member's items that were posted (message_ref set once sent): /forget takes them
+        back out of the group where the platform allows."""
+        ...
+
 
 class OutboxRepo(Protocol):
     async def enqueue(self, item: NewOutboxItem, now: datetime) -> int: ...

@@ -82,6 +82,8 @@ class OutboxItem:
     next_attempt_at: datetime | None = None
     post_id: int | None = None  # a post's prompt: its message id is written back to the post
     message_ref: str = ""
+    member_id: int | None = None
+    share_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,9 @@ class NewOutboxItem:
     target: str
     payload: dict[str, Any]
     post_id: int | None = None
+    # Who the item is about or addressed to (a reminder, a shared line): /forget erases it.
+    member_id: int | None = None
+    share_id: int | None = None  # a shared item: its message id is written back to it
 
 
 @dataclass(frozen=True)
@@ -110,3 +115,6 @@ class SharedItem:
     kind: str  # "mood" or "line"
     line: str = ""
     state: str = "preview"  # "preview" until the member says post; then "posted" or "dropped"
+    message_ref: str = ""  # the platform's id of the posted message, once sent
+    posted_at: datetime | None = None
+    at: datetime | None = None

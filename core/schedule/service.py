@@ -21,6 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 
 from core.app import Unblend
 from core.config import Config
+from core.reachout import ReachOuts
 from core.schedule.engine import DEFAULT_GRACE, GroupEngine
 from core.schedule.outbox import OutboxDrainer
 from core.schedule.times import DAY_NAMES
@@ -42,6 +43,9 @@ class ScheduleService:
         self.platforms = tuple(platforms)
         self.engine = GroupEngine(app.repos, app.library.catalog(), app.clock, grace)
         self.drainer = drainer or OutboxDrainer(app.repos, app.outbound, app.clock)
+        # Reach-outs nobody took in time; a GONE post pauses its schedule (issue 6).
+        self.reach = ReachOuts(app)
+        self.drainer.on_gone.append(self.reach.on_gone)
         self.grace = grace
         self._scheduler: AsyncIOScheduler | None = None
         self._jobs: dict[str, Cron] = {}
@@ -50,7 +54,10 @@ class ScheduleService:
     @classmethod
     def from_config(cls, app: Unblend, config: Config) -> ScheduleService:
         minutes = int(config.get("schedule", "grace_minutes"))
-        return cls(app, grace=timedelta(minutes=minutes))
+        # Each platform's outbox is paced just under its limit ([telegram] outbox_rate, ...).
+        rates = {p: float(config.get(p, "outbox_rate")) for p in ("telegram", "discord")}
+        drainer = OutboxDrainer(app.repos, app.outbound, app.clock, rates=rates)
+        return cls(app, grace=timedelta(minutes=minutes), drainer=drainer)
 
     async def start(self) -> None:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
@@ -69,7 +76,12 @@ class ScheduleService:
         except Exception:
             log.exception("schedules: a round failed; the next one tries again")
             return
-        if report.posted or report.summaries or report.reminders:
+        try:
+            expired = await self.reach.expire_due(self.app.clock.now())
+        except Exception:
+            log.exception("reach-outs: a round failed; the next one tries again")
+            expired = 0
+        if report.posted or report.summaries or report.reminders or expired:
             self.drainer.kick()
 
     async def sync(self) -> None:

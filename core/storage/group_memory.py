@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 
 from core.schedule.records import (
     Group,
@@ -17,12 +18,14 @@ from core.schedule.records import (
     Schedule,
     SharedItem,
 )
+from core.storage.group_repos import reminder_json, share_json
 
 
 class InMemoryOutboxRepo:
     def __init__(self) -> None:
         self.rows: dict[int, OutboxItem] = {}
         self.posts: dict[int, Post] = {}  # shared with the group repo: sent prompts' ids
+        self.shares: dict[int, SharedItem] = {}  # shared too: sent shared lines' ids
         self._ids = itertools.count(1)
 
     async def enqueue(self, item: NewOutboxItem, now: datetime) -> int:
@@ -37,6 +40,8 @@ class InMemoryOutboxRepo:
             dict(item.payload),
             next_attempt_at=now,
             post_id=item.post_id,
+            member_id=item.member_id,
+            share_id=item.share_id,
         )
         return item_id
 
@@ -55,6 +60,9 @@ class InMemoryOutboxRepo:
         self.rows[item_id] = replace(item, state=OutboxState.SENT, message_ref=message_ref)
         if item.post_id is not None and item.post_id in self.posts:
             self.posts[item.post_id] = replace(self.posts[item.post_id], message_ref=message_ref)
+        if item.share_id is not None and item.share_id in self.shares:
+            share = self.shares[item.share_id]
+            self.shares[item.share_id] = replace(share, message_ref=message_ref, posted_at=now)
 
     async def retry_later(self, item_id: int, attempts: int, at: datetime) -> None:
         self.rows[item_id] = replace(self.rows[item_id], attempts=attempts, next_attempt_at=at)
@@ -76,7 +84,7 @@ class InMemoryGroupRepo:
         self._claims: dict[tuple[int, date], str] = {}
         self._daily: dict[tuple[str, int, date], str] = {}
         self._responses: dict[tuple[int, int], Response] = {}
-        self._shares: dict[int, SharedItem] = {}
+        self._shares: dict[int, SharedItem] = outbox.shares
         self._ids = itertools.count(1)
 
     @property
@@ -190,7 +198,7 @@ class InMemoryGroupRepo:
     async def add_share(
         self, post_id: int, member_id: int, kind: str, line: str, now: datetime
     ) -> SharedItem:
-        share = SharedItem(next(self._ids), post_id, member_id, kind, line)
+        share = SharedItem(next(self._ids), post_id, member_id, kind, line, at=now)
         self._shares[share.id] = share
         return share
 
@@ -204,10 +212,69 @@ class InMemoryGroupRepo:
         share = self._shares.get(share_id)
         if share is None or share.state != "preview":
             return False
-        self._shares[share_id] = replace(share, state=state)
+        self._shares[share_id] = replace(share, state=state, at=now)
         if item is not None:
-            self._outbox.add(item, now)
+            self._outbox.add(replace(item, member_id=share.member_id, share_id=share_id), now)
         return True
+
+    # -- a member's own group data: /export and /forget (issue 7) -------------------------------
+
+    async def posted_shares(self, member_id: int) -> list[SharedItem]:
+        return [
+            s for s in self._shares.values() if s.member_id == member_id and s.state == "posted"
+        ]
+
+    def _about(self, member_id: int) -> list[OutboxItem]:
+        mine = {s.id for s in self._shares.values() if s.member_id == member_id}
+        return [
+            i
+            for i in self._outbox.rows.values()
+            if i.member_id == member_id or (i.share_id is not None and i.share_id in mine)
+        ]
+
+    async def export(self, member_id: int) -> dict[str, Any]:
+        answers = [r for r in self._responses.values() if r.member_id == member_id]
+        return {
+            "group_checkins": [
+                {
+                    "group": self._posts[r.post_id].group_id if r.post_id in self._posts else None,
+                    "date": (
+                        self._posts[r.post_id].local_date.isoformat()
+                        if r.post_id in self._posts
+                        else None
+                    ),
+                    "mood": r.mood,
+                    "urge": r.urge,
+                    "asked_for_reach_out": r.reach_out,
+                }
+                for r in answers
+            ],
+            "shared_in_groups": [
+                share_json(s) for s in self._shares.values() if s.member_id == member_id
+            ],
+            "group_messages": [
+                {
+                    "platform": i.platform,
+                    "to": i.target,
+                    "text": i.payload.get("text", ""),
+                    "state": i.state.value,
+                }
+                for i in self._about(member_id)
+            ],
+        }
+
+    async def erase(self, member_id: int) -> int:
+        removed = 0
+        for item in self._about(member_id):
+            del self._outbox.rows[item.id]
+            removed += 1
+        for key in [k for k, r in self._responses.items() if r.member_id == member_id]:
+            del self._responses[key]
+            removed += 1
+        for share_id in [i for i, s in self._shares.items() if s.member_id == member_id]:
+            del self._shares[share_id]
+            removed += 1
+        return removed
 
 
 class InMemoryReminderRepo:
@@ -229,3 +296,10 @@ class InMemoryReminderRepo:
 
     async def all(self) -> list[Reminder]:
         return list(self._rows.values())
+
+    async def export(self, member_id: int) -> dict[str, Any]:
+        found = self._rows.get(member_id)
+        return {} if found is None else {"reminder": reminder_json(found)}
+
+    async def erase(self, member_id: int) -> int:
+        return int(await self.delete(member_id))

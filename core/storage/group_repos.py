@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from core.schedule.records import (
     Schedule,
     SharedItem,
 )
-from core.schedule.times import days_code, days_from_code
+from core.schedule.times import days_code, days_from_code, days_text
 from core.storage.db import Database
 
 PROMPT = "schedule.prompt_text"
@@ -41,8 +42,8 @@ async def insert_outbox(
 ) -> int:
     """An outbox row, inside the caller's transaction."""
     cursor = await conn.execute(
-        "INSERT INTO outbox (platform, target, payload, next_attempt_at, created_at, post_id)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO outbox (platform, target, payload, next_attempt_at, created_at, post_id,"
+        " member_id, share_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             item.platform,
             item.target,
@@ -50,6 +51,8 @@ async def insert_outbox(
             _ts(now),
             _ts(now),
             item.post_id,
+            item.member_id,
+            item.share_id,
         ),
     )
     assert cursor.lastrowid is not None
@@ -75,10 +78,13 @@ class SqliteOutboxRepo:
             _dt(r[6]),
             None if r[7] is None else int(r[7]),
             r[8],
+            None if r[9] is None else int(r[9]),
+            None if r[10] is None else int(r[10]),
         )
 
     _COLUMNS = (
-        "id, platform, target, payload, state, attempts, next_attempt_at, post_id, message_ref"
+        "id, platform, target, payload, state, attempts, next_attempt_at, post_id, message_ref,"
+        " member_id, share_id"
     )
 
     async def due(self, platform: str, now: datetime, limit: int) -> list[OutboxItem]:
@@ -98,6 +104,12 @@ class SqliteOutboxRepo:
             await conn.execute(
                 "UPDATE posts SET message_ref=? WHERE id=(SELECT post_id FROM outbox WHERE id=?)",
                 (message_ref, item_id),
+            )
+            # A shared line's message id, so /forget can delete it from the group (issue 7).
+            await conn.execute(
+                "UPDATE shared_items SET message_ref=?, posted_at=?"
+                " WHERE id=(SELECT share_id FROM outbox WHERE id=?)",
+                (message_ref, _ts(now), item_id),
             )
 
     async def retry_later(self, item_id: int, attempts: int, at: datetime) -> None:
@@ -450,8 +462,103 @@ class SqliteGroupRepo:
             if cursor.rowcount == 0:
                 return False
             if item is not None:
-                await insert_outbox(conn, self._cipher, item, now)
+                row = await (
+                    await conn.execute("SELECT member_id FROM shared_items WHERE id=?", (share_id,))
+                ).fetchone()
+                member_id = None if row is None else int(row[0])
+                linked = replace(item, member_id=member_id, share_id=share_id)
+                await insert_outbox(conn, self._cipher, linked, now)
         return True
+
+    # -- a member's own group data: /export and /forget (issue 7) -------------------------------
+
+    async def posted_shares(self, member_id: int) -> list[SharedItem]:
+        """The member's shared items that were posted (or are waiting in the outbox)."""
+        rows = await self._db.fetchall(
+            f"SELECT {self._SHARE} FROM shared_items WHERE member_id=? AND state='posted'"
+            " ORDER BY id",
+            (member_id,),
+        )
+        return [self._share(r) for r in rows]
+
+    _SHARE = "id, post_id, member_id, kind, line, state, message_ref, posted_at, at"
+
+    def _share(self, r: Any) -> SharedItem:
+        line = self._cipher.decrypt(r[4], LINE) if r[4] is not None else ""
+        posted = _dt(r[7]) if r[7] else None
+        return SharedItem(
+            int(r[0]), int(r[1]), int(r[2]), r[3], line, r[5], r[6], posted, _dt(r[8])
+        )
+
+    _ABOUT = (
+        "member_id=? OR share_id IN (SELECT id FROM shared_items WHERE member_id=?)"
+        " OR (platform, target) IN (SELECT platform, platform_user_id FROM members WHERE id=?)"
+    )
+
+    async def export(self, member_id: int) -> dict[str, Any]:
+        answers = await self._db.fetchall(
+            "SELECT r.mood, r.urge, r.reach_out, r.at, p.local_date, p.group_id"
+            " FROM group_responses r JOIN posts p ON p.id=r.post_id WHERE r.member_id=?"
+            " ORDER BY r.at",
+            (member_id,),
+        )
+        shares = await self._db.fetchall(
+            f"SELECT {self._SHARE} FROM shared_items WHERE member_id=? ORDER BY id", (member_id,)
+        )
+        messages = await self._db.fetchall(
+            f"SELECT platform, target, payload, state, created_at, sent_at FROM outbox"
+            f" WHERE {self._ABOUT} ORDER BY id",
+            (member_id, member_id, member_id),
+        )
+        return {
+            "group_checkins": [
+                {
+                    "group": int(r[5]),
+                    "date": r[4],
+                    "mood": r[0],
+                    "urge": r[1],
+                    "asked_for_reach_out": bool(r[2]),
+                    "at": r[3],
+                }
+                for r in answers
+            ],
+            "shared_in_groups": [share_json(self._share(r)) for r in shares],
+            "group_messages": [
+                {
+                    "platform": r[0],
+                    "to": r[1],
+                    "text": json.loads(self._cipher.decrypt(r[2], PAYLOAD)).get("text", ""),
+                    "state": r[3],
+                    "queued_at": r[4],
+                    "sent_at": r[5],
+                }
+                for r in messages
+            ],
+        }
+
+    async def erase(self, member_id: int) -> int:
+        """The member's answers to group posts, shared items, and the outbox rows about them or
+        addressed to them (first: they point at the shared items). Memberships, volunteering and
+        reach-outs are the reach-out repository's (core/storage/reachout_repos.py)."""
+        async with self._db.write() as conn:
+            removed = 0
+            for sql, params in (
+                (f"DELETE FROM outbox WHERE {self._ABOUT}", (member_id,) * 3),
+                ("DELETE FROM group_responses WHERE member_id=?", (member_id,)),
+                ("DELETE FROM shared_items WHERE member_id=?", (member_id,)),
+            ):
+                removed += (await conn.execute(sql, params)).rowcount
+        return removed
+
+
+def share_json(share: SharedItem) -> dict[str, Any]:
+    return {
+        "kind": share.kind,
+        "line": share.line,
+        "state": share.state,
+        "at": share.at.isoformat() if share.at else None,
+        "posted_at": share.posted_at.isoformat() if share.posted_at else None,
+    }
 
 
 class SqliteReminderRepo:
@@ -499,3 +606,19 @@ class SqliteReminderRepo:
     async def all(self) -> list[Reminder]:
         rows = await self._db.fetchall(f"SELECT {self._COLUMNS} FROM reminders ORDER BY id")
         return [self._reminder(r) for r in rows]
+
+    async def export(self, member_id: int) -> dict[str, Any]:
+        found = await self.get(member_id)
+        return {} if found is None else {"reminder": reminder_json(found)}
+
+    async def erase(self, member_id: int) -> int:
+        return int(await self.delete(member_id))
+
+
+def reminder_json(reminder: Reminder) -> dict[str, Any]:
+    return {
+        "at": reminder.at,
+        "timezone": reminder.timezone,
+        "paused": reminder.paused,
+        "quiet_days": days_text(reminder.quiet_days) if reminder.quiet_days else "",
+    }

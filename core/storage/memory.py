@@ -9,8 +9,11 @@ from typing import Any
 from core.flows.engine import FlowState
 from core.ports import Repos
 from core.records import Checkin, Member, Part, Practice
+from core.storage.audit_repos import InMemoryAuditRepo
 from core.storage.counter_repos import InMemoryCounterRepo
 from core.storage.group_memory import InMemoryGroupRepo, InMemoryOutboxRepo, InMemoryReminderRepo
+from core.storage.group_safety_repos import InMemoryGroupSafetyRepo
+from core.storage.reachout_repos import InMemoryReachOutRepo
 from core.storage.safety_plan_repos import InMemorySafetyPlanRepo
 from core.storage.sqlite_repos import checkin_json, part_json, practice_json
 
@@ -222,7 +225,10 @@ def in_memory_repos() -> Repos:
         practices=InMemoryPracticeLogRepo(),
         plans=InMemorySafetyPlanRepo(),
         counters=InMemoryCounterRepo(),
-        groups=InMemoryGroupRepo(outbox),
+        groups=(groups := InMemoryGroupRepo(outbox)),
         outbox=outbox,
         reminders=InMemoryReminderRepo(),
+        reachouts=InMemoryReachOutRepo(outbox),
+        audit=InMemoryAuditRepo(),
+        group_safety=InMemoryGroupSafetyRepo(groups, outbox),
     )

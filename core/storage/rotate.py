@@ -59,6 +59,13 @@ ENCRYPTED: tuple[Column, ...] = (
     Column("schedules", "prompt_text", "schedule.prompt_text"),
     Column("shared_items", "line", "shared_item.line"),
     Column("outbox", "payload", "outbox.payload"),
+    # the moderators' audit log (issue 7)
+    Column("audit_log", "actor_name", "audit.actor_name"),
+    Column("audit_log", "old_value", "audit.old_value"),
+    Column("audit_log", "new_value", "audit.new_value"),
+    # a group's own crisis terms and exclusions (issue 7, H5)
+    Column("group_safety", "terms", "group_safety.terms"),
+    Column("group_safety", "exclusions", "group_safety.exclusions"),
 )
 
 Progress = Callable[[str, int], None]

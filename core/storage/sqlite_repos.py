@@ -11,9 +11,12 @@ from core.crypto import Cipher
 from core.flows.engine import FlowState
 from core.ports import Repos
 from core.records import Checkin, Member, Part, Practice
+from core.storage.audit_repos import SqliteAuditRepo
 from core.storage.counter_repos import SqliteCounterRepo
 from core.storage.db import Database
 from core.storage.group_repos import SqliteGroupRepo, SqliteOutboxRepo, SqliteReminderRepo
+from core.storage.group_safety_repos import SqliteGroupSafetyRepo
+from core.storage.reachout_repos import SqliteReachOutRepo
 from core.storage.safety_plan_repos import SqliteSafetyPlanRepo
 
 # The encrypted note columns of `parts`, in the order of Part's fields.
@@ -451,4 +454,7 @@ def sqlite_repos(db: Database, cipher: Cipher) -> Repos:
         groups=SqliteGroupRepo(db, cipher),
         outbox=SqliteOutboxRepo(db, cipher),
         reminders=SqliteReminderRepo(db),
+        reachouts=SqliteReachOutRepo(db, cipher),
+        audit=SqliteAuditRepo(db, cipher),
+        group_safety=SqliteGroupSafetyRepo(db, cipher),
     )

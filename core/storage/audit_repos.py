@@ -1,0 +1,125 @@
+"""The moderators' audit log on SQLite (handles and values encrypted), and its in-memory twin."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from core.audit import AuditEntry, audit_json
+from core.crypto import Cipher
+from core.storage.db import Database
+
+NAME = "audit.actor_name"
+OLD = "audit.old_value"
+NEW = "audit.new_value"
+
+
+def _ts(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class SqliteAuditRepo:
+    _COLUMNS = "id, group_id, actor_id, actor_name, action, subject, old_value, new_value, at"
+
+    def __init__(self, db: Database, cipher: Cipher) -> None:
+        self._db, self._cipher = db, cipher
+
+    def _seal(self, text: str, purpose: str) -> bytes | None:
+        return self._cipher.encrypt(text, purpose) if text else None
+
+    def _open(self, blob: bytes | None, purpose: str) -> str:
+        return self._cipher.decrypt(blob, purpose) if blob is not None else ""
+
+    def _entry(self, r: Any) -> AuditEntry:
+        return AuditEntry(
+            int(r[0]),
+            int(r[1]),
+            None if r[2] is None else int(r[2]),
+            self._open(r[3], NAME),
+            r[4],
+            r[5],
+            self._open(r[6], OLD),
+            self._open(r[7], NEW),
+            datetime.fromisoformat(r[8]),
+        )
+
+    async def add(self, entry: AuditEntry) -> AuditEntry:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO audit_log (group_id, actor_id, actor_name, action, subject,"
+                " old_value, new_value, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    entry.group_id,
+                    entry.actor_id,
+                    self._seal(entry.actor_name, NAME),
+                    entry.action,
+                    entry.subject,
+                    self._seal(entry.old, OLD),
+                    self._seal(entry.new, NEW),
+                    _ts(entry.at),
+                ),
+            )
+            assert cursor.lastrowid is not None
+            return replace(entry, id=cursor.lastrowid)
+
+    async def recent(self, group_id: int, limit: int) -> list[AuditEntry]:
+        rows = await self._db.fetchall(
+            f"SELECT {self._COLUMNS} FROM audit_log WHERE group_id=?"
+            " ORDER BY at DESC, id DESC LIMIT ?",
+            (group_id, limit),
+        )
+        return [self._entry(r) for r in rows]
+
+    async def purge(self, before: datetime) -> int:
+        async with self._db.write() as conn:
+            cursor = await conn.execute("DELETE FROM audit_log WHERE at<?", (_ts(before),))
+            return cursor.rowcount
+
+    async def export(self, member_id: int) -> dict[str, Any]:
+        rows = await self._db.fetchall(
+            f"SELECT {self._COLUMNS} FROM audit_log WHERE actor_id=? ORDER BY at, id",
+            (member_id,),
+        )
+        return {"group_changes_made": [audit_json(self._entry(r)) for r in rows]} if rows else {}
+
+    async def erase(self, member_id: int) -> int:
+        """The changes stay in the log; who made them goes."""
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE audit_log SET actor_id=NULL, actor_name=NULL WHERE actor_id=?",
+                (member_id,),
+            )
+            return cursor.rowcount
+
+
+class InMemoryAuditRepo:
+    def __init__(self) -> None:
+        self.rows: dict[int, AuditEntry] = {}
+        self._ids = itertools.count(1)
+
+    async def add(self, entry: AuditEntry) -> AuditEntry:
+        saved = replace(entry, id=next(self._ids))
+        self.rows[saved.id] = saved
+        return saved
+
+    async def recent(self, group_id: int, limit: int) -> list[AuditEntry]:
+        mine = [e for e in self.rows.values() if e.group_id == group_id]
+        return sorted(mine, key=lambda e: (e.at, e.id), reverse=True)[:limit]
+
+    async def purge(self, before: datetime) -> int:
+        old = [i for i, e in self.rows.items() if e.at < before]
+        for i in old:
+            del self.rows[i]
+        return len(old)
+
+    async def export(self, member_id: int) -> dict[str, Any]:
+        made = [audit_json(e) for e in self.rows.values() if e.actor_id == member_id]
+        return {"group_changes_made": made} if made else {}
+
+    async def erase(self, member_id: int) -> int:
+        mine = [i for i, e in self.rows.items() if e.actor_id == member_id]
+        for i in mine:
+            self.rows[i] = replace(self.rows[i], actor_id=None, actor_name="")
+        return len(mine)

@@ -1,0 +1,153 @@
+"""Group safety settings on SQLite (phrases encrypted) and their in-memory twin.
+
+The daily purge of a group's check-in data lives here too: posts older than the group's
+retention go with their private answers and shared items, and the group's sent outbox rows
+(which may carry a shared line) of the same age.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from core.crypto import Cipher
+from core.group_safety import GroupSafetySettings
+from core.schedule.records import Group, OutboxState
+from core.storage.db import Database
+from core.storage.group_memory import InMemoryGroupRepo, InMemoryOutboxRepo
+
+TERMS = "group_safety.terms"
+EXCLUSIONS = "group_safety.exclusions"
+
+
+def _ts(when: datetime) -> str:
+    # The same form as the group check-in tables, so times compare as text.
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class SqliteGroupSafetyRepo:
+    def __init__(self, db: Database, cipher: Cipher) -> None:
+        self._db, self._cipher = db, cipher
+
+    def _phrases(self, blob: bytes | None, purpose: str) -> tuple[str, ...]:
+        if blob is None:
+            return ()
+        return tuple(str(p) for p in json.loads(self._cipher.decrypt(blob, purpose)))
+
+    def _blob(self, phrases: tuple[str, ...], purpose: str) -> bytes | None:
+        return self._cipher.encrypt(json.dumps(list(phrases)), purpose) if phrases else None
+
+    async def all(self) -> list[GroupSafetySettings]:
+        rows = await self._db.fetchall(
+            "SELECT s.group_id, g.platform, g.space_id, s.terms, s.exclusions, s.screening,"
+            " s.retention_days FROM group_safety s JOIN groups g ON g.id=s.group_id"
+            " ORDER BY s.group_id"
+        )
+        return [
+            GroupSafetySettings(
+                int(r[0]),
+                r[1],
+                r[2],
+                self._phrases(r[3], TERMS),
+                self._phrases(r[4], EXCLUSIONS),
+                bool(r[5]),
+                None if r[6] is None else int(r[6]),
+            )
+            for r in rows
+        ]
+
+    async def put(self, settings: GroupSafetySettings, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO group_safety (group_id, terms, exclusions, screening, retention_days,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (group_id) DO UPDATE SET"
+            " terms=excluded.terms, exclusions=excluded.exclusions,"
+            " screening=excluded.screening, retention_days=excluded.retention_days,"
+            " updated_at=excluded.updated_at",
+            (
+                settings.group_id,
+                self._blob(settings.terms, TERMS),
+                self._blob(settings.exclusions, EXCLUSIONS),
+                int(settings.screening),
+                settings.retention_days,
+                _ts(now),
+            ),
+        )
+
+    async def find_group(self, platform: str, space_id: str) -> Group | None:
+        row = await self._db.fetchone(
+            "SELECT id, timezone, country FROM groups WHERE platform=? AND space_id=?",
+            (platform, space_id),
+        )
+        if row is None:
+            return None
+        return Group(int(row[0]), platform, space_id, timezone=row[1], country=row[2])
+
+    async def purge_group(self, group: Group, before: datetime) -> int:
+        old_posts = "SELECT id FROM posts WHERE group_id=? AND due_at<?"
+        params: tuple[Any, ...] = (group.id, _ts(before))
+        removed = 0
+        async with self._db.write() as conn:
+            for table in ("shared_items", "group_responses"):
+                cursor = await conn.execute(
+                    f"DELETE FROM {table} WHERE post_id IN ({old_posts})", params
+                )
+                removed += max(cursor.rowcount, 0)
+            cursor = await conn.execute("DELETE FROM posts WHERE group_id=? AND due_at<?", params)
+            removed += max(cursor.rowcount, 0)
+            cursor = await conn.execute(
+                "DELETE FROM outbox WHERE platform=? AND target=? AND state!='pending'"
+                " AND created_at<?",
+                (group.platform, group.space_id, _ts(before)),
+            )
+            removed += max(cursor.rowcount, 0)
+        return removed
+
+
+class InMemoryGroupSafetyRepo:
+    """The twin of SqliteGroupSafetyRepo; it reads the in-memory group tables it purges."""
+
+    def __init__(self, groups: InMemoryGroupRepo, outbox: InMemoryOutboxRepo) -> None:
+        self._groups = groups
+        self._outbox = outbox
+        self.rows: dict[int, GroupSafetySettings] = {}
+
+    async def all(self) -> list[GroupSafetySettings]:
+        return [self.rows[k] for k in sorted(self.rows)]
+
+    async def put(self, settings: GroupSafetySettings, now: datetime) -> None:
+        self.rows[settings.group_id] = settings
+
+    async def find_group(self, platform: str, space_id: str) -> Group | None:
+        for group in await self._groups.all():
+            if (group.platform, group.space_id) == (platform, space_id):
+                return group
+        return None
+
+    async def purge_group(self, group: Group, before: datetime) -> int:
+        posts = self._outbox.posts
+        old = {p.id for p in posts.values() if p.group_id == group.id and p.due_at < before}
+        removed = 0
+        tables: list[dict[Any, Any]] = [self._groups._shares, self._groups._responses]
+        for table in tables:
+            gone = [k for k, row in table.items() if row.post_id in old]
+            for key in gone:
+                del table[key]
+            removed += len(gone)
+        for post_id in old:
+            del posts[post_id]
+        rows = self._outbox.rows
+        for item_id, item in list(rows.items()):
+            if item.post_id in old:
+                rows[item_id] = item = replace(item, post_id=None)
+            sent_at = item.next_attempt_at
+            if (
+                (item.platform, item.target) == (group.platform, group.space_id)
+                and item.state is not OutboxState.PENDING
+                and sent_at is not None
+                and sent_at < before
+            ):
+                del rows[item_id]
+                removed += 1
+        return removed + len(old)
