@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,7 +29,12 @@ import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
-from bots.discord_commands import PLATFORM, PRIVATE_EVERYWHERE, build_commands
+from bots.discord_commands import (
+    PLATFORM,
+    answered_privately,
+    build_commands,
+    private_everywhere,
+)
 from bots.discord_groups import GroupPoster, group_commands
 from bots.discord_perms import interaction_is_moderator
 from bots.discord_render import (
@@ -266,13 +271,16 @@ class DiscordAdapter:
         self, interaction: discord.Interaction, name: str, args: tuple[str, ...]
     ) -> None:
         # A server is the group (its check-ins name their channels); /remind is private anywhere.
+        in_server = interaction.guild_id is not None
         space = (
             Space.group(str(interaction.guild_id))
-            if interaction.guild_id is not None and name not in PRIVATE_EVERYWHERE
+            if in_server and not private_everywhere(name, args)
             else Space.private(str(interaction.user.id))
         )
         await self._respond(
-            interaction, self._event(interaction, space=space, command=name, args=args)
+            interaction,
+            self._event(interaction, space=space, command=name, args=args),
+            only_them=in_server and answered_privately(name, args),
         )
 
     async def on_choice(self, interaction: discord.Interaction, choice_id: str) -> None:
@@ -324,7 +332,9 @@ class DiscordAdapter:
 
     # -- out: replies to messages -------------------------------------------------------------
 
-    async def _respond(self, interaction: discord.Interaction, event: Event) -> None:
+    async def _respond(
+        self, interaction: discord.Interaction, event: Event, only_them: bool = False
+    ) -> None:
         task = asyncio.current_task()
         if task is not None:
             self._busy.add(task)
@@ -334,6 +344,8 @@ class DiscordAdapter:
             if not done:
                 await self._defer(interaction)
             replies = await work
+            if only_them:  # every answer ephemeral, the core's public lines included
+                replies = [replace(r, private=True) for r in replies]
             async with self._locks.hold(event.user_id):
                 window = _Window(interaction, self.app.clock.now())
                 self._windows[event.user_id] = window

@@ -17,6 +17,7 @@ from core.app import BUILTIN_COMMANDS
 from core.catalog import Catalog
 from core.features.grounding import EXERCISES
 from core.menu import MENU_NAME
+from core.reachout import ACK_COMMAND
 from core.schedule.engine import LINK_COMMAND
 from core.suggest import MAX_SUGGESTIONS, part_names, timezones
 
@@ -31,13 +32,34 @@ PART_NAME_LIMIT = 64
 # The command the member typed, with its arguments, as the core reads them.
 RunCommand = Callable[[discord.Interaction, str, tuple[str, ...]], Awaitable[None]]
 Callback = Callable[..., Awaitable[None]]
-# Not offered as slash commands: what only a button opens (a group check-in's private side).
-NOT_SLASH = frozenset({LINK_COMMAND})
+# Not offered as slash commands: what only a button opens (a group check-in's private side,
+# a moderator taking a reach-out request from the moderators' channel).
+NOT_SLASH = frozenset({LINK_COMMAND, ACK_COMMAND})
 # Answered privately (ephemerally) wherever they are typed, a server included: the core
 # treats them as typed in the member's private chat.
 PRIVATE_EVERYWHERE = frozenset({"remind"})
+# Answered only to whoever typed them, though in a server the core reads them in its group.
+ONLY_TO_THEM = frozenset({"volunteer"})
+ONLY_TO_MODERATOR = frozenset({"audit", "terms"})  # /group's: a moderator's own view
 AnyCommand = app_commands.Command[Any, ..., None] | app_commands.Group
 FIRST = ("checkin", "ground", "history", "parts", "safetyplan", "days")
+
+
+def private_everywhere(name: str, args: tuple[str, ...]) -> bool:
+    """Typed in a server, still the member's own (the core reads it as typed privately):
+    /remind, and /volunteer status and quiet (quiet hours hold in every group)."""
+    if name in PRIVATE_EVERYWHERE:
+        return True
+    return name == "volunteer" and (not args or args[0] == "quiet")
+
+
+def answered_privately(name: str, args: tuple[str, ...]) -> bool:
+    """About the server's group, but shown only to whoever typed it (ephemeral): /volunteer's
+    button into the private side, and a moderator's /group audit and /group terms (the
+    core's refusal to anyone else included)."""
+    if name in ONLY_TO_THEM:
+        return True
+    return name == "group" and bool(args) and args[0] in ONLY_TO_MODERATOR
 
 
 def describe(cat: Catalog, key: str) -> str:

@@ -35,6 +35,7 @@ from bots.discord_perms import MODERATOR_PERMISSIONS
 from bots.discord_render import Labels, build_view, split_text
 from core.catalog import Catalog
 from core.features.group_checkins import PROMPT_LIMIT, SETTING_EXAMPLES
+from core.model import Reply
 from core.schedule.outbox import Delivery, SendResult, SendStatus
 from core.schedule.times import DAY_WORDS
 
@@ -53,6 +54,9 @@ TIME_LIMIT = 16
 DATE_LIMIT = 32
 ZONE_LIMIT = 64
 VALUE_LIMIT = 100
+# Longer than the core's own limit, so a long phrase gets the core's precise message.
+PHRASE_LIMIT = 200
+TERMS_ACTIONS = ("list", "add", "remove", "exclude", "unexclude")
 
 
 def message_ref(channel_id: int, message_id: int) -> str:
@@ -156,7 +160,7 @@ class GroupPoster:
         if reply.meta.get("link_label"):
             labels = replace(labels, open=reply.meta["link_label"])
         view = build_view(reply.choices, labels, 0, reply.private_link)
-        pieces = split_text(reply.text) or ["…"]
+        pieces = split_text(self._with_contact(reply)) or ["…"]
         channel = self.client.get_partial_messageable(channel_id)
         message_id = 0
         for i, piece in enumerate(pieces):
@@ -168,6 +172,16 @@ class GroupPoster:
             message_id = message.id
         # The last piece carries the button: the day's thread starts on it.
         return message_id
+
+    def _with_contact(self, reply: Reply) -> str:
+        """A reach-out the member asked for names them as a mention: in a direct message (or the
+        moderators' channel) it shows as their name, which opens their profile. Mentions are
+        off for every message, so nobody is pinged."""
+        user = reply.meta.get("contact_user", "")
+        if not (user.isascii() and user.isdigit()):
+            return reply.text
+        line = self.catalog().text("discord.reach_contact", mention=f"<@{user}>")
+        return f"{reply.text}\n\n{line}"
 
 
 # -- slash commands ----------------------------------------------------------------------------
@@ -365,7 +379,79 @@ def group_command(run: RunCommand, cat: Catalog) -> app_commands.Group:
         await run(interaction, "group", tuple(args))
 
     _sub(cat, "settings", "group_settings", settings, group)
+
+    # Discord hides (default permissions) only whole commands, and /group settings is for
+    # everyone: audit and terms are shown to all but answered privately, and the core
+    # refuses, kindly, anyone who does not moderate (Event.is_moderator).
+    async def audit(interaction: discord.Interaction) -> None:
+        await run(interaction, "group", ("audit",))
+
+    _sub(cat, "audit", "group_audit", audit, group)
+
+    @app_commands.describe(
+        action=describe(cat, "discord.option.terms_action"),
+        phrase=describe(cat, "discord.option.terms_phrase"),
+    )
+    @app_commands.choices(
+        action=[
+            app_commands.Choice(name=cat.text(f"discord.choice.terms_{a}"), value=a)
+            for a in TERMS_ACTIONS
+        ]
+    )
+    async def terms(
+        interaction: discord.Interaction,
+        action: str | None = None,
+        phrase: app_commands.Range[str, 1, PHRASE_LIMIT] | None = None,
+    ) -> None:
+        words = (phrase or "").split()
+        await run(interaction, "group", ("terms", action or "list", *words))
+
+    _sub(cat, "terms", "group_terms", terms, group)
     return group
+
+
+def volunteer_command(run: RunCommand, cat: Catalog) -> app_commands.Group:
+    """/volunteer on|off [group] | quiet <hours> [timezone] | status.
+
+    In a server, on and off are about that server's group: the core answers with a button
+    into the private side (answered ephemerally). Quiet hours and the status are the member's
+    own, in every group: private wherever they are typed (see `private_everywhere`).
+    """
+    command = app_commands.Group(name="volunteer", description=describe(cat, "commands.volunteer"))
+
+    def toggle(word: str) -> Callback:
+        @app_commands.describe(group=describe(cat, "discord.option.volunteer_group"))
+        async def callback(
+            interaction: discord.Interaction,
+            group: app_commands.Range[int, 1, ID_LIMIT] | None = None,
+        ) -> None:
+            await run(interaction, "volunteer", (word, str(group)) if group else (word,))
+
+        return callback
+
+    @app_commands.describe(
+        hours=describe(cat, "discord.option.quiet_hours"),
+        timezone=describe(cat, "discord.option.timezone"),
+    )
+    @app_commands.autocomplete(timezone=_zones)
+    async def quiet(
+        interaction: discord.Interaction,
+        hours: app_commands.Range[str, 1, VALUE_LIMIT],
+        timezone: app_commands.Range[str, 1, ZONE_LIMIT] | None = None,
+    ) -> None:
+        # "22:00 - 07:00" is read as 22:00-07:00; an empty value gets the core's question.
+        typed = "".join(hours.split())
+        zone = (timezone or "").strip()
+        await run(interaction, "volunteer", tuple(w for w in ("quiet", typed, zone) if w))
+
+    async def status(interaction: discord.Interaction) -> None:
+        await run(interaction, "volunteer", ())
+
+    _sub(cat, "on", "volunteer_on", toggle("on"), command)
+    _sub(cat, "off", "volunteer_off", toggle("off"), command)
+    _sub(cat, "quiet", "volunteer_quiet", quiet, command)
+    _sub(cat, "status", "volunteer_status", status, command)
+    return command
 
 
 def remind_command(run: RunCommand, cat: Catalog) -> app_commands.Group:
@@ -412,4 +498,5 @@ def group_commands(run: RunCommand, cat: Catalog) -> dict[str, app_commands.Grou
         "schedule": schedule_command(run, cat),
         "group": group_command(run, cat),
         "remind": remind_command(run, cat),
+        "volunteer": volunteer_command(run, cat),
     }

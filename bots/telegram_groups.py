@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 
 from telegram import Bot, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bots.telegram_render import deep_link, escape, keyboard, split_text
+from bots.telegram_render import (
+    TEXT_LIMIT,
+    contact_link,
+    deep_link,
+    escape,
+    keyboard,
+    split_text,
+    tg_len,
+    user_link_refused,
+)
 from core.catalog import Catalog
 from core.schedule.outbox import DeleteStatus, Delivery, SendResult, SendStatus
 
@@ -56,7 +66,8 @@ async def post_delivery(
     if reply.private_link:
         label = reply.meta.get("link_label") or catalog.text("groups.open_button")
         link = (label, deep_link(username, reply.private_link))
-    markup = keyboard(reply.choices, link)
+    contact = contact_link(reply)  # a reach-out the member asked for: a way to reach them
+    markup = keyboard(reply.choices, link, contact)
     thread = int(delivery.thread) if delivery.thread.isdigit() else None
     quote = (
         ReplyParameters(int(delivery.reply_to), allow_sending_without_reply=True)
@@ -67,14 +78,25 @@ async def post_delivery(
     try:
         sent = None
         for i, piece in enumerate(pieces):
-            sent = await bot.send_message(
+            last = i == len(pieces) - 1
+            send = partial(
+                bot.send_message,
                 int(delivery.target),
-                piece,
                 parse_mode=ParseMode.HTML,
-                reply_markup=markup if i == len(pieces) - 1 else None,
                 reply_parameters=quote if i == 0 else None,
                 message_thread_id=thread,
             )
+            try:
+                sent = await send(piece, reply_markup=markup if last else None)
+            except BadRequest as exc:
+                if not (last and contact is not None and user_link_refused(exc.message)):
+                    raise
+                # The member's privacy settings allow no link to them: the rest still goes.
+                log.info("Telegram: no link to a member allowed; sent without it")
+                note = escape(catalog.text("telegram.contact_hidden"))
+                shown = f"{piece}\n\n{note}"
+                piece = shown if tg_len(shown) <= TEXT_LIMIT else piece
+                sent = await send(piece, reply_markup=keyboard(reply.choices, link))
     except RetryAfter as exc:
         seconds = exc.retry_after
         wait = seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from core.model import MAX_CHOICE_ID_BYTES, Choice
+from core.model import MAX_CHOICE_ID_BYTES, Choice, Reply
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -60,10 +60,29 @@ def deep_link(bot_username: str, payload: str) -> str:
     return f"https://t.me/{quote(bot_username)}?start={quote(payload)}"
 
 
+def contact_link(reply: Reply) -> tuple[str, str] | None:
+    """A reach-out's way to the member who asked (their own request): (label, url) of a button
+    that opens their profile, where Telegram offers "Message". None on any other reply."""
+    user = reply.meta.get("contact_user", "")
+    label = reply.meta.get("contact_label", "").strip()
+    if not (user.isascii() and user.isdigit() and label):
+        return None
+    return label, f"tg://user?id={user}"
+
+
+def user_link_refused(description: str) -> bool:
+    """Telegram refused a tg://user button: the member's privacy settings allow no link to them
+    (BUTTON_USER_PRIVACY_RESTRICTED), or Telegram doesn't know them (BUTTON_USER_INVALID)."""
+    return "button_user" in description.casefold()
+
+
 def keyboard(
-    choices: tuple[Choice, ...], link: tuple[str, str] | None = None
+    choices: tuple[Choice, ...],
+    link: tuple[str, str] | None = None,
+    contact: tuple[str, str] | None = None,
 ) -> InlineKeyboardMarkup | None:
-    """Buttons whose callback_data is the choice id; `link` is (label, url) for a URL button."""
+    """Buttons whose callback_data is the choice id; `link` is (label, url) for a URL button,
+    `contact` (label, url) one more, last: the way to reach a member who asked for it."""
     rows: list[list[InlineKeyboardButton]] = []
     row: list[InlineKeyboardButton] = []
     width = 0
@@ -81,6 +100,7 @@ def keyboard(
         width += len(choice.label) + 2
     if row:
         rows.append(row)
-    if link is not None:
-        rows.append([InlineKeyboardButton(link[0], url=link[1])])
+    for url_button in (link, contact):
+        if url_button is not None:
+            rows.append([InlineKeyboardButton(url_button[0], url=url_button[1])])
     return InlineKeyboardMarkup(rows) if rows else None

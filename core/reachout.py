@@ -152,7 +152,8 @@ async def ask_for_reach_out(turn: Turn, post: Post, line: str | None) -> None:
     if line:
         text += "\n\n" + cat.text("reach.request_line", line=line)
     token = new_token()
-    items = await _volunteer_items(turn, group, text, token) if group.volunteers else []
+    contact = _contact(turn, name)
+    items = await _volunteer_items(turn, group, text, token, contact) if group.volunteers else []
     sent_to = "volunteers"
     where = mod_destination(group)
     if not items and where is not None:
@@ -162,7 +163,7 @@ async def ask_for_reach_out(turn: Turn, post: Post, line: str | None) -> None:
             text + "\n\n" + cat.text("reach.request_mods"),
             private=False,
             private_link=f"{ACK_COMMAND}-{token}",
-            meta={"link_label": cat.text("reach.ack_button")},
+            meta={"link_label": cat.text("reach.ack_button"), **contact},
         )
         items = [
             NewOutboxItem(
@@ -180,7 +181,23 @@ async def ask_for_reach_out(turn: Turn, post: Post, line: str | None) -> None:
     turn.say(key, wait=wait_text(cat, timeout))
 
 
-async def _volunteer_items(turn: Turn, group: Group, text: str, token: str) -> list[NewOutboxItem]:
+def _contact(turn: Turn, name: str) -> dict[str, str]:
+    """How whoever takes the request can reach the member who asked: their platform user id
+    (never anything they wrote), which each adapter renders its own way (Telegram: a button
+    to their profile; Discord: their name as a mention). Only on requests the member made."""
+    user_id = turn.event.user_id
+    if not user_id:
+        return {}
+    if turn.event.display_name.strip():
+        label = turn.cat.text("reach.contact_button", name=name)
+    else:
+        label = turn.cat.text("reach.contact_button_plain")
+    return {"contact_user": user_id, "contact_label": label}
+
+
+async def _volunteer_items(
+    turn: Turn, group: Group, text: str, token: str, contact: dict[str, str]
+) -> list[NewOutboxItem]:
     button = Choice(f"{REACH_PREFIX}:ack:{token}", turn.cat.text("reach.ack_button"))
     items: list[NewOutboxItem] = []
     for volunteer in await turn.repos.reachouts.volunteers(group.id):
@@ -189,7 +206,9 @@ async def _volunteer_items(turn: Turn, group: Group, text: str, token: str) -> l
         who = await turn.repos.members.by_id(volunteer.member_id)
         if who is None or who.platform != group.platform:
             continue
-        reply = Reply(text + "\n\n" + turn.cat.text("reach.request_volunteer"), (button,))
+        reply = Reply(
+            text + "\n\n" + turn.cat.text("reach.request_volunteer"), (button,), meta=contact
+        )
         data = payload(reply, private=True)
         items.append(NewOutboxItem(who.platform, who.user_id, data, member_id=turn.member.id))
         if len(items) >= MAX_ASKED:

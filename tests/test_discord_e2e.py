@@ -33,6 +33,8 @@ from tests.fake_discord import (
     FakeDiscord,
     Member,
 )
+from tests.rigs import discord_bot, discord_server
+from tests.rigs import discord_settings as settings
 
 PACED_FLOW = """id = "ground_paced"
 title = "test breathing"
@@ -57,33 +59,16 @@ text = "Breathe out, 1, 2, 3, 4, 5, 6"
 """
 
 
-def settings(fake: FakeDiscord, **extra: object) -> DiscordSettings:
-    return DiscordSettings(
-        TOKEN,
-        api_base_url=fake.api_base_url,
-        gateway_url=fake.gateway_url,
-        guild_ready_timeout=0.05,
-        **extra,  # type: ignore[arg-type]
-    )
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    yield server
-    await server.close()
-    # Whatever else passed, something real Discord would refuse is a bug in the adapter.
-    assert server.violations == [], "the fake Discord saw rule violations"
-    assert server.rejections == [], "the fake Discord refused calls"
+    async with discord_server() as server:
+        yield server
 
 
 @pytest.fixture
 async def bot(fake: FakeDiscord, app: Unblend) -> AsyncIterator[DiscordAdapter]:
-    adapter = DiscordAdapter(app, settings(fake))
-    await adapter.start()
-    yield adapter
-    await adapter.stop()
+    async with discord_bot(fake, app) as adapter:
+        yield adapter
 
 
 @pytest.fixture

@@ -34,7 +34,9 @@ from tests.fake_discord import (
     Member,
     Outgoing,
 )
-from tests.test_discord_e2e import settings, welcome
+from tests.rigs import discord_bot, discord_server
+from tests.rigs import discord_settings as settings
+from tests.test_discord_e2e import welcome
 
 MANAGE_SERVER = 32
 # Monday 5 January 2026, 09:00 UTC = 10:00 in Berlin (winter time).
@@ -45,20 +47,14 @@ REACH_OUT = "reach out to you"
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    yield server
-    await server.close()
-    assert server.violations == [], "the fake Discord saw rule violations"
-    assert server.rejections == [], "the fake Discord refused calls"
+    async with discord_server() as server:
+        yield server
 
 
 @pytest.fixture
 async def bot(fake: FakeDiscord, app: Unblend) -> AsyncIterator[DiscordAdapter]:
-    adapter = DiscordAdapter(app, settings(fake))
-    await adapter.start()
-    yield adapter
-    await adapter.stop()
+    async with discord_bot(fake, app) as adapter:
+        yield adapter
 
 
 class Timer:

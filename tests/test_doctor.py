@@ -16,6 +16,7 @@ from bots.doctor import Status, diagnose
 from core.crypto import KEY_ENV
 from core.storage.keyring import open_encrypted
 from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.rigs import telegram_server
 
 DISCORD_TOKEN = "MTIz.discord-test-token"
 
@@ -163,10 +164,8 @@ def test_pending_migrations_are_a_note_and_a_newer_schema_a_problem(
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.close()
+    async with telegram_server() as server:
+        yield server
 
 
 @pytest.fixture

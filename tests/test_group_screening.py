@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bots.telegram_adapter import TelegramAdapter, TelegramSettings
+from bots.telegram_adapter import TelegramAdapter
 from core.app import Unblend
 from core.model import Event, Reply, Space
 from tests.chat import Chat
-from tests.fake_telegram import TOKEN, FakeTelegram, Member
-from tests.test_telegram_e2e import fast_limiter, welcome
+from tests.fake_telegram import FakeTelegram, Member
+from tests.rigs import telegram_bot, telegram_server
+from tests.test_telegram_e2e import welcome
 
 GROUP = Space.group("g1")
 CRISIS = "honestly i want to kill myself tonight, code-zz-77"
@@ -121,21 +122,15 @@ TG_GROUP = -1001234567890
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.close()
+    async with telegram_server() as server:
+        yield server
     assert server.rejections == [], "the fake Bot API refused calls"
 
 
 @pytest.fixture
 async def bot(fake: FakeTelegram, app: Unblend) -> AsyncIterator[TelegramAdapter]:
-    adapter = TelegramAdapter(
-        app, TelegramSettings(TOKEN, base_url=fake.base_url, poll_timeout=1), fast_limiter()
-    )
-    await adapter.start()
-    yield adapter
-    await adapter.stop()
+    async with telegram_bot(fake, app) as adapter:
+        yield adapter
 
 
 def group_texts(fake: FakeTelegram) -> list[str]:

@@ -15,8 +15,9 @@ from bots.telegram_adapter import TelegramAdapter, TelegramSettings
 from core.clock import FakeClock
 from core.crypto import key_path_for
 from tests.fake_telegram import TOKEN, FakeTelegram, Member
+from tests.rigs import fast_limiter, telegram_server
 from tests.test_storage import sqlite_app
-from tests.test_telegram_e2e import fast_limiter, welcome
+from tests.test_telegram_e2e import welcome
 
 NOTE = "note-words-only-mine-5521"
 PART = "Part-Name-Secret-8812"
@@ -26,10 +27,8 @@ CRISIS = "i want to kill myself tonight, plan-zz-4410"
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.close()
+    async with telegram_server() as server:
+        yield server
     assert server.rejections == []
 
 

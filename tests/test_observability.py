@@ -24,6 +24,7 @@ from core.clock import FakeClock
 from core.config import ConfigError, load_config
 from core.storage.db import Database
 from tests.fake_telegram import TOKEN, FakeTelegram, Member
+from tests.rigs import telegram_server
 
 PRIVATE_WORDS = "my private words about tonight"
 
@@ -47,10 +48,8 @@ async def http_get(port: int, path: str, method: str = "GET") -> tuple[int, dict
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.close()
+    async with telegram_server() as server:
+        yield server
 
 
 async def test_unblend_run_logs_json_lines_and_serves_healthz(

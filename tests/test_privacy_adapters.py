@@ -19,14 +19,14 @@ from tests.fake_discord import FakeDiscord
 from tests.fake_discord import Member as DcMember
 from tests.fake_telegram import TOKEN, FakeTelegram, Member
 from tests.member_data import rows_about
-from tests.test_discord_e2e import settings as discord_settings
+from tests.rigs import discord_settings, fast_limiter, telegram_server
 from tests.test_discord_groups import Timer as DcTimer
 from tests.test_discord_groups import check_in as dc_check_in
 from tests.test_discord_groups import schedule as dc_schedule
 from tests.test_discord_groups import then_expect
 from tests.test_schedule_telegram import GROUP, TEN_IN_BERLIN, Timer, check_in
 from tests.test_storage import database_bytes, sqlite_app
-from tests.test_telegram_e2e import fast_limiter, welcome
+from tests.test_telegram_e2e import welcome
 
 NOTE = "a note that must vanish 7391"
 LINE = "a shared line that must vanish 4417"
@@ -35,10 +35,8 @@ ALICE = 5550001
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.close()
+    async with telegram_server() as server:
+        yield server
     assert server.rejections == [], "the fake Bot API refused calls"
 
 

@@ -13,33 +13,27 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bots.telegram_adapter import TelegramAdapter, TelegramSettings
+from bots.telegram_adapter import TelegramAdapter
 from core.app import Unblend
 from core.clock import FakeClock
 from core.reachout import ReachOuts
 from core.schedule.engine import GroupEngine
 from core.schedule.outbox import OutboxDrainer
-from tests.fake_telegram import TOKEN, FakeTelegram, Member
+from tests.fake_telegram import FakeTelegram, Member
+from tests.rigs import telegram_bot, telegram_server
 from tests.test_schedule_telegram import GROUP, TEN_IN_BERLIN, check_in
-from tests.test_telegram_e2e import fast_limiter
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.close()
+    async with telegram_server() as server:
+        yield server
 
 
 @pytest.fixture
 async def bot(fake: FakeTelegram, app: Unblend) -> AsyncIterator[TelegramAdapter]:
-    adapter = TelegramAdapter(
-        app, TelegramSettings(TOKEN, base_url=fake.base_url, poll_timeout=1), fast_limiter()
-    )
-    await adapter.start()
-    yield adapter
-    await adapter.stop()
+    async with telegram_bot(fake, app) as adapter:
+        yield adapter
 
 
 class Timer:

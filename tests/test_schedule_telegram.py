@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bots.telegram_adapter import TelegramAdapter, TelegramSettings
+from bots.telegram_adapter import TelegramAdapter
 from core.app import Unblend
 from core.clock import FakeClock
 from core.schedule.engine import GroupEngine
 from core.schedule.outbox import OutboxDrainer
-from tests.fake_telegram import TOKEN, FakeTelegram, Member
-from tests.test_telegram_e2e import fast_limiter
+from tests.fake_telegram import FakeTelegram, Member
+from tests.rigs import telegram_bot, telegram_server
 
 GROUP = -1001234567890
 # Monday 5 January 2026, 09:00 UTC = 10:00 in Berlin (winter time).
@@ -27,21 +27,15 @@ TEN_IN_BERLIN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.close()
+    async with telegram_server() as server:
+        yield server
     assert server.rejections == [], "the fake Bot API refused calls"
 
 
 @pytest.fixture
 async def bot(fake: FakeTelegram, app: Unblend) -> AsyncIterator[TelegramAdapter]:
-    adapter = TelegramAdapter(
-        app, TelegramSettings(TOKEN, base_url=fake.base_url, poll_timeout=1), fast_limiter()
-    )
-    await adapter.start()
-    yield adapter
-    await adapter.stop()
+    async with telegram_bot(fake, app) as adapter:
+        yield adapter
 
 
 class Timer:

@@ -19,7 +19,6 @@ from telegram.error import BadRequest
 
 from bots.logsafe import QUIET_LOGGERS
 from bots.telegram_adapter import TelegramAdapter, TelegramSettings, TelegramStartError
-from bots.telegram_limits import TelegramLimiter
 from core.app import Settings, Unblend
 from core.catalog import ContentLibrary
 from core.clock import FakeClock
@@ -27,6 +26,7 @@ from core.model import Reply
 from core.storage.memory import in_memory_repos
 from tests.conftest import CONTENT, detector
 from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, Member
+from tests.rigs import fast_limiter, telegram_bot, telegram_server
 
 GROUP = -1001234567890
 PACED_FLOW = """id = "ground_paced"
@@ -54,10 +54,8 @@ text = "Breathe out, 1, 2, 3, 4, 5, 6"
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.close()
+    async with telegram_server() as server:
+        yield server
     # A call the real Bot API would refuse is a bug in the adapter, whatever else passed.
     assert server.rejections == [], "the fake Bot API refused calls"
 
@@ -79,19 +77,10 @@ def bot_logs(caplog: pytest.LogCaptureFixture) -> str:
     return "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("aiohttp"))
 
 
-def fast_limiter() -> TelegramLimiter:
-    # Production limits, but no waiting between a chat's messages and short backoffs.
-    return TelegramLimiter(backoff=(0.01, 0.02, 0.04), chat_rate=1000.0)
-
-
 @pytest.fixture
 async def bot(fake: FakeTelegram, app: Unblend) -> AsyncIterator[TelegramAdapter]:
-    adapter = TelegramAdapter(
-        app, TelegramSettings(TOKEN, base_url=fake.base_url, poll_timeout=1), fast_limiter()
-    )
-    await adapter.start()
-    yield adapter
-    await adapter.stop()
+    async with telegram_bot(fake, app) as adapter:
+        yield adapter
 
 
 async def welcome(member: Member) -> None:

@@ -88,6 +88,11 @@ class Unposter(Protocol):
     ) -> DeleteStatus: ...
 
 
+# What a reply's meta may carry through the outbox: a link button's label, and (a reach-out the
+# member asked for) how to reach that member: their platform user id and the button's label.
+CARRIED_META = ("link_label", "contact_user", "contact_label")
+
+
 def payload(
     reply: Reply, *, private: bool = False, thread: str = "", reply_to_post: int | None = None
 ) -> dict[str, Any]:
@@ -97,8 +102,9 @@ def payload(
         data["choices"] = [[c.id, c.label] for c in reply.choices]
     if reply.private_link:
         data["link"] = reply.private_link
-    if reply.meta.get("link_label"):
-        data["link_label"] = reply.meta["link_label"]
+    for key in CARRIED_META:
+        if reply.meta.get(key):
+            data[key] = reply.meta[key]
     if thread:
         data["thread"] = thread
     if reply_to_post is not None:
@@ -113,7 +119,7 @@ def delivery_of(item: OutboxItem, reply_to: str = "") -> Delivery:
         link = link.replace(POST_MARK, str(item.post_id or 0))
     choices = tuple(Choice(str(i), str(label)) for i, label in data.get("choices", []))
     private = bool(data.get("private", False))
-    meta = {"link_label": str(data["link_label"])} if data.get("link_label") else {}
+    meta = {key: str(data[key]) for key in CARRIED_META if data.get(key)}
     reply = Reply(str(data.get("text", "")), choices, private=private, private_link=link, meta=meta)
     return Delivery(
         item.platform, item.target, reply, private, str(data.get("thread", "")), reply_to
