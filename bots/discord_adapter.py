@@ -1,7 +1,9 @@
 """The Discord adapter: interactions -> core Events, `app.handle`, Replies -> Discord messages.
 
 Nothing here decides what to say: the core does. The bot works from interactions only (slash
-commands, buttons, select menus, modals), with minimal intents and no message content.
+commands, buttons, select menus, modals), with minimal intents and no message content;
+only with `[discord] read_messages` on does it read servers' messages, for opt-in screening
+(see bots/discord_messages.py).
 
 - Every interaction is answered within Discord's 3 seconds: when the core is not done after
   `defer_after`, the answer is deferred and comes as a follow-up.
@@ -36,6 +38,12 @@ from bots.discord_commands import (
     private_everywhere,
 )
 from bots.discord_groups import GroupPoster, group_commands
+from bots.discord_messages import (
+    DISALLOWED_INTENTS,
+    gateway_intents,
+    message_event,
+    post_in_channel,
+)
 from bots.discord_perms import interaction_is_moderator
 from bots.discord_render import (
     DYNAMIC_ITEMS,
@@ -74,6 +82,8 @@ class DiscordSettings:
     gateway_url: str = ""
     dev_guild_id: int = 0  # sync commands to this server only (fast, for testing)
     moderator_role: int = 0
+    # Read servers' messages for groups that opted in to screening (Message Content intent).
+    read_messages: bool = False
     defer_after: float = 2.0  # seconds before an unfinished answer is deferred (limit: 3)
     guild_ready_timeout: float = 2.0
     start_timeout: float = 60.0
@@ -111,10 +121,11 @@ _Target = _Window | discord.DMChannel
 
 class UnblendClient(discord.Client):
     def __init__(self, adapter: DiscordAdapter, settings: DiscordSettings) -> None:
-        intents = discord.Intents.none()
-        intents.guilds = True  # servers and channels; no members, no messages, no content
         super().__init__(
-            intents=intents,
+            # Servers and channels; no members; messages and their text only when asked.
+            intents=gateway_intents(settings.read_messages),
+            # No cache of what members wrote: a read message is handled, then forgotten.
+            max_messages=None,
             allowed_mentions=NO_MENTIONS,
             guild_ready_timeout=settings.guild_ready_timeout,
             # A longer 429 comes back to the outbox as "retry later" rather than a long sleep.
@@ -148,6 +159,9 @@ class UnblendClient(discord.Client):
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         await self.unblend_handler.on_interaction(interaction)
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.unblend_handler.on_message(message)
 
 
 class DiscordAdapter:
@@ -210,6 +224,8 @@ class DiscordAdapter:
             failed = self._connection.done() and self._connection.exception()
             reason = type(failed).__name__ if failed else "no READY in time"
             await self.stop()
+            if isinstance(failed, discord.PrivilegedIntentsRequired):
+                raise DiscordStartError(DISALLOWED_INTENTS)
             raise DiscordStartError(
                 f"could not connect to the Discord gateway at {DiscordWebSocket.DEFAULT_GATEWAY} "
                 f"({reason}). Check the network, or [discord] gateway_url."
@@ -224,7 +240,14 @@ class DiscordAdapter:
         return self.client.ready_event.is_set() and not self.client.is_closed()
 
     def _connection_ended(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None and not self.client.is_closed():
+        if task.cancelled() or task.exception() is None:
+            return
+        if isinstance(task.exception(), discord.PrivilegedIntentsRequired):
+            if not self.client.ready_event.is_set():
+                return  # at start: `start` says so, as its one clear error
+            # The switch in the Developer Portal was turned off while the bot was running.
+            log.error("Discord: the gateway connection ended. %s", DISALLOWED_INTENTS)
+        elif not self.client.is_closed():
             # discord.py reconnects by itself; this is what it could not recover from.
             log.error("Discord: the gateway connection ended (%s)", type(task.exception()).__name__)
 
@@ -310,6 +333,45 @@ class DiscordAdapter:
         text = modal_text(interaction.data)
         if text is not None:
             await self._respond(interaction, self._event(interaction, text=text))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """A member's ordinary message in a server (`read_messages` on): to the core as text.
+        The core reads it only where the group turned screening on; nothing of it is logged."""
+        if not self.settings.read_messages:
+            return
+        own = self.client.user
+        event = message_event(message, own.id if own else None)
+        if event is None:
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._busy.add(task)
+        try:
+            replies = await self.app.handle(event)
+            if replies:
+                async with self._locks.hold(event.user_id):
+                    for reply in replies:
+                        await self._screened_reply(event.user_id, message.channel.id, reply)
+        finally:
+            if task is not None:
+                self._busy.discard(task)
+
+    async def _screened_reply(self, user_id: str, channel_id: int, reply: Reply) -> None:
+        """A private reply as a direct message; if the member's direct messages are closed, the
+        reply's group fallback (never their words) in the channel the message came from."""
+        try:
+            if not reply.private:
+                await post_in_channel(self.client, channel_id, reply)
+                return
+            try:
+                channel = await self.client.create_dm(discord.Object(int(user_id)))
+                await self._deliver(user_id, channel, reply, False, strict=True)
+            except discord.Forbidden as exc:
+                log.warning("Discord: a private reply was refused (code %s)", exc.code)
+                if reply.group_fallback is not None:
+                    await post_in_channel(self.client, channel_id, reply.group_fallback)
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            log.error("Discord: answering a server message failed (%s)", type(exc).__name__)
 
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -535,4 +597,5 @@ def discord_settings(config: Config) -> DiscordSettings:
         gateway_url=str(config.get("discord", "gateway_url")),
         dev_guild_id=int(config.get("discord", "dev_guild_id")),
         moderator_role=int(config.get("discord", "moderator_role")),
+        read_messages=bool(config.get("discord", "read_messages")),
     )

@@ -28,6 +28,13 @@ TELEGRAM_API = "https://api.telegram.org/bot"
 DISCORD_API = "https://discord.com/api/v10"
 LOW_DISK_BYTES = 200 * 1024 * 1024
 TOKEN_TIMEOUT_S = 10.0
+# The application flags for the Developer Portal's Message Content switch (verified apps get
+# the "limited" one); [discord] read_messages needs one of them.
+MESSAGE_CONTENT_FLAGS = (1 << 18) | (1 << 19)
+READ_MESSAGES_FIX = (
+    "in the Discord Developer Portal open your application -> Bot and switch on Message "
+    "Content Intent, or set [discord] read_messages = false"
+)
 
 
 class Status(Enum):
@@ -92,6 +99,16 @@ async def diagnose(
     findings.extend(_database(config, env))
     if check_tokens:
         findings.extend(await _tokens(config))
+    elif config.get("discord", "read_messages"):
+        findings.append(
+            note(
+                "discord intents",
+                "[discord] read_messages is on: the bot asks Discord for the Message Content "
+                "intent, and Discord refuses to connect unless it is switched on "
+                "(`unblend doctor --check-tokens` checks it)",
+                READ_MESSAGES_FIX,
+            )
+        )
     return findings
 
 
@@ -219,6 +236,8 @@ async def _tokens(config: Config) -> list[Finding]:
             found.append(note("telegram token", "none set (UNBLEND_TELEGRAM_TOKEN)"))
         if config.discord_token:
             found.append(await _discord(client, config))
+            if config.get("discord", "read_messages") and found[-1].status is Status.OK:
+                found.append(await _message_content(client, config))
         else:
             found.append(note("discord token", "none set (UNBLEND_DISCORD_TOKEN)"))
     return found
@@ -274,6 +293,32 @@ async def _discord(client: httpx.AsyncClient, config: Config) -> Finding:
             "check [discord] api_base_url; empty means Discord's own API",
         )
     return ok("discord token", f"works: the bot is {username}")
+
+
+async def _message_content(client: httpx.AsyncClient, config: Config) -> Finding:
+    """With [discord] read_messages on: whether the application may use Message Content."""
+    base = str(config.get("discord", "api_base_url")) or DISCORD_API
+    try:
+        response = await client.get(
+            f"{base.rstrip('/')}/oauth2/applications/@me",
+            headers={"Authorization": f"Bot {config.discord_token}"},
+        )
+        flags = int(response.json()["flags"])
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        return note(
+            "discord intents",
+            f"could not read the application's settings ({type(exc).__name__}); "
+            "[discord] read_messages needs the Message Content intent",
+            READ_MESSAGES_FIX,
+        )
+    if flags & MESSAGE_CONTENT_FLAGS:
+        return ok("discord intents", "Message Content is switched on, as read_messages needs")
+    return problem(
+        "discord intents",
+        "[discord] read_messages is on, but Message Content is switched off for this bot: "
+        "Discord will refuse to connect (gateway close 4014)",
+        READ_MESSAGES_FIX,
+    )
 
 
 def _unreachable(check: str, base: str, exc: httpx.HTTPError, key: str) -> Finding:

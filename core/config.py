@@ -66,6 +66,9 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "gateway_url": _Key(str, "", 'gateway_url = "wss://gateway.discord.gg/"'),
         "dev_guild_id": _Key(int, 0, "dev_guild_id = 123456789012345678"),
         "moderator_role": _Key(int, 0, "moderator_role = 123456789012345678"),
+        # Read servers' conversation, for groups that turned screening on (needs the
+        # privileged Message Content intent switched on in the Developer Portal; issue 7).
+        "read_messages": _Key(bool, False, "read_messages = false"),
         # Group posts per second from the outbox: just under Discord's global 50/s (issue 6).
         "outbox_rate": _Key(int, 47, "outbox_rate = 47"),
     },

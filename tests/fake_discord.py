@@ -1,7 +1,8 @@
 """A fake Discord (REST + gateway, aiohttp on 127.0.0.1) for end-to-end tests.
 
 A real discord.py client talks to it through `api_base_url` and `gateway_url`. It speaks the
-gateway (HELLO, heartbeat ACK, IDENTIFY, READY, GUILD_CREATE, INTERACTION_CREATE), answers REST
+gateway (HELLO, heartbeat ACK, IDENTIFY, READY, GUILD_CREATE, INTERACTION_CREATE, and
+MESSAGE_CREATE for a bot that asks for servers' messages), answers REST
 calls with exactly `Content-Type: application/json` (as Discord does; discord.py reads anything
 else as text), and keeps what Discord enforces: the first answer to an interaction within 3
 seconds and only once, 2,000 characters, custom_id <= 100, at most 5 rows of 5 buttons, a
@@ -34,7 +35,11 @@ FIRST_ANSWER_SECONDS = 3.0
 TEXT_LIMIT = 2000
 CUSTOM_ID_LIMIT = 100
 GUILDS_INTENT = 1
+GUILD_MESSAGES_INTENT = 1 << 9
+DIRECT_MESSAGES_INTENT = 1 << 12
 MESSAGE_CONTENT_INTENT = 1 << 15
+# The application's flag for the Developer Portal's "Message Content Intent" switch.
+APP_FLAG_MESSAGE_CONTENT = 1 << 18
 BOT_USER = {
     "id": str(BOT_ID),
     "username": "Unblend",
@@ -75,6 +80,7 @@ class FakeMessage:
     interaction_token: str = ""
     allowed_mentions: Any = None
     edits: int = 0
+    reference: Any = None  # the message it answers (Discord shows a quote of it)
 
     @property
     def ephemeral(self) -> bool:
@@ -176,6 +182,11 @@ class FakeDiscord:
         self.deleted: list[FakeMessage] = []  # taken back with DELETE (a member's /forget)
         self.guild_roles: set[int] = set()  # roles the server has besides @everyone
         self.threads_forbidden = False  # the bot lacks Create Public Threads
+        # The Developer Portal's Message Content switch: off, as on a new application. A bot
+        # asking for the intent while it is off is disconnected with 4014.
+        self.message_content_allowed = False
+        # MESSAGE_CREATE payloads dispatched: members' messages and the bot's own, echoed.
+        self.said: list[dict[str, Any]] = []
         self.api_base_url = ""
         self.gateway_url = ""
         self._rate_limits: dict[str, int] = {}
@@ -237,6 +248,11 @@ class FakeDiscord:
                 if frame["d"].get("token") != self.token:
                     self.rejections.append(("IDENTIFY", 4004, "Authentication failed."))
                     await ws.close(code=4004, message=b"Authentication failed.")
+                    break
+                intents = int(frame["d"].get("intents") or 0)
+                if intents & MESSAGE_CONTENT_INTENT and not self.message_content_allowed:
+                    self.rejections.append(("IDENTIFY", 4014, "Disallowed intent(s)."))
+                    await ws.close(code=4014, message=b"Disallowed intent(s).")
                     break
                 await self._dispatch("READY", self._ready())
                 await self._dispatch("GUILD_CREATE", self._guild())
@@ -367,7 +383,7 @@ class FakeDiscord:
                 "bot_public": False,
                 "bot_require_code_grant": False,
                 "verify_key": "0" * 64,
-                "flags": 0,
+                "flags": APP_FLAG_MESSAGE_CONTENT if self.message_content_allowed else 0,
                 "owner": {"id": "1", "username": "host", "discriminator": "0", "avatar": None},
                 "team": None,
                 "summary": "",
@@ -388,8 +404,23 @@ class FakeDiscord:
         if parts[0] == "channels" and parts[2] == "messages" and parts[-1] == "threads":
             return self._start_thread(method, int(parts[1]), int(parts[3]), body)
         if parts[0] == "channels" and parts[2] == "messages":
-            return self._channel_message(method, int(parts[1]), parts[3:], body)
+            sent = self._channel_message(method, int(parts[1]), parts[3:], body)
+            if method == "POST" and len(parts) == 3:
+                await self._echo(sent)
+            return sent
         raise RefusedError(404, "404: Not Found", 0)
+
+    def _intends(self, intent: int) -> bool:
+        return bool(self.identify and int(self.identify.get("intents") or 0) & intent)
+
+    async def _echo(self, sent: dict[str, Any]) -> None:
+        """As Discord does: a bot reading servers' messages gets its own posts there too."""
+        channel = int(sent["channel_id"])
+        if channel in self.dm_channels.values() or not self._intends(GUILD_MESSAGES_INTENT):
+            return
+        echoed = {**sent, "guild_id": str(GUILD_ID)}
+        self.said.append(echoed)
+        await self._dispatch("MESSAGE_CREATE", echoed)
 
     def _sync(self, scope: str, body: Any) -> list[dict[str, Any]]:
         commands = body.get("_list", [])
@@ -456,6 +487,7 @@ class FakeDiscord:
             for_user,
             token,
             data.get("allowed_mentions"),
+            reference=data.get("message_reference"),
         )
         self.messages[message.id] = message
         self.outbox.append(Outgoing("send", message, message.content))
@@ -660,6 +692,56 @@ class FakeDiscord:
         self.interactions[interaction_id] = pending
         await self._dispatch("INTERACTION_CREATE", payload)
         return pending
+
+    async def say(
+        self,
+        user: DcUser,
+        text: str,
+        channel_id: int = CHANNEL_ID,
+        dm: bool = False,
+        bot: bool = False,
+        always: bool = False,
+    ) -> bool:
+        """A member's ordinary message in the server's channel (or, `dm`, to the bot directly).
+
+        Dispatched as Discord does: only to a bot that asked for those messages (servers:
+        GUILD_MESSAGES; direct: DIRECT_MESSAGES), with the text only under MESSAGE_CONTENT.
+        `always` sends it regardless, to test the bot's own filtering. False: not dispatched.
+        """
+        wanted = DIRECT_MESSAGES_INTENT if dm else GUILD_MESSAGES_INTENT
+        if not (always or self._intends(wanted)):
+            return False
+        channel = self.dm_channels.setdefault(user.id, next(self._ids)) if dm else channel_id
+        payload: dict[str, Any] = {
+            "id": str(next(self._ids)),
+            "channel_id": str(channel),
+            "type": 0,
+            "content": text if always or self._intends(MESSAGE_CONTENT_INTENT) else "",
+            "author": {**user.to_json(), "bot": bot},
+            "attachments": [],
+            "embeds": [],
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "tts": False,
+            "timestamp": TIMESTAMP,
+            "edited_timestamp": None,
+            "flags": 0,
+            "components": [],
+        }
+        if not dm:
+            payload["guild_id"] = str(GUILD_ID)
+            payload["member"] = {
+                "roles": [],
+                "joined_at": TIMESTAMP,
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+            }
+        self.said.append(payload)
+        await self._dispatch("MESSAGE_CREATE", payload)
+        return True
 
     def command_id(self, name: str) -> str:
         for scope in self.commands.values():

@@ -15,7 +15,9 @@ import os
 import signal
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -491,52 +493,133 @@ def test_a_wrong_pace_is_named_with_an_example(tmp_path: Path, line: str, expect
 KILL_GROUPS = 120
 
 
-class StallingTelegram(FakeTelegram):
-    """Takes the `stall_at`-th group post (it is shown in the group) but holds the answer,
-    so the bot has sent it and not yet marked it: the moment a SIGKILL costs a duplicate."""
+class Stall:
+    """Holds back the fake's answer to the `stall_at`-th group post: the post is shown in the
+    group, but the bot has sent it and not yet marked it, the moment a SIGKILL costs a
+    duplicate."""
 
-    def __init__(self, stall_at: int, limits: TelegramLimits) -> None:
-        super().__init__(limits=limits)
+    def __init__(self, stall_at: int) -> None:
         self.stall_at = stall_at
         self.stalled = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def _handle(self, request: web.Request) -> web.Response:
-        response = await super()._handle(request)
-        if (
-            request.match_info["method"] == "sendMessage"
-            and not self.stalled.is_set()
-            and len(group_sends(self)) == self.stall_at
-        ):
+    async def hold(self, posts: int) -> None:
+        """Called after each accepted group post with how many there are now."""
+        if not self.stalled.is_set() and posts == self.stall_at:
             self.stalled.set()
             await self.release.wait()
+
+
+class StallingTelegram(FakeTelegram):
+    def __init__(self, stall_at: int, limits: TelegramLimits) -> None:
+        super().__init__(limits=limits)
+        self.stall = Stall(stall_at)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        response = await super()._handle(request)
+        if request.match_info["method"] == "sendMessage" and response.status == 200:
+            await self.stall.hold(len(group_sends(self)))
         return response
 
 
-async def seed_due_now(db_path: Path, n: int) -> list[str]:
-    """N Telegram groups whose daily check-in was due two minutes ago, as if the bot had
-    been down for the moment it was due: `unblend run` posts them at start (grace window)."""
+class StallingDiscord(FakeDiscord):
+    def __init__(self, stall_at: int, limits: DiscordLimits) -> None:
+        super().__init__(limits=limits)
+        self.stall = Stall(stall_at)
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        response = await super()._rest(request)
+        path = request.match_info["path"]
+        posted = path.startswith("channels/") and path.endswith("/messages")
+        if request.method == "POST" and posted and response.status == 200:
+            await self.stall.hold(len(channel_sends(self)))
+        return response
+
+
+@dataclass
+class KillRig:
+    """One platform's fake with real limits, its groups, and how `unblend run` reaches it."""
+
+    platform: str
+    fake: StallingTelegram | StallingDiscord
+    stall: Stall
+    spaces: list[str]  # the groups (a Telegram chat, a Discord server)
+    targets: list[str]  # where each group's post lands ("": the group's own chat)
+    sends: Callable[[], list[str]]  # where each accepted group post landed, in order
+    config: str  # the platform's section of config.toml
+    env: dict[str, str]
+
+    @property
+    def landing(self) -> list[str]:
+        return [t or s for s, t in zip(self.spaces, self.targets, strict=True)]
+
+
+@asynccontextmanager
+async def kill_rig(platform: str) -> AsyncIterator[KillRig]:
+    """The platform's real limits, kept by the bot's real limiter and outbox pace."""
+    stall_at = KILL_GROUPS // 3
+    rig: KillRig
+    if platform == "telegram":
+        tg = StallingTelegram(stall_at, TelegramLimits())
+        await tg.start()
+        spaces = [telegram_group(i) for i in range(KILL_GROUPS)]
+        rig = KillRig(
+            platform,
+            tg,
+            tg.stall,
+            spaces,
+            [""] * KILL_GROUPS,
+            lambda: group_sends(tg),
+            f'[telegram]\nbase_url = "{tg.base_url}"\n',
+            {"UNBLEND_TELEGRAM_TOKEN": TOKEN},
+        )
+    else:
+        dc = StallingDiscord(stall_at, DiscordLimits())
+        await dc.start()
+        rig = KillRig(
+            platform,
+            dc,
+            dc.stall,
+            [discord_server(i) for i in range(KILL_GROUPS)],
+            [discord_channel(i) for i in range(KILL_GROUPS)],
+            lambda: channel_sends(dc),
+            f'[discord]\napi_base_url = "{dc.api_base_url}"\ngateway_url = "{dc.gateway_url}"\n',
+            {"UNBLEND_DISCORD_TOKEN": DISCORD_TOKEN},
+        )
+    try:
+        yield rig
+    finally:
+        rig.stall.release.set()
+        await rig.fake.close()
+    assert rig.fake.rejections == [], f"the fake {platform} refused calls"
+    if isinstance(rig.fake, FakeDiscord):
+        assert rig.fake.violations == [], "the fake Discord saw rule violations"
+
+
+async def seed_due_now(db_path: Path, rig: KillRig) -> None:
+    """The rig's groups, each with a daily check-in that was due two minutes ago, as if the
+    bot had been down for the moment it was due: `unblend run` posts them at start (grace
+    window)."""
     now = datetime.now(UTC)
     due = now - timedelta(minutes=2)
+    made = now - timedelta(hours=1)
     db, cipher = await open_encrypted(db_path, {})
     repos = sqlite_repos(db, cipher)
-    spaces = [telegram_group(i) for i in range(n)]
     try:
-        for space in spaces:
-            group = await repos.groups.get_or_create("telegram", space, now - timedelta(hours=1))
-            schedule = Schedule(0, group.id, due.strftime("%H:%M"), "UTC")
-            await repos.groups.add_schedule(schedule, now - timedelta(hours=1))
+        for space, target in zip(rig.spaces, rig.targets, strict=True):
+            group = await repos.groups.get_or_create(rig.platform, space, made)
+            schedule = Schedule(0, group.id, due.strftime("%H:%M"), "UTC", target=target)
+            await repos.groups.add_schedule(schedule, made)
     finally:
         await db.close()
-    return spaces
 
 
-async def start_unblend(folder: Path, fake: FakeTelegram, log: str) -> asyncio.subprocess.Process:
+async def start_unblend(folder: Path, rig: KillRig, log: str) -> asyncio.subprocess.Process:
     config = folder / "config.toml"
-    config.write_text(f'[storage]\npath = "bot.sqlite"\n[telegram]\nbase_url = "{fake.base_url}"\n')
+    config.write_text(f'[storage]\npath = "bot.sqlite"\n{rig.config}')
     config.chmod(0o600)
     env = {k: v for k, v in os.environ.items() if not k.startswith("UNBLEND_")}
-    env["UNBLEND_TELEGRAM_TOKEN"] = TOKEN
+    env.update(rig.env)
     # Logs go to files: a pipe nobody reads would stall the bot.
     with (folder / f"{log}.out").open("wb") as out, (folder / f"{log}.err").open("wb") as err:
         return await asyncio.create_subprocess_exec(
@@ -557,54 +640,53 @@ def logs(folder: Path) -> str:
     return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(folder.glob("run*")))
 
 
+@pytest.mark.parametrize("platform", ["telegram", "discord"])
 async def test_sigkill_in_the_middle_of_a_fan_out_loses_nothing_and_repeats_one_post(
-    tmp_path: Path,
+    tmp_path: Path, platform: str
 ) -> None:
-    # Telegram's real limits, kept by the bot's real limiter and outbox pace.
-    fake = StallingTelegram(stall_at=KILL_GROUPS // 3, limits=TelegramLimits())
-    await fake.start()
     first: asyncio.subprocess.Process | None = None
     second: asyncio.subprocess.Process | None = None
-    try:
-        spaces = await seed_due_now(tmp_path / "bot.sqlite", KILL_GROUPS)
-        first = await start_unblend(tmp_path, fake, "run1")
+    async with kill_rig(platform) as rig:
         try:
-            await asyncio.wait_for(fake.stalled.wait(), 90)
-        except TimeoutError:
-            raise AssertionError(f"the fan-out never began:\n{logs(tmp_path)}") from None
-        first.kill()  # SIGKILL: no clean-up at all
-        await asyncio.wait_for(first.wait(), 30)
-        assert first.returncode == -signal.SIGKILL
-        fake.release.set()
-        at_kill = group_sends(fake)
-        assert len(at_kill) == KILL_GROUPS // 3 < KILL_GROUPS, "killed in the middle"
+            await seed_due_now(tmp_path / "bot.sqlite", rig)
+            first = await start_unblend(tmp_path, rig, "run1")
+            try:
+                await asyncio.wait_for(rig.stall.stalled.wait(), 90)
+            except TimeoutError:
+                raise AssertionError(f"the fan-out never began:\n{logs(tmp_path)}") from None
+            first.kill()  # SIGKILL: no clean-up at all
+            await asyncio.wait_for(first.wait(), 30)
+            assert first.returncode == -signal.SIGKILL
+            rig.stall.release.set()
+            at_kill = rig.sends()
+            assert len(at_kill) == KILL_GROUPS // 3 < KILL_GROUPS, "killed in the middle"
 
-        second = await start_unblend(tmp_path, fake, "run2")
-        try:
-            await fake.wait_for(lambda: set(spaces) <= set(group_sends(fake)), within=90)
-        except AssertionError:
-            missing = len(set(spaces) - set(group_sends(fake)))
-            raise AssertionError(f"{missing} groups without a post:\n{logs(tmp_path)}") from None
-        second.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(second.wait(), 60)
-        assert second.returncode == 0, logs(tmp_path)
-    finally:
-        fake.release.set()
-        for proc in (first, second):
-            if proc is not None and proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-        await fake.close()
-    sends = Counter(group_sends(fake))
-    assert set(sends) == set(spaces), "every group has its post"
+            second = await start_unblend(tmp_path, rig, "run2")
+            wanted = set(rig.landing)
+            try:
+                await rig.fake.wait_for(lambda: wanted <= set(rig.sends()), within=90)
+            except AssertionError:
+                missing = len(wanted - set(rig.sends()))
+                raise AssertionError(
+                    f"{missing} groups without a post:\n{logs(tmp_path)}"
+                ) from None
+            second.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(second.wait(), 60)
+            assert second.returncode == 0, logs(tmp_path)
+        finally:
+            for proc in (first, second):
+                if proc is not None and proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+    sends = Counter(rig.sends())
+    assert set(sends) == wanted, "every group has its post, and nowhere else"
     doubled = [space for space, n in sends.items() if n > 1]
     assert doubled == [at_kill[-1]], "one duplicate: the post sent but not yet marked"
     assert sends[at_kill[-1]] == 2
     db, cipher = await open_encrypted(tmp_path / "bot.sqlite", {})
     try:
-        items = await sqlite_repos(db, cipher).outbox.items("telegram")
+        items = await sqlite_repos(db, cipher).outbox.items(platform)
     finally:
         await db.close()
     assert len(items) == KILL_GROUPS, "claimed once each, across both runs"
     assert {i.state for i in items} == {OutboxState.SENT}
-    assert fake.rejections == []

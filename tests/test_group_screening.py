@@ -172,7 +172,7 @@ async def test_telegram_group_screening_end_to_end(
     # Someone who never started the bot: the group sees resources and how to start, no quote.
     eve.send(CRISIS, group=TG_GROUP)
     public = await eve.expect("People you can reach", chat=TG_GROUP)
-    assert "open a private chat with me and tap Start" in public.text
+    assert "open a private chat with me and send /start" in public.text
     assert "code-zz" not in public.text and public.message.keyboard == []
     assert fake.rejections == [
         ("sendMessage", 403, "Forbidden: bot can't initiate conversation with a user")

@@ -48,7 +48,7 @@ async def test_crisis_in_a_group_is_private_with_a_resources_only_fallback(app: 
     assert fallback is not None and fallback.private is False
     assert fallback.choices == () and fallback.private_link == ""
     assert "People you can reach (United Kingdom)" in fallback.text
-    assert "tap Start" in fallback.text
+    assert "send /start" in fallback.text
 
 
 async def test_crisis_words_in_a_group_never_echo_what_was_said(app: Unblend) -> None:

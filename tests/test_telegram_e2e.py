@@ -206,7 +206,7 @@ async def test_crisis_in_a_group_from_a_member_who_never_started_the_bot(
     eve = Member(fake, 1005, "Eve")
     eve.send("/crisis I can't keep myself safe tonight", group=GROUP)
     public = await eve.expect("People you can reach", chat=GROUP)
-    assert "open a private chat with me and tap Start" in public.text
+    assert "open a private chat with me and send /start" in public.text
     assert public.message.keyboard == [], "resources only: no buttons in the group"
     assert "safe tonight" not in public.text
     assert fake.rejections == [
