@@ -169,8 +169,9 @@ class Unblend:
         return max(1, min(self.settings.retention_days, self.settings.retention_days_max))
 
     async def purge(self, now: datetime) -> int:
-        """The daily clean-up (the runner calls it once a day): check-ins, exercises and slips
-        older than each member's retention limit, and unfinished flows left idle. Rows removed."""
+        """The daily clean-up (the runner calls it once a day): check-ins, exercises, slips and
+        closed reach-out requests older than each member's retention limit, group memberships
+        idle past the hard cap, and unfinished flows left idle. Rows removed."""
         removed = await purge_expired(
             self.repos,
             now,
@@ -187,6 +188,10 @@ class Unblend:
             self.settings.retention_days,
             self.settings.retention_days_max,
         )
+        # Belonging to a group (who "Tell a moderator" reaches) ends with the hard cap after
+        # the member's last activity there; it starts again the next time they take part.
+        cap = timedelta(days=max(1, self.settings.retention_days_max))
+        removed += await self.repos.reachouts.purge_members(now - cap)
         log.info("daily clean-up: %d expired rows erased", removed)
         return removed
 

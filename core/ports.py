@@ -183,6 +183,15 @@ class ReachOutRepo(MemberData, Protocol):
 
     async def expire(self, reach_id: int, items: list[NewOutboxItem], now: datetime) -> bool: ...
 
+    async def purge(self, member_id: int, before: datetime) -> int:
+        """Deletes the member's requests made before `before` that are no longer open (taken
+        or expired); an open request always stays. How many."""
+        ...
+
+    async def purge_members(self, before: datetime) -> int:
+        """Forgets group memberships whose last activity was before `before`; how many."""
+        ...
+
     async def mark_gone(self, schedule_id: int, group_id: int, reason: str, now: datetime) -> bool:
         """False when the moderators have not yet been told of the last time."""
         ...

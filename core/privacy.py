@@ -191,9 +191,9 @@ async def purge_expired(
     idle: timedelta,
     audit_days: int | None = None,
 ) -> int:
-    """Erases check-ins, exercises and slips older than each member's limit (`days_for`),
-    unfinished flows idle longer than `idle`, and audit entries older than `audit_days` (the
-    hard cap). Returns how many rows went."""
+    """Erases check-ins, exercises, slips and closed reach-out requests older than each
+    member's limit (`days_for`), unfinished flows idle longer than `idle`, and audit entries
+    older than `audit_days` (the hard cap). Returns how many rows went."""
     removed = await repos.sessions.purge_idle(now - idle)
     if audit_days is not None:
         removed += await repos.audit.purge(now - timedelta(days=audit_days))
@@ -205,4 +205,5 @@ async def purge_expired(
         removed += await repos.checkins.purge(member_id, cutoff)
         removed += await repos.practices.purge(member_id, cutoff)
         removed += await repos.counters.purge_slips(member_id, cutoff.date())
+        removed += await repos.reachouts.purge(member_id, cutoff)
     return removed

@@ -1,11 +1,12 @@
 """A group's own retention: `/group settings retention <days>` under the hard cap, and the daily
 purge of each group's check-in data (posts, private answers, shared items, sent outbox rows)
-after that group's limit. Members' own history keeps to their own limit."""
+after that group's limit. Members' own history keeps to their own limit; so do their closed
+reach-out requests, and belonging to a group ends at the hard cap after their last activity."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from core.app import Settings, Unblend
 from core.clock import FakeClock
 from core.model import Event, Reply, Space
+from core.reachout_records import NewReachOut, ReachOut
 from core.records import Checkin
 from core.schedule.records import NewOutboxItem, OutboxItem, OutboxState, Post, Response, Schedule
 from core.storage.memory import in_memory_repos
@@ -180,3 +182,94 @@ async def test_pending_sends_are_never_purged(clock: FakeClock) -> None:
     clock.set(T0 + 3 * DAY)
     await app.purge(clock.now())
     assert [i.payload["text"] for i in await app.repos.outbox.items()] == ["waiting"]
+
+
+def keeping(app: Unblend, days: int, cap: int) -> Unblend:
+    app.settings = replace(app.settings, retention_days=days, retention_days_max=cap)
+    return app
+
+
+async def request(app: Unblend, member_id: int, group_id: int, token: str) -> ReachOut:
+    """A member's request for a peer to reach out, open for two hours from now."""
+    now = app.clock.now()
+    new = NewReachOut(group_id, member_id, None, token, "volunteers", now + timedelta(hours=2))
+    return await app.repos.reachouts.open_request(new, [], now)
+
+
+async def requests_of(app: Unblend, member_id: int) -> list[tuple[str, str, str]]:
+    """What /export shows of the reach-outs the member asked for or answered."""
+    data = await app.repos.reachouts.export(member_id)
+    return [(r["role"], r["state"], r["created_at"][:10]) for r in data["reach_outs"]]
+
+
+async def test_closed_reach_outs_go_after_the_members_retention_open_ones_stay(
+    store: Unblend, clock: FakeClock
+) -> None:
+    app = keeping(store, 30, 180)
+    repos = app.repos
+    clock.set(T0)
+    group = await repos.groups.get_or_create("test", "g1", T0)
+    asker = (await repos.members.get_or_create("test", "asker", T0)).id
+    helper = (await repos.members.get_or_create("test", "helper", T0)).id
+    answered = await request(app, asker, group.id, "t1")
+    assert await repos.reachouts.acknowledge(answered.id, helper, [], T0 + timedelta(minutes=5))
+    unanswered = await request(app, asker, group.id, "t2")
+    assert await repos.reachouts.expire(unanswered.id, [], T0 + timedelta(hours=2))
+    # An open request is never purged, however old, even one whose time is not yet up.
+    waiting = NewReachOut(group.id, asker, None, "t3", "moderators", T0 + 90 * DAY)
+    await repos.reachouts.open_request(waiting, [], T0)
+
+    clock.set(T0 + 20 * DAY)
+    recent = await request(app, asker, group.id, "t4")
+    assert await repos.reachouts.acknowledge(recent.id, helper, [], clock.now())
+
+    clock.set(T0 + 29 * DAY)
+    await app.purge(clock.now())
+    assert len(await requests_of(app, asker)) == 4, "29 days: all still there"
+
+    clock.set(T0 + 31 * DAY)
+    await app.purge(clock.now())
+    assert await requests_of(app, asker) == [
+        ("asked", "open", "2026-03-02"),
+        ("asked", "acked", "2026-03-22"),
+    ]
+    assert await requests_of(app, helper) == [("answered as a volunteer", "acked", "2026-03-22")]
+    assert await repos.reachouts.open_for(group.id, asker) is not None
+
+    clock.set(T0 + 51 * DAY)
+    await app.purge(clock.now())
+    assert await requests_of(app, asker) == [("asked", "open", "2026-03-02")]
+
+
+async def group_activity(app: Unblend, space: str, user: str) -> None:
+    """Anything the member does in a group, here /help, counts as activity there."""
+    await app.handle(Event("test", user, Space.group(space), command="help"))
+
+
+async def test_belonging_to_a_group_ends_at_the_cap_after_the_last_activity(
+    store: Unblend, clock: FakeClock
+) -> None:
+    app = keeping(store, 30, 180)
+    clock.set(T0)
+    await group_activity(app, "g1", "u1")
+    await group_activity(app, "g2", "u1")
+    member = await app.repos.members.find("test", "u1")
+    assert member is not None
+    g1, g2 = [(await app.repos.groups.get_or_create("test", s, T0)).id for s in ("g1", "g2")]
+    clock.set(T0 + 100 * DAY)
+    await group_activity(app, "g2", "u1")
+
+    clock.set(T0 + 179 * DAY)
+    await app.purge(clock.now())
+    assert await app.repos.reachouts.groups_of(member.id) == [g1, g2], "not the 30 days"
+
+    clock.set(T0 + 181 * DAY)
+    await app.purge(clock.now())
+    assert await app.repos.reachouts.groups_of(member.id) == [g2]
+    # Taking part again makes them a member again.
+    await group_activity(app, "g1", "u1")
+    assert await app.repos.reachouts.groups_of(member.id) == [g1, g2]
+
+    clock.set(T0 + 281 * DAY)
+    await app.purge(clock.now())
+    assert await app.repos.reachouts.groups_of(member.id) == [g1]

@@ -228,6 +228,23 @@ class SqliteReachOutRepo:
                 await insert_outbox(conn, self._cipher, item, now)
         return True
 
+    # -- retention ------------------------------------------------------------------------
+
+    async def purge(self, member_id: int, before: datetime) -> int:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM reach_outs WHERE member_id=? AND state!='open' AND created_at<?",
+                (member_id, _ts(before)),
+            )
+            return max(cursor.rowcount, 0)
+
+    async def purge_members(self, before: datetime) -> int:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM group_members WHERE last_seen<?", (_ts(before),)
+            )
+            return max(cursor.rowcount, 0)
+
     # -- gone channels --------------------------------------------------------------------
 
     async def mark_gone(self, schedule_id: int, group_id: int, reason: str, now: datetime) -> bool:
@@ -296,7 +313,7 @@ def _never() -> datetime:
 class InMemoryReachOutRepo:
     def __init__(self, outbox: InMemoryOutboxRepo) -> None:
         self._outbox = outbox
-        self._members: dict[tuple[int, int], datetime] = {}
+        self._members: dict[tuple[int, int], datetime] = {}  # (group, member): last seen
         self._volunteers: dict[tuple[int, int], Volunteer] = {}
         self._reach: dict[int, ReachOut] = {}
         self._gone: dict[int, GoneSchedule] = {}
@@ -375,6 +392,22 @@ class InMemoryReachOutRepo:
         for item in items:
             self._outbox.add(item, now)
         return True
+
+    async def purge(self, member_id: int, before: datetime) -> int:
+        gone = [
+            r.id
+            for r in self._reach.values()
+            if r.member_id == member_id and r.state != "open" and r.created_at < before
+        ]
+        for reach_id in gone:
+            del self._reach[reach_id]
+        return len(gone)
+
+    async def purge_members(self, before: datetime) -> int:
+        gone = [key for key, last_seen in self._members.items() if last_seen < before]
+        for key in gone:
+            del self._members[key]
+        return len(gone)
 
     async def mark_gone(self, schedule_id: int, group_id: int, reason: str, now: datetime) -> bool:
         old = self._gone.get(schedule_id)
