@@ -220,8 +220,9 @@ class Unblend:
             return []
         member = await self._member(event)
         turn = Turn(self, catalog, event, member)
-        if event.space.kind is SpaceKind.GROUP:
+        if in_group and event.command is not None:
             # Which groups a member belongs to: where "tell a moderator" reaches (issue 6).
+            # Commands only: screened talk stores nothing, and costs no write per message.
             await note_group_member(self.repos, event, member.id, turn.now)
         # A moderator's `/group terms add <phrase>` names a phrase to look for: not screened,
         # or no crisis phrase could ever be added, excluded or removed.

@@ -214,35 +214,24 @@ class SqliteGroupRepo:
                 "INSERT INTO schedules (group_id, at_time, timezone, days, prompt_key,"
                 " prompt_text, target, paused, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    schedule.group_id,
-                    schedule.at,
-                    schedule.timezone,
-                    days_code(schedule.days),
-                    schedule.prompt_key,
-                    self._cipher.encrypt(schedule.prompt_text, PROMPT)
-                    if schedule.prompt_text
-                    else None,
-                    schedule.target,
-                    int(schedule.paused),
-                    _ts(now),
-                    _ts(now),
-                ),
+                (schedule.group_id, *self._schedule_values(schedule), _ts(now), _ts(now)),
             )
             assert cursor.lastrowid is not None
             new_id = cursor.lastrowid
-        return Schedule(
-            new_id,
-            schedule.group_id,
+        return replace(schedule, id=new_id, skip_dates=frozenset(), created_at=now)
+
+    def _schedule_values(self, schedule: Schedule) -> tuple[object, ...]:
+        """The columns add and update both write, in the order their SQL names them."""
+        text = schedule.prompt_text
+        prompt = self._cipher.encrypt(text, PROMPT) if text else None
+        return (
             schedule.at,
             schedule.timezone,
-            schedule.days,
+            days_code(schedule.days),
             schedule.prompt_key,
-            schedule.prompt_text,
+            prompt,
             schedule.target,
-            schedule.paused,
-            frozenset(),
-            now,
+            int(schedule.paused),
         )
 
     async def schedules(self, group_id: int | None = None) -> list[Schedule]:
@@ -279,19 +268,7 @@ class SqliteGroupRepo:
             await conn.execute(
                 "UPDATE schedules SET at_time=?, timezone=?, days=?, prompt_key=?, prompt_text=?,"
                 " target=?, paused=?, updated_at=? WHERE id=?",
-                (
-                    schedule.at,
-                    schedule.timezone,
-                    days_code(schedule.days),
-                    schedule.prompt_key,
-                    self._cipher.encrypt(schedule.prompt_text, PROMPT)
-                    if schedule.prompt_text
-                    else None,
-                    schedule.target,
-                    int(schedule.paused),
-                    _ts(now),
-                    schedule.id,
-                ),
+                (*self._schedule_values(schedule), _ts(now), schedule.id),
             )
             await conn.execute("DELETE FROM schedule_skips WHERE schedule_id=?", (schedule.id,))
             await conn.executemany(
