@@ -32,6 +32,7 @@ from core.ratelimit import RateLimiter, Verdict
 from core.reachout import GroupModeratorAlerts, note_group_member
 from core.records import Member
 from core.safety import CrisisDetector, Level
+from core.shown import echo
 from core.support import CrisisWords
 from core.turn import Turn
 
@@ -309,8 +310,7 @@ class Unblend:
             await turn.nav(NAV_WORDS[name])
         elif name != "start" and handler is None:
             # Only a plain, short name is echoed back: never markup or odd characters.
-            shown = name[:32] if name.isascii() and name.isalnum() else "?"
-            turn.say("input.unknown_command", command=shown)
+            turn.say("input.unknown_command", command=echo(name))
             await turn.reshow()
         elif name == "start" and args and self._startable(command_name(args[0]).split("-")[0]):
             # `/start <payload>` from a group's button runs that command (after the welcome);

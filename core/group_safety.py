@@ -18,6 +18,7 @@ from core.audit import Action, record
 from core.model import Event, Reply, Space, SpaceKind
 from core.safety import CrisisDetector, Level
 from core.schedule.records import Group
+from core.shown import echo, one_line
 
 if TYPE_CHECKING:
     from core.ports import Repos
@@ -213,7 +214,7 @@ def key_of(phrase: str) -> str:
 
 
 def _shown(phrase: str) -> str:
-    return " ".join(phrase.split())
+    return one_line(phrase)
 
 
 # -- /group terms -----------------------------------------------------------------------------
@@ -238,7 +239,7 @@ async def terms_command(turn: Turn, group: Group, args: tuple[str, ...]) -> None
         _private(turn, _listing(turn, settings))
         return
     if sub not in ("add", "remove", "exclude", "unexclude"):
-        unknown = turn.cat.text("gsafety.terms_unknown", got=_word(sub))
+        unknown = turn.cat.text("gsafety.terms_unknown", got=echo(sub))
         _private(turn, f"{unknown}\n\n{turn.cat.text('gsafety.terms_usage')}")
         return
     problem = phrase_problem(turn, phrase, EXAMPLES[sub])
@@ -272,11 +273,6 @@ async def terms_command(turn: Turn, group: Group, args: tuple[str, ...]) -> None
     old, new = ("", phrase) if adding else (found[0], "")
     await record(turn, group, Action.SETTING, field, old, new)
     _private(turn, turn.cat.text(key, phrase=phrase))
-
-
-def _word(word: str) -> str:
-    cleaned = word[:40]
-    return cleaned if cleaned.isascii() and cleaned.isalnum() else "?"
 
 
 def _listing(turn: Turn, settings: GroupSafetySettings) -> str:

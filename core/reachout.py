@@ -33,6 +33,7 @@ from core.records import SupportRequest
 from core.schedule.outbox import payload
 from core.schedule.records import Group, NewOutboxItem, OutboxItem, Post
 from core.schedule.times import parse_hhmm, parse_tz
+from core.shown import one_line
 from core.support import moderator_message
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ ACK_COMMAND = "reachack"  # the moderators' channel link: /start reachack-<token
 DEFAULT_TIMEOUT = timedelta(hours=2)
 MAX_ASKED = 25  # volunteers asked at once for one request
 GONE_REASON = "gone"
+NAME_LIMIT = 64
 
 
 def new_token() -> str:
@@ -89,8 +91,7 @@ def wait_text(cat: Catalog, timeout: timedelta) -> str:
 
 
 def _name(event: Event, cat: Catalog, fallback: str) -> str:
-    name = " ".join(event.display_name.split())[:64]
-    return name or cat.text(fallback)
+    return one_line(event.display_name, NAME_LIMIT) or cat.text(fallback)
 
 
 async def note_group_member(repos: Repos, event: Event, member_id: int, now: datetime) -> None:
@@ -132,7 +133,8 @@ async def after_group_checkin(turn: Turn, post: Post, answers: Mapping[str, Answ
         return
     line = answers.get("line")
     include = answers.get("share") == "line" and answers.get("reach_line") == "line"
-    await ask_for_reach_out(turn, post, line.strip() if include and isinstance(line, str) else None)
+    shared = one_line(line) if include and isinstance(line, str) else ""
+    await ask_for_reach_out(turn, post, shared or None)
 
 
 async def ask_for_reach_out(turn: Turn, post: Post, line: str | None) -> None:

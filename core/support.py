@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 
 from core.catalog import Catalog
 from core.records import SupportRequest
+from core.shown import one_line
 
 HOLD_FOR = timedelta(hours=1)
 MAX_HELD = 10_000
 MAX_WORDS = 1000
+NAME_LIMIT = 64
 
 
 class NoModerators:
@@ -51,7 +53,8 @@ class CrisisWords:
 
 def moderator_message(catalog: Catalog, request: SupportRequest) -> str:
     """What the moderators see: the handle, "asked for support", and the words only if chosen."""
-    text = catalog.text("support.moderator_note", handle=request.handle)
-    if request.words:
-        text += "\n\n" + catalog.text("support.moderator_words", words=request.words)
+    text = catalog.text("support.moderator_note", handle=one_line(request.handle, NAME_LIMIT))
+    words = one_line(request.words or "")
+    if words:
+        text += "\n\n" + catalog.text("support.moderator_words", words=words)
     return text

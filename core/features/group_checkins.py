@@ -33,10 +33,12 @@ from core.schedule.times import (
     parse_tz,
     suggest_tz,
 )
+from core.shown import echo, one_line
 from core.turn import Turn
 
 MAX_SCHEDULES = 10
 PROMPT_LIMIT = 300
+NAME_LIMIT = 64
 # A group's prompt stays open for check-ins this long after it was posted.
 POST_OPEN = timedelta(hours=36)
 MAX_AHEAD_DAYS = 2 * 366
@@ -44,12 +46,6 @@ CHANNEL = re.compile(r"[A-Za-z0-9_-]{1,64}")
 SHARE_PREFIX = "gshare"
 EX_ADD = "/schedule add 09:00 Europe/Berlin weekdays"
 EX_REMIND = "/remind 08:30 Europe/Berlin"
-
-
-def _shown(word: str) -> str:
-    """Echo only a short, plain word back: never markup or odd characters."""
-    cleaned = word[:40]
-    return cleaned if all(c.isalnum() or c in ":/_-.+" for c in cleaned) else "?"
 
 
 def _public(turn: Turn, key: str, **params: str | int) -> None:
@@ -83,9 +79,9 @@ def _tz_problem(turn: Turn, typed: str, example: str) -> str:
     suggestion = suggest_tz(typed)
     if suggestion:
         return turn.cat.text(
-            "schedule.tz_suggest", got=_shown(typed), suggestion=suggestion, example=example
+            "schedule.tz_suggest", got=echo(typed), suggestion=suggestion, example=example
         )
-    return turn.cat.text("schedule.tz_invalid", got=_shown(typed), example=example)
+    return turn.cat.text("schedule.tz_invalid", got=echo(typed), example=example)
 
 
 def _looks_like_tz(word: str) -> bool:
@@ -97,7 +93,7 @@ def _date_problem(turn: Turn, typed: str | None, today: date, example: str) -> d
         return turn.cat.text("schedule.date_missing", example=example)
     day = parse_date(typed)
     if day is None:
-        return turn.cat.text("schedule.date_invalid", got=_shown(typed), example=example)
+        return turn.cat.text("schedule.date_invalid", got=echo(typed), example=example)
     if day < today:
         return turn.cat.text("schedule.date_past", date=day.isoformat(), example=example)
     if day > today + timedelta(days=MAX_AHEAD_DAYS):
@@ -132,7 +128,7 @@ async def schedule_command(turn: Turn, args: tuple[str, ...]) -> None:
     handler = handlers.get(sub)
     if handler is None:
         if sub:
-            _public(turn, "schedule.unknown", got=_shown(sub))
+            _public(turn, "schedule.unknown", got=echo(sub))
         _public(turn, "schedule.usage")
         return
     await handler(turn, group, rest)
@@ -144,7 +140,7 @@ async def _add(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
         return
     at = parse_hhmm(rest[0])
     if at is None:
-        _public(turn, "schedule.time_invalid", got=_shown(rest[0]), example=EX_ADD)
+        _public(turn, "schedule.time_invalid", got=echo(rest[0]), example=EX_ADD)
         return
     i, tz = 1, group.timezone
     # "tz:" and "days:" name their value outright (Discord's options): checked, never a prompt.
@@ -159,7 +155,7 @@ async def _add(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
     if len(rest) > i and rest[i].casefold().startswith("days:"):
         if (named := parse_days(rest[i][5:])) is None:
             example = "/schedule add 09:00 Europe/Berlin mon,wed,fri"
-            _public(turn, "remind.days_invalid", got=_shown(rest[i][5:]), example=example)
+            _public(turn, "remind.days_invalid", got=echo(rest[i][5:]), example=example)
             return
         days, i = named, i + 1
     elif len(rest) > i and (chosen := parse_days(rest[i])):
@@ -171,7 +167,7 @@ async def _add(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
             example = "/schedule add 09:00 Europe/Berlin daily in:12345"
             _public(turn, "group.channel_invalid", example=example)
             return
-    text = " ".join(rest[i:]).strip()
+    text = one_line(" ".join(rest[i:]))  # the group's own prompt, posted for all to see
     if len(text) > PROMPT_LIMIT:
         _public(turn, "schedule.prompt_too_long", got=len(text), limit=PROMPT_LIMIT)
         return
@@ -363,7 +359,7 @@ async def group_command(turn: Turn, args: tuple[str, ...]) -> None:
         await group_safety.change_setting(turn, group, name, value)
         return
     if name not in SETTING_EXAMPLES:
-        _public(turn, "group.unknown_setting", got=_shown(name))
+        _public(turn, "group.unknown_setting", got=echo(name))
         return
     if not value:
         _public(turn, "group.value_missing", name=name, example=SETTING_EXAMPLES[name])
@@ -401,14 +397,14 @@ def _change(turn: Turn, group: Group, name: str, value: str) -> Group | str:
         if code in ("DEFAULT", "OFF"):
             return replace(group, country="")
         if code not in turn.cat.countries:
-            return turn.cat.text("group.country_invalid", got=_shown(value), example=example)
+            return turn.cat.text("group.country_invalid", got=echo(value), example=example)
         return replace(group, country=code)
     if name == "summary":
         if off:
             return replace(group, summary_time="")
         at = parse_hhmm(value)
         if at is None:
-            return turn.cat.text("schedule.time_invalid", got=_shown(value), example=example)
+            return turn.cat.text("schedule.time_invalid", got=echo(value), example=example)
         return replace(group, summary_time=hhmm(at))
     if name == "modchannel":
         if off:
@@ -489,11 +485,11 @@ async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
         shared = await turn.repos.groups.add_share(post.id, turn.member.id, "mood", "", turn.now)
         await turn.repos.groups.settle_share(shared.id, "posted", item, turn.now)
         turn.say("gcheckin.mood_shared")
-    elif share == "line" and isinstance(line, str) and line.strip():
-        shared = await turn.repos.groups.add_share(
-            post.id, turn.member.id, "line", line.strip(), turn.now
-        )
-        _preview_share(turn, shared.id, line.strip())
+    elif share == "line" and isinstance(line, str) and one_line(line):
+        # Kept and shown as the group will see it: one line (issue 12).
+        shown = one_line(line)
+        shared = await turn.repos.groups.add_share(post.id, turn.member.id, "line", shown, turn.now)
+        _preview_share(turn, shared.id, shown)
     else:
         turn.say("gcheckin.thanks_nothing")
     if not editing:
@@ -501,8 +497,7 @@ async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
 
 
 def _name(turn: Turn) -> str:
-    name = " ".join(turn.event.display_name.split())[:64]
-    return name or turn.cat.text("gcheckin.someone")
+    return one_line(turn.event.display_name, NAME_LIMIT) or turn.cat.text("gcheckin.someone")
 
 
 def _preview_share(turn: Turn, share_id: int, line: str) -> None:
@@ -536,7 +531,8 @@ async def share_choice(turn: Turn, rest: str) -> None:
     if share.state != "preview":
         turn.say("gcheckin.already")
     elif action == "post":
-        text = turn.cat.text("gcheckin.shared_line", name=_name(turn), line=share.line)
+        line = one_line(share.line)  # a line kept before lines were cleaned is cleaned here
+        text = turn.cat.text("gcheckin.shared_line", name=_name(turn), line=line)
         item = await _share_item(turn, share.post_id, text)
         posted = item is not None and await turn.repos.groups.settle_share(
             share.id, "posted", item, turn.now
@@ -596,7 +592,7 @@ async def _remind_quiet(turn: Turn, current: Reminder | None, typed: str) -> Non
     else:
         days = parse_days(typed)
     if days is None:
-        turn.say("remind.days_invalid", got=_shown(typed), example="/remind quiet sat,sun")
+        turn.say("remind.days_invalid", got=echo(typed), example="/remind quiet sat,sun")
         return
     await turn.repos.reminders.put(replace(current, quiet_days=days), turn.now)
     shown = days_text(days) if days else turn.cat.text("remind.quiet_none")
@@ -606,7 +602,7 @@ async def _remind_quiet(turn: Turn, current: Reminder | None, typed: str) -> Non
 async def _remind_set(turn: Turn, current: Reminder | None, args: tuple[str, ...]) -> None:
     at = parse_hhmm(args[0])
     if at is None:
-        turn.say("schedule.time_invalid", got=_shown(args[0]), example=EX_REMIND)
+        turn.say("schedule.time_invalid", got=echo(args[0]), example=EX_REMIND)
         return
     if len(args) > 1:
         if parse_tz(args[1]) is None:

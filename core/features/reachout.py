@@ -15,17 +15,12 @@ from core.reachout import ACK_COMMAND, REACH_PREFIX, ack_command, reach_choice
 from core.reachout_records import Volunteer
 from core.schedule.records import Group
 from core.schedule.times import hhmm, parse_hhmm, parse_tz, suggest_tz
+from core.shown import echo
 from core.turn import Turn
 
 VOLUNTEER_PREFIX = "vol"
 QUIET = re.compile(r"(\d{1,2}[:.h]\d{2})-(\d{1,2}[:.h]\d{2})")
 EX_QUIET = "/volunteer quiet 22:00-07:00 Europe/Berlin"
-
-
-def _shown(word: str) -> str:
-    """Echo only a short, plain word back: never markup or odd characters."""
-    cleaned = word[:40]
-    return cleaned if all(c.isalnum() or c in ":/_-.+" for c in cleaned) else "?"
 
 
 def _quiet(turn: Turn, v: Volunteer) -> str:
@@ -65,7 +60,7 @@ async def volunteer_command(turn: Turn, args: tuple[str, ...]) -> None:
     elif sub == "quiet":
         await _set_quiet(turn, args[1:])
     else:
-        turn.say("volunteer.unknown", got=_shown(sub))
+        turn.say("volunteer.unknown", got=echo(sub))
         turn.say("volunteer.help")
 
 
@@ -103,7 +98,7 @@ async def _group(turn: Turn, typed: str) -> Group | str:
                 return group
         if typed.isdigit() and wanted in await turn.repos.reachouts.groups_of(turn.member.id):
             return turn.cat.text("volunteer.group_off")
-        return turn.cat.text("volunteer.unknown_group", got=_shown(typed))
+        return turn.cat.text("volunteer.unknown_group", got=echo(typed))
     if len(groups) == 1:
         return groups[0]
     if not groups:
@@ -182,7 +177,7 @@ async def _set_quiet(turn: Turn, rest: tuple[str, ...]) -> None:
     start = parse_hhmm(match[1]) if match else None
     end = parse_hhmm(match[2]) if match else None
     if start is None or end is None:
-        turn.say("volunteer.quiet_invalid", got=_shown(rest[0]), example=EX_QUIET)
+        turn.say("volunteer.quiet_invalid", got=echo(rest[0]), example=EX_QUIET)
         return
     if start == end:
         turn.say("volunteer.quiet_same", example=EX_QUIET)
@@ -194,12 +189,12 @@ async def _set_quiet(turn: Turn, rest: tuple[str, ...]) -> None:
             if suggestion:
                 turn.say(
                     "schedule.tz_suggest",
-                    got=_shown(rest[1]),
+                    got=echo(rest[1]),
                     suggestion=suggestion,
                     example=EX_QUIET,
                 )
             else:
-                turn.say("schedule.tz_invalid", got=_shown(rest[1]), example=EX_QUIET)
+                turn.say("schedule.tz_invalid", got=echo(rest[1]), example=EX_QUIET)
             return
         tz = rest[1]
     for v in mine:
