@@ -11,6 +11,7 @@ from typing import TextIO
 
 from core.app import Unblend
 from core.model import Choice, Event, Reply, Space
+from core.numbers import parse_number
 
 PLATFORM = "console"
 PROMPT = "> "
@@ -28,8 +29,9 @@ def parse_line(line: str, user_id: str, choices: list[Choice]) -> Event:
     for choice in choices:
         if folded and folded == choice.label.casefold():
             return Event(**base, choice=choice.id)  # type: ignore[arg-type]
-    if text.isascii() and text.isdigit() and 1 <= int(text) <= len(choices):
-        return Event(**base, choice=choices[int(text) - 1].id)  # type: ignore[arg-type]
+    number = parse_number(text, max_digits=3)
+    if number is not None and 1 <= number <= len(choices):
+        return Event(**base, choice=choices[number - 1].id)  # type: ignore[arg-type]
     return Event(**base, text=line.rstrip("\r\n"))  # type: ignore[arg-type]
 
 

@@ -18,6 +18,7 @@ from core.crisis import (
     resources_text,
     safe_followup,
 )
+from core.failures import log_failure
 from core.features import ALL_FEATURES
 from core.features.base import Feature, build_registry
 from core.flows import engine
@@ -135,7 +136,7 @@ class Unblend:
                 return await self._handle(catalog, event)
         except Exception:
             # The member gets a kind note; the log gets the failure, never their words.
-            log.exception("handling an event failed (platform=%s)", event.platform)
+            log_failure(log, "handling an event failed (platform=%s)", event.platform)
             return [Reply(catalog.text("error.internal"))]
 
     async def run_due(self) -> int:
@@ -153,7 +154,7 @@ class Unblend:
                     await self.outbound.send(member.platform, member.user_id, replies)
                     moved += 1
             except Exception:
-                log.exception("a paced step failed (platform=%s)", member.platform)
+                log_failure(log, "a paced step failed (platform=%s)", member.platform)
         return moved
 
     def _held_back(self, event: Event) -> bool:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from core.audit import Action, record
 from core.model import Event, Reply, Space, SpaceKind
+from core.numbers import parse_number
 from core.safety import CrisisDetector, Level
 from core.schedule.records import Group
 from core.shown import echo, one_line
@@ -163,9 +164,9 @@ class GroupSafety:
             return base
         session = await repos.sessions.get(member_id)
         raw = session.context.get("post", "") if session is not None else ""
-        if session is None or session.flow_id != GROUP_FLOW or not raw.isdigit():
+        post_id = parse_number(raw)
+        if session is None or session.flow_id != GROUP_FLOW or post_id is None:
             return base
-        post_id = int(raw[:9])
         group_id = self._post_groups.get(post_id)
         if group_id is None:
             post = await repos.groups.post(post_id)
@@ -335,9 +336,9 @@ def _retention(turn: Turn, value: str) -> Said | str:
     word = value.casefold().removesuffix("days").strip()
     if word in ("default", "off", "none"):
         return None, "gsafety.retention_reset", {"days": default}
-    if not (word.isascii() and word.isdigit()):
+    days = parse_number(word)
+    if days is None:
         return c.text("gsafety.retention_invalid", example=EX_RETENTION)
-    days = int(word[:9])
     if days < 1:
         return c.text("gsafety.retention_too_short", example="/group settings retention 30")
     if days > cap:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.failures import log_failure
 from core.outbound import OutboundRouter
 from core.ports import MemberData, Repos
 from core.records import Member
@@ -170,7 +171,7 @@ async def unpost_shares(
         try:
             status = await sender.delete(group.platform, group.space_id, share.message_ref, thread)
         except Exception:
-            log.exception("forget: deleting a shared line failed (platform=%s)", group.platform)
+            log_failure(log, "forget: deleting a shared line failed (platform=%s)", group.platform)
             status = DeleteStatus.FAILED
         if status in (DeleteStatus.DELETED, DeleteStatus.GONE):
             report.deleted += 1

@@ -18,6 +18,7 @@ from core.checkin import build_checkin
 from core.features.base import Feature
 from core.flows.engine import FlowState
 from core.model import Choice, Reply, SpaceKind
+from core.numbers import parse_number
 from core.reachout import after_group_checkin, offer_reach_out, tell_gone
 from core.schedule.engine import LINK_COMMAND, prompt_reply
 from core.schedule.outbox import payload
@@ -226,10 +227,10 @@ async def _list(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
 
 
 async def _find(turn: Turn, group: Group, rest: tuple[str, ...], example: str) -> Schedule | None:
-    if not rest or not rest[0].isdigit():
+    wanted = parse_number(rest[0]) if rest else None
+    if wanted is None:
         _public(turn, "schedule.id_missing", example=example)
         return None
-    wanted = int(rest[0][:9])
     for schedule in await turn.repos.groups.schedules(group.id):
         if schedule.id == wanted:
             return schedule
@@ -440,9 +441,8 @@ def _settings_view(turn: Turn, group: Group) -> dict[str, str | int]:
 
 
 async def open_group_checkin(turn: Turn, args: tuple[str, ...]) -> None:
-    post = None
-    if args and args[0].isdigit():
-        post = await turn.repos.groups.post(int(args[0][:9]))
+    post_id = parse_number(args[0]) if args else None
+    post = await turn.repos.groups.post(post_id) if post_id is not None else None
     group = await turn.repos.groups.by_id(post.group_id) if post is not None else None
     if (
         post is None
@@ -461,8 +461,8 @@ def _int(value: object) -> int | None:
 
 
 async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
-    raw = state.context.get("post", "")
-    post = await turn.repos.groups.post(int(raw)) if raw.isdigit() else None
+    post_id = parse_number(state.context.get("post", ""))
+    post = await turn.repos.groups.post(post_id) if post_id is not None else None
     if post is None:
         turn.say("gcheckin.unknown_post")
         return
@@ -524,7 +524,8 @@ async def _share_item(turn: Turn, post_id: int, text: str) -> NewOutboxItem | No
 
 async def share_choice(turn: Turn, rest: str) -> None:
     action, _, raw = rest.partition(":")
-    share = await turn.repos.groups.share(turn.member.id, int(raw[:9])) if raw.isdigit() else None
+    share_id = parse_number(raw)
+    share = None if share_id is None else await turn.repos.groups.share(turn.member.id, share_id)
     if share is None or action not in ("post", "edit", "keep"):
         turn.say("flow.stale")
         return

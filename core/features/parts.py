@@ -12,6 +12,7 @@ from core.features.base import Feature, Invalid
 from core.flows.engine import FlowState
 from core.flows.schema import Answer
 from core.model import Choice, Reply
+from core.numbers import parse_number
 from core.records import Part
 from core.shown import one_line
 from core.turn import Turn
@@ -52,7 +53,7 @@ def clean_name(raw: str) -> str:
 
 
 def _id(raw: str) -> int | None:
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
+    return parse_number(raw)
 
 
 def _role(part: Part) -> str:

@@ -11,6 +11,7 @@ import re
 
 from core.features.base import Feature
 from core.model import Choice, Reply, SpaceKind
+from core.numbers import parse_number
 from core.reachout import ACK_COMMAND, REACH_PREFIX, ack_command, reach_choice
 from core.reachout_records import Volunteer
 from core.schedule.records import Group
@@ -53,7 +54,7 @@ async def volunteer_command(turn: Turn, args: tuple[str, ...]) -> None:
     sub = args[0].casefold() if args else ""
     if not sub:
         await _status(turn)
-    elif sub.isdigit():
+    elif parse_number(sub) is not None:
         await _panel(turn, sub)
     elif sub in ("on", "off"):
         await _on_off(turn, sub == "on", args[1] if len(args) > 1 else "")
@@ -92,11 +93,11 @@ async def _group(turn: Turn, typed: str) -> Group | str:
     """A group the member belongs to with volunteers on, or why not (a message)."""
     groups = await _open_groups(turn)
     if typed:
-        wanted = int(typed[:9]) if typed.isdigit() else -1
+        wanted = parse_number(typed)
         for group in groups:
             if group.id == wanted:
                 return group
-        if typed.isdigit() and wanted in await turn.repos.reachouts.groups_of(turn.member.id):
+        if wanted is not None and wanted in await turn.repos.reachouts.groups_of(turn.member.id):
             return turn.cat.text("volunteer.group_off")
         return turn.cat.text("volunteer.unknown_group", got=echo(typed))
     if len(groups) == 1:
@@ -130,8 +131,9 @@ async def _on_off(turn: Turn, on: bool, typed: str) -> None:
             typed = str(mine[0].group_id)
     group = await _group(turn, typed)
     if isinstance(group, str):
-        if not on and typed.isdigit():
-            await _off(turn, int(typed[:9]))
+        number = parse_number(typed)
+        if not on and number is not None:
+            await _off(turn, number)
             return
         turn.add(Reply(group))
         return
@@ -205,7 +207,7 @@ async def _set_quiet(turn: Turn, rest: tuple[str, ...]) -> None:
 
 async def volunteer_choice(turn: Turn, rest: str) -> None:
     action, _, raw = rest.partition(":")
-    if action not in ("on", "off") or not raw.isdigit():
+    if action not in ("on", "off") or parse_number(raw) is None:
         turn.say("flow.stale")
         return
     await _on_off(turn, action == "on", raw)

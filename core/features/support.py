@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from core.crisis import SUPPORT_PREFIX, resources_text
+from core.failures import log_failure
 from core.features.base import Feature
 from core.model import Choice, Reply
 from core.records import SupportRequest
@@ -48,7 +49,7 @@ async def support_choice(turn: Turn, rest: str) -> None:
         try:
             told = await turn.app.moderator_alerts.notify(request)
         except Exception:
-            log.exception("telling a moderator failed (platform=%s)", turn.event.platform)
+            log_failure(log, "telling a moderator failed (platform=%s)", turn.event.platform)
             told = False
         if told:
             turn.say("support.told")

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from core.clock import Clock
+from core.failures import log_failure
 from core.model import Choice, Reply
 from core.outbound import OutboundRouter
 from core.ports import Repos
@@ -266,7 +267,7 @@ class OutboxDrainer:
         try:
             result = await poster.post(delivery_of(item, reply_to))
         except Exception:
-            log.exception("outbox: sending item %s failed (platform=%s)", item.id, item.platform)
+            log_failure(log, "outbox: sending item %s failed (platform=%s)", item.id, item.platform)
             result = SendResult(SendStatus.RETRY)
         attempts = item.attempts + 1
         if result.status is SendStatus.SENT:
@@ -302,7 +303,7 @@ class OutboxDrainer:
             try:
                 await hook(item)
             except Exception:
-                log.exception("outbox: a gone hook failed (item %s)", item.id)
+                log_failure(log, "outbox: a gone hook failed (item %s)", item.id)
 
     def kick(self) -> None:
         """Something was queued: drain now rather than at the next round."""
@@ -322,7 +323,7 @@ class OutboxDrainer:
             try:
                 await self.drain(platform)
             except Exception:
-                log.exception("outbox: draining %s failed; trying again", platform)
+                log_failure(log, "outbox: draining %s failed; trying again", platform)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(kick.wait(), interval_s)
 
