@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.failures import log_failure
+from core.names import render_entries
 from core.outbound import OutboundRouter
 from core.ports import MemberData, Repos
 from core.records import Member
@@ -106,6 +107,9 @@ async def export_member(repos: Repos, member_id: int) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name, repo in member_data(repos):
         for key, value in (await repo.export(member_id)).items():
+            # Messages name other members by id: their names as they are now, or a neutral
+            # stand-in once they erased their data (core.names).
+            value = await render_entries(value, repos.names)
             data[key if key not in data else f"{name}.{key}"] = value
     return data
 
@@ -207,4 +211,5 @@ async def purge_expired(
         removed += await repos.practices.purge(member_id, cutoff)
         removed += await repos.counters.purge_slips(member_id, cutoff.date())
         removed += await repos.reachouts.purge(member_id, cutoff)
+        removed += await repos.names.purge(member_id, cutoff)
     return removed

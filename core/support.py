@@ -16,7 +16,6 @@ from core.shown import one_line
 HOLD_FOR = timedelta(hours=1)
 MAX_HELD = 10_000
 MAX_WORDS = 1000
-NAME_LIMIT = 64
 
 
 class NoModerators:
@@ -52,8 +51,9 @@ class CrisisWords:
 
 
 def moderator_message(catalog: Catalog, request: SupportRequest) -> str:
-    """What the moderators see: the handle, "asked for support", and the words only if chosen."""
-    text = catalog.text("support.moderator_note", handle=one_line(request.handle, NAME_LIMIT))
+    """What the moderators see: the handle, "asked for support", and the words only if chosen,
+    as one line (core.shown). The handle is a name slot (core.names) or already one line."""
+    text = catalog.text("support.moderator_note", handle=request.handle)
     words = one_line(request.words or "")
     if words:
         text += "\n\n" + catalog.text("support.moderator_words", words=words)

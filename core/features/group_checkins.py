@@ -18,6 +18,7 @@ from core.checkin import build_checkin
 from core.features.base import Feature
 from core.flows.engine import FlowState
 from core.model import Choice, Reply, SpaceKind
+from core.names import NAME_LIMIT, name_slot, naming
 from core.numbers import parse_number
 from core.reachout import after_group_checkin, offer_reach_out, tell_gone
 from core.schedule.engine import LINK_COMMAND, prompt_reply
@@ -39,7 +40,6 @@ from core.turn import Turn
 
 MAX_SCHEDULES = 10
 PROMPT_LIMIT = 300
-NAME_LIMIT = 64
 # A group's prompt stays open for check-ins this long after it was posted.
 POST_OPEN = timedelta(hours=36)
 MAX_AHEAD_DAYS = 2 * 366
@@ -480,7 +480,8 @@ async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
     if share == "mood" and mood is None:
         turn.say("gcheckin.no_mood")
     elif share == "mood":
-        text = turn.cat.text("gcheckin.shared_mood", name=_name(turn), mood=mood or 0)
+        name = await _name_slot(turn)
+        text = turn.cat.text("gcheckin.shared_mood", name=name, mood=mood or 0)
         item = await _share_item(turn, post.id, text)
         shared = await turn.repos.groups.add_share(post.id, turn.member.id, "mood", "", turn.now)
         await turn.repos.groups.settle_share(shared.id, "posted", item, turn.now)
@@ -498,6 +499,11 @@ async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
 
 def _name(turn: Turn) -> str:
     return one_line(turn.event.display_name, NAME_LIMIT) or turn.cat.text("gcheckin.someone")
+
+
+async def _name_slot(turn: Turn) -> str:
+    """The member's name in what the group is sent, filled in when it goes out (core.names)."""
+    return await name_slot(turn.repos.names, turn.member.id, turn.event.display_name, turn.now)
 
 
 def _preview_share(turn: Turn, share_id: int, line: str) -> None:
@@ -519,6 +525,7 @@ async def _share_item(turn: Turn, post_id: int, text: str) -> NewOutboxItem | No
         if schedule.id == post.schedule_id:
             thread = schedule.target
     data = payload(Reply(text, private=False), thread=thread, reply_to_post=post.id)
+    data = naming(data, [turn.member.id], turn.cat.text("gcheckin.someone"))
     return NewOutboxItem(group.platform, group.space_id, data)
 
 
@@ -533,7 +540,7 @@ async def share_choice(turn: Turn, rest: str) -> None:
         turn.say("gcheckin.already")
     elif action == "post":
         line = one_line(share.line)  # a line kept before lines were cleaned is cleaned here
-        text = turn.cat.text("gcheckin.shared_line", name=_name(turn), line=line)
+        text = turn.cat.text("gcheckin.shared_line", name=await _name_slot(turn), line=line)
         item = await _share_item(turn, share.post_id, text)
         posted = item is not None and await turn.repos.groups.settle_share(
             share.id, "posted", item, turn.now

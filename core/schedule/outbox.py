@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
@@ -24,6 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 from core.clock import Clock
 from core.failures import log_failure
 from core.model import Choice, Reply
+from core.names import render_payload
 from core.outbound import OutboundRouter
 from core.ports import Repos
 from core.schedule.records import OutboxItem
@@ -264,6 +265,8 @@ class OutboxDrainer:
                 await self.repos.outbox.retry_later(item.id, item.attempts + 1, now + _s(10))
                 return False
             reply_to = post.message_ref if post is not None else ""
+        # Names are filled in now, from each member's own data (core.names).
+        item = replace(item, payload=await render_payload(item.payload, self.repos.names))
         try:
             result = await poster.post(delivery_of(item, reply_to))
         except Exception:

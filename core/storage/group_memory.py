@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
+from core.names import naming_of
 from core.schedule.records import (
     Group,
     NewOutboxItem,
@@ -258,6 +259,7 @@ class InMemoryGroupRepo:
                     "to": i.target,
                     "text": i.payload.get("text", ""),
                     "state": i.state.value,
+                    **naming_of(i.payload),
                 }
                 for i in self._about(member_id)
             ],

@@ -10,6 +10,7 @@ from typing import Any
 import aiosqlite
 
 from core.crypto import Cipher
+from core.names import naming_of
 from core.schedule.records import (
     Group,
     NewOutboxItem,
@@ -504,12 +505,14 @@ class SqliteGroupRepo:
                 {
                     "platform": r[0],
                     "to": r[1],
-                    "text": json.loads(self._cipher.decrypt(r[2], PAYLOAD)).get("text", ""),
+                    "text": data.get("text", ""),
                     "state": r[3],
                     "queued_at": r[4],
                     "sent_at": r[5],
+                    **naming_of(data),
                 }
                 for r in messages
+                for data in [json.loads(self._cipher.decrypt(r[2], PAYLOAD))]
             ],
         }
 
