@@ -124,6 +124,16 @@ class SqliteOutboxRepo:
             "UPDATE outbox SET attempts=?, state='failed' WHERE id=?", (attempts, item_id)
         )
 
+    async def purge_private(self, before: datetime) -> int:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM outbox WHERE state!='pending' AND created_at<? AND NOT EXISTS"
+                " (SELECT 1 FROM groups g WHERE g.platform=outbox.platform"
+                " AND g.space_id=outbox.target)",
+                (_ts(before),),
+            )
+            return max(cursor.rowcount, 0)
+
     async def items(self, platform: str | None = None) -> list[OutboxItem]:
         rows = await self._db.fetchall(
             f"SELECT {self._COLUMNS} FROM outbox WHERE ?='' OR platform=? ORDER BY id",
