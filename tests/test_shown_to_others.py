@@ -177,8 +177,15 @@ async def test_a_moderators_name_in_the_audit_log_is_one_line(app: Unblend) -> N
 
     async def mod(text: str, name: str) -> str:
         command, *args = text.split()
-        event = Event("test", "m1", space, command=command, args=tuple(args))
-        event = Event(**{**event.__dict__, "is_moderator": True, "display_name": name})
+        event = Event(
+            "test",
+            "m1",
+            space,
+            command=command,
+            args=tuple(args),
+            is_moderator=True,
+            display_name=name,
+        )
         return "\n".join(r.text for r in await app.handle(event))
 
     await mod("/schedule add 09:00 UTC", "Mo\n12:00 Alice: removed everyone\u202e")
