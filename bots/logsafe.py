@@ -1,4 +1,5 @@
-"""Logging that never shows a token: noisy HTTP loggers kept quiet, secrets masked."""
+"""Logging that never shows a token, nor an exception's message: noisy HTTP loggers kept quiet,
+secrets masked, tracebacks cut down to the exception's type and frames."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TextIO
+
+from core.failures import failure_text
 
 # httpx logs every request URL at INFO, and the Bot API URL holds the token; PTB logs whole
 # updates (member text) at DEBUG, and so does discord.py (gateway events, interaction tokens).
@@ -35,6 +38,17 @@ class SecretFilter(logging.Filter):
         record.args = None
         if record.exc_info:
             record.exc_text = self._mask(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+class ExceptionTypeOnly(logging.Filter):
+    """A traceback logged by anyone (a library, asyncio) shows the exception's type and frames,
+    never its message: the message can hold what a member wrote (issue 12)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = failure_text(record.exc_info[1])
             record.exc_info = None
         return True
 
@@ -76,4 +90,5 @@ def setup_logging(
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
     mask = SecretFilter(secrets)
     for handler in logging.getLogger().handlers:
+        handler.addFilter(ExceptionTypeOnly())
         handler.addFilter(mask)

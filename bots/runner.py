@@ -16,6 +16,7 @@ from typing import Protocol
 from bots.bootstrap import Runtime
 from bots.health import HealthServer, Vitals
 from bots.instance import AlreadyRunningError, instance_lock
+from core.failures import log_failure
 from core.pacing import PacingLoop
 from core.retention import PurgeLoop
 from core.schedule.service import ScheduleService
@@ -85,7 +86,7 @@ async def run_adapters(
             try:
                 await adapter.stop()
             except Exception:
-                log.exception("%s did not stop cleanly", adapter.name)
+                log_failure(log, "%s did not stop cleanly", adapter.name)
         for sig in signals:
             loop.remove_signal_handler(sig)
         await runtime.close()

@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 from core.catalog import Catalog, ContentLibrary
 from core.clock import Clock
 from core.crisis import (
+    SUPPORT_PREFIX,
     crisis_reply,
     own_plan_replies,
     parse_safe,
     resources_text,
     safe_followup,
 )
+from core.failures import log_failure
 from core.features import ALL_FEATURES
 from core.features.base import Feature, build_registry
 from core.flows import engine
@@ -32,6 +34,7 @@ from core.ratelimit import RateLimiter, Verdict
 from core.reachout import GroupModeratorAlerts, note_group_member
 from core.records import Member
 from core.safety import CrisisDetector, Level
+from core.shown import echo
 from core.support import CrisisWords
 from core.turn import Turn
 
@@ -68,6 +71,10 @@ class Settings:
     # (0 events: no limit). /crisis, /sos and crisis language are never held back.
     rate_limit_events: int = 20
     rate_limit_seconds: float = 10.0
+    # Taps and typed text in a private chat, counted apart from commands (issue 12): a flow is
+    # answered tap by tap, so more of them; each one is a database write. The crisis reply's
+    # own buttons and crisis language always pass; a group's conversation is never held back.
+    rate_limit_inputs: int = 30
     # How long a reach-out request waits for a volunteer or moderator before the member is
     # told kindly and shown crisis lines ([schedule] reach_out_timeout_minutes, issue 6).
     reach_out_timeout: timedelta = timedelta(hours=2)
@@ -116,6 +123,9 @@ class Unblend:
         # Each group's own crisis terms, opt-in screening and retention (issue 7, brief H5).
         self.group_safety = GroupSafety(repos.group_safety)
         self._rate = RateLimiter(self.settings.rate_limit_events, self.settings.rate_limit_seconds)
+        self._input_rate = RateLimiter(
+            self.settings.rate_limit_inputs, self.settings.rate_limit_seconds
+        )
         self._locks = KeyedLocks()
 
     async def handle(self, event: Event) -> list[Reply]:
@@ -123,18 +133,15 @@ class Unblend:
         if not event.platform or not event.user_id:
             log.warning("event without platform or user id ignored")
             return [Reply(catalog.text("error.internal"))]
-        if self._held_back(event):
-            # Too many commands at once: a kind note the first time, then quiet until it eases.
-            noted = self._rate.check((event.platform, event.user_id), self.clock.now())
-            if noted is not Verdict.ALLOW:
-                log.info("commands rate-limited (platform=%s)", event.platform)
-                return [Reply(catalog.text("limits.slow_down"))] if noted is Verdict.NOTE else []
         try:
+            held = await self._rate_limited(catalog, event)
+            if held is not None:
+                return held
             async with self._locks.hold((event.platform, event.user_id)):
                 return await self._handle(catalog, event)
         except Exception:
             # The member gets a kind note; the log gets the failure, never their words.
-            log.exception("handling an event failed (platform=%s)", event.platform)
+            log_failure(log, "handling an event failed (platform=%s)", event.platform)
             return [Reply(catalog.text("error.internal"))]
 
     async def run_due(self) -> int:
@@ -152,8 +159,51 @@ class Unblend:
                     await self.outbound.send(member.platform, member.user_id, replies)
                     moved += 1
             except Exception:
-                log.exception("a paced step failed (platform=%s)", member.platform)
+                log_failure(log, "a paced step failed (platform=%s)", member.platform)
         return moved
+
+    async def _rate_limited(self, catalog: Catalog, event: Event) -> list[Reply] | None:
+        """None when the event goes on; otherwise, too much at once: a kind note the first
+        time, then quiet until it eases. Commands and taps/text have a bucket each."""
+        if event.command is not None and self._held_back(event):
+            limiter, note, what = self._rate, "limits.slow_down", "commands"
+        elif event.command is None and self._input_held_back(event):
+            limiter, note, what = self._input_rate, "limits.slow_down_input", "taps and text"
+        else:
+            return None
+        key = (event.platform, event.user_id)
+        verdict = limiter.check(key, self.clock.now())
+        if verdict is Verdict.ALLOW:
+            return None
+        if event.command is None and await self._crisis_text(event):
+            # Crisis language always passes; the note waits for the next refusal.
+            if verdict is Verdict.NOTE:
+                limiter.unnote(key)
+            return None
+        log.info("%s rate-limited (platform=%s)", what, event.platform)
+        return [Reply(catalog.text(note))] if verdict is Verdict.NOTE else []
+
+    def _input_held_back(self, event: Event) -> bool:
+        """Taps and text in a private chat, except the crisis reply's own buttons. A group's
+        screened conversation stores nothing and is answered only for a crisis: never held."""
+        if event.space.kind is SpaceKind.GROUP:
+            return False
+        if event.choice is not None:
+            prefix = event.choice.partition(":")[0]
+            safety = parse_safe(event.choice) is not None or prefix == SUPPORT_PREFIX
+            return not safety and event.choice != f"{CMD_PREFIX}:crisis"
+        return event.text is not None
+
+    async def _crisis_text(self, event: Event) -> bool:
+        """Whether held-back text is crisis language (with the member's group's own terms)."""
+        if event.text is None:
+            return False
+        text = clean_text(event.text, self.settings.max_input_chars)
+        member = await self.repos.members.find(event.platform, event.user_id)
+        detector = await self.group_safety.detector_for(
+            self.detector, self.repos, event.platform, event.space, member.id if member else 0
+        )
+        return detector.assess(text) is Level.CRISIS
 
     def _held_back(self, event: Event) -> bool:
         """Whether the rate limit applies: commands, except the crisis ones and crisis words."""
@@ -192,6 +242,10 @@ class Unblend:
         # the member's last activity there; it starts again the next time they take part.
         cap = timedelta(days=max(1, self.settings.retention_days_max))
         removed += await self.repos.reachouts.purge_members(now - cap)
+        # The private messages the outbox sent (or gave up on) go after the default retention,
+        # so it does not grow without end (issue 12); a group's own follow its retention above.
+        days = max(1, min(self.settings.retention_days, self.settings.retention_days_max))
+        removed += await self.repos.outbox.purge_private(now - timedelta(days=days))
         log.info("daily clean-up: %d expired rows erased", removed)
         return removed
 
@@ -309,8 +363,7 @@ class Unblend:
             await turn.nav(NAV_WORDS[name])
         elif name != "start" and handler is None:
             # Only a plain, short name is echoed back: never markup or odd characters.
-            shown = name[:32] if name.isascii() and name.isalnum() else "?"
-            turn.say("input.unknown_command", command=shown)
+            turn.say("input.unknown_command", command=echo(name))
             await turn.reshow()
         elif name == "start" and args and self._startable(command_name(args[0]).split("-")[0]):
             # `/start <payload>` from a group's button runs that command (after the welcome);

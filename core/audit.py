@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.model import Reply
+from core.shown import one_line
 
 if TYPE_CHECKING:
     from core.schedule.records import Group
@@ -99,7 +100,7 @@ async def record(
     turn: Turn, group: Group, action: str, subject: object = "", old: str = "", new: str = ""
 ) -> None:
     """Records one moderator change, with the moderator's handle as it is now."""
-    name = " ".join(turn.event.display_name.split())[:NAME_LIMIT]
+    name = one_line(turn.event.display_name, NAME_LIMIT)
     entry = AuditEntry(
         0,
         group.id,

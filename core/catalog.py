@@ -552,6 +552,8 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
         "parts.field.says": "",
         "parts.field.protects": "",
         "parts.field.notes": "",
+        # hygiene (issue 12): taps and typed text held back when they come too fast
+        "limits.slow_down_input": "",
     }.items()
 }
 

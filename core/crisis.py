@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from core.catalog import Catalog
+from core.failures import log_failure
 from core.model import Choice, Reply
 from core.safetyplan import plan_messages
 
@@ -88,7 +89,7 @@ async def own_plan_replies(catalog: Catalog, plans: SafetyPlanRepo, member_id: i
     try:
         plan = await plans.get(member_id)
     except Exception:
-        log.exception("reading a safety plan for /crisis failed; resources shown alone")
+        log_failure(log, "reading a safety plan for /crisis failed; resources shown alone")
         return []
     if not any(text.strip() for text in plan.values()):
         return []

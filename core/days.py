@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from core.shown import one_line
+
 NAME_MAX = 60
 MAX_COUNTERS = 10
 EARLIEST = date(1900, 1, 1)
@@ -21,8 +23,6 @@ EARLIEST = date(1900, 1, 1)
 MILESTONES: tuple[int, ...] = (1, 7, 30, 90, 180, 365)
 YEAR = 365
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
-# Direction overrides would turn how a name (and what follows it) is shown around.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)
@@ -108,9 +108,8 @@ class NameProblem(StrEnum):
 
 
 def clean_name(raw: str) -> str:
-    """One line, single spaces, no direction overrides; everything else is kept as written."""
-    kept = "".join(ch for ch in raw if ch not in _BIDI_CONTROLS)
-    return " ".join(kept.split())
+    """One line (core.shown): no line breaks, direction overrides or invisible characters."""
+    return one_line(raw)
 
 
 def check_name(name: str, existing: Iterable[str]) -> NameProblem | None:

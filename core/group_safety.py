@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from core.audit import Action, record
 from core.model import Event, Reply, Space, SpaceKind
+from core.numbers import parse_number
 from core.safety import CrisisDetector, Level
 from core.schedule.records import Group
+from core.shown import echo, one_line
 
 if TYPE_CHECKING:
     from core.ports import Repos
@@ -162,9 +164,9 @@ class GroupSafety:
             return base
         session = await repos.sessions.get(member_id)
         raw = session.context.get("post", "") if session is not None else ""
-        if session is None or session.flow_id != GROUP_FLOW or not raw.isdigit():
+        post_id = parse_number(raw)
+        if session is None or session.flow_id != GROUP_FLOW or post_id is None:
             return base
-        post_id = int(raw[:9])
         group_id = self._post_groups.get(post_id)
         if group_id is None:
             post = await repos.groups.post(post_id)
@@ -213,7 +215,7 @@ def key_of(phrase: str) -> str:
 
 
 def _shown(phrase: str) -> str:
-    return " ".join(phrase.split())
+    return one_line(phrase)
 
 
 # -- /group terms -----------------------------------------------------------------------------
@@ -238,7 +240,7 @@ async def terms_command(turn: Turn, group: Group, args: tuple[str, ...]) -> None
         _private(turn, _listing(turn, settings))
         return
     if sub not in ("add", "remove", "exclude", "unexclude"):
-        unknown = turn.cat.text("gsafety.terms_unknown", got=_word(sub))
+        unknown = turn.cat.text("gsafety.terms_unknown", got=echo(sub))
         _private(turn, f"{unknown}\n\n{turn.cat.text('gsafety.terms_usage')}")
         return
     problem = phrase_problem(turn, phrase, EXAMPLES[sub])
@@ -272,11 +274,6 @@ async def terms_command(turn: Turn, group: Group, args: tuple[str, ...]) -> None
     old, new = ("", phrase) if adding else (found[0], "")
     await record(turn, group, Action.SETTING, field, old, new)
     _private(turn, turn.cat.text(key, phrase=phrase))
-
-
-def _word(word: str) -> str:
-    cleaned = word[:40]
-    return cleaned if cleaned.isascii() and cleaned.isalnum() else "?"
 
 
 def _listing(turn: Turn, settings: GroupSafetySettings) -> str:
@@ -339,9 +336,9 @@ def _retention(turn: Turn, value: str) -> Said | str:
     word = value.casefold().removesuffix("days").strip()
     if word in ("default", "off", "none"):
         return None, "gsafety.retention_reset", {"days": default}
-    if not (word.isascii() and word.isdigit()):
+    days = parse_number(word)
+    if days is None:
         return c.text("gsafety.retention_invalid", example=EX_RETENTION)
-    days = int(word[:9])
     if days < 1:
         return c.text("gsafety.retention_too_short", example="/group settings retention 30")
     if days > cap:

@@ -8,6 +8,7 @@ import logging
 from datetime import datetime
 
 from core.app import Unblend
+from core.failures import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ class PacingLoop:
                 await self.app.run_due()
                 self.last_round = self.app.clock.now()
             except Exception:
-                log.exception("pacing round failed; trying again")
+                log_failure(log, "pacing round failed; trying again")
             # Waits for the next round, or returns at once when asked to stop.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.interval_s)

@@ -203,6 +203,22 @@ class ReachOutRepo(MemberData, Protocol):
     async def clear_gone(self, schedule_id: int) -> None: ...
 
 
+class NameRepo(MemberData, Protocol):
+    """A member's name as the platform shows it, kept apart from the messages that show it
+    (issue 12): a stored message names a member by id, and the name is filled in when it is
+    sent or exported, so erasing the member erases their name from everyone's messages."""
+
+    async def put(self, member_id: int, name: str, now: datetime) -> None:
+        """Keeps the name ("" forgets it)."""
+        ...
+
+    async def get(self, member_id: int) -> str | None: ...
+
+    async def purge(self, member_id: int, before: datetime) -> int:
+        """Forgets the name when it was last kept before `before` (the daily clean-up)."""
+        ...
+
+
 class ModeratorAlerts(Protocol):
     """Tells a group's moderators that a member asked for support, only ever by the member's
     own choice. Issue 6 delivers it to the moderators' channel of the member's group(s)."""
@@ -237,3 +253,5 @@ class Repos:
     audit: AuditRepo
     # a group's own crisis terms, screening and retention (issue 7, H5): group data only
     group_safety: GroupSafetyRepo
+    # members' names, filled into messages when they are sent or exported (issue 12)
+    names: NameRepo

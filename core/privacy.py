@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.failures import log_failure
+from core.names import render_entries
 from core.outbound import OutboundRouter
 from core.ports import MemberData, Repos
 from core.records import Member
@@ -105,6 +107,9 @@ async def export_member(repos: Repos, member_id: int) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name, repo in member_data(repos):
         for key, value in (await repo.export(member_id)).items():
+            # Messages name other members by id: their names as they are now, or a neutral
+            # stand-in once they erased their data (core.names).
+            value = await render_entries(value, repos.names)
             data[key if key not in data else f"{name}.{key}"] = value
     return data
 
@@ -170,7 +175,7 @@ async def unpost_shares(
         try:
             status = await sender.delete(group.platform, group.space_id, share.message_ref, thread)
         except Exception:
-            log.exception("forget: deleting a shared line failed (platform=%s)", group.platform)
+            log_failure(log, "forget: deleting a shared line failed (platform=%s)", group.platform)
             status = DeleteStatus.FAILED
         if status in (DeleteStatus.DELETED, DeleteStatus.GONE):
             report.deleted += 1
@@ -206,4 +211,5 @@ async def purge_expired(
         removed += await repos.practices.purge(member_id, cutoff)
         removed += await repos.counters.purge_slips(member_id, cutoff.date())
         removed += await repos.reachouts.purge(member_id, cutoff)
+        removed += await repos.names.purge(member_id, cutoff)
     return removed

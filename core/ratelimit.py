@@ -51,3 +51,10 @@ class RateLimiter:
             return Verdict.QUIET
         bucket.noted = True
         return Verdict.NOTE
+
+    def unnote(self, key: tuple[str, str]) -> None:
+        """The refusal that got NOTE was let through after all (crisis words): the member has
+        not seen the note, so the next refusal gives it."""
+        bucket = self._buckets.get(key)
+        if bucket is not None:
+            bucket.noted = False

@@ -21,18 +21,20 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.catalog import Catalog
 from core.crisis import resources_text
 from core.flows.schema import Answer
 from core.model import Choice, Event, Reply
+from core.names import name_slot, naming
 from core.ports import Repos
 from core.reachout_records import NewReachOut, Volunteer
 from core.records import SupportRequest
 from core.schedule.outbox import payload
 from core.schedule.records import Group, NewOutboxItem, OutboxItem, Post
 from core.schedule.times import parse_hhmm, parse_tz
+from core.shown import one_line
 from core.support import moderator_message
 
 if TYPE_CHECKING:
@@ -88,11 +90,6 @@ def wait_text(cat: Catalog, timeout: timedelta) -> str:
     return cat.text("reach.wait_minutes", n=minutes)
 
 
-def _name(event: Event, cat: Catalog, fallback: str) -> str:
-    name = " ".join(event.display_name.split())[:64]
-    return name or cat.text(fallback)
-
-
 async def note_group_member(repos: Repos, event: Event, member_id: int, now: datetime) -> None:
     """Remembers that the member belongs to the group an event came from (id 0: nothing)."""
     if not member_id:
@@ -132,7 +129,8 @@ async def after_group_checkin(turn: Turn, post: Post, answers: Mapping[str, Answ
         return
     line = answers.get("line")
     include = answers.get("share") == "line" and answers.get("reach_line") == "line"
-    await ask_for_reach_out(turn, post, line.strip() if include and isinstance(line, str) else None)
+    shared = one_line(line) if include and isinstance(line, str) else ""
+    await ask_for_reach_out(turn, post, shared or None)
 
 
 async def ask_for_reach_out(turn: Turn, post: Post, line: str | None) -> None:
@@ -147,7 +145,9 @@ async def ask_for_reach_out(turn: Turn, post: Post, line: str | None) -> None:
     if await repos.reachouts.open_for(group.id, member.id) is not None:
         turn.say("reach.already_open")
         return
-    name = _name(turn.event, cat, "gcheckin.someone")
+    # The asker's name is filled in when the request is sent (core.names): erasing them
+    # erases it from every copy.
+    name = await name_slot(repos.names, member.id, turn.event.display_name, turn.now)
     text = cat.text("reach.request", name=name)
     if line:
         text += "\n\n" + cat.text("reach.request_line", line=line)
@@ -165,11 +165,8 @@ async def ask_for_reach_out(turn: Turn, post: Post, line: str | None) -> None:
             private_link=f"{ACK_COMMAND}-{token}",
             meta={"link_label": cat.text("reach.ack_button"), **contact},
         )
-        items = [
-            NewOutboxItem(
-                group.platform, target, payload(reply, thread=thread), member_id=member.id
-            )
-        ]
+        data = _naming(turn, payload(reply, thread=thread))
+        items = [NewOutboxItem(group.platform, target, data, member_id=member.id)]
     if not items:
         _nobody(turn, group)
         return
@@ -188,7 +185,7 @@ def _contact(turn: Turn, name: str) -> dict[str, str]:
     user_id = turn.event.user_id
     if not user_id:
         return {}
-    if turn.event.display_name.strip():
+    if one_line(turn.event.display_name):
         label = turn.cat.text("reach.contact_button", name=name)
     else:
         label = turn.cat.text("reach.contact_button_plain")
@@ -209,11 +206,16 @@ async def _volunteer_items(
         reply = Reply(
             text + "\n\n" + turn.cat.text("reach.request_volunteer"), (button,), meta=contact
         )
-        data = payload(reply, private=True)
+        data = _naming(turn, payload(reply, private=True))
         items.append(NewOutboxItem(who.platform, who.user_id, data, member_id=turn.member.id))
         if len(items) >= MAX_ASKED:
             break
     return items
+
+
+def _naming(turn: Turn, data: dict[str, Any]) -> dict[str, Any]:
+    """A request's payload names the member who asked (or "A member", once erased)."""
+    return naming(data, [turn.member.id], turn.cat.text("gcheckin.someone"))
 
 
 def _country(turn: Turn, group: Group | None) -> str:
@@ -249,13 +251,13 @@ async def acknowledge(turn: Turn, token: str) -> None:
     asker = await repos.members.by_id(reach.member_id)
     items = []
     if asker is not None:
-        name = _name(turn.event, turn.cat, "reach.someone")
+        # Stored for the asker with the volunteer's id, never their name: the volunteer's
+        # /forget leaves "A volunteer" there (issue 12).
+        name = await name_slot(repos.names, turn.member.id, turn.event.display_name, turn.now)
         reply = Reply(turn.cat.text("reach.taken_member", name=name))
-        items.append(
-            NewOutboxItem(
-                asker.platform, asker.user_id, payload(reply, private=True), member_id=asker.id
-            )
-        )
+        unnamed = turn.cat.text("reach.someone")
+        data = naming(payload(reply, private=True), [turn.member.id], unnamed)
+        items.append(NewOutboxItem(asker.platform, asker.user_id, data, member_id=asker.id))
     if await repos.reachouts.acknowledge(reach.id, turn.member.id, items, turn.now):
         log.info("reach-out taken (group=%s)", reach.group_id)
         turn.say("reach.taken_volunteer")
@@ -356,15 +358,19 @@ class GroupModeratorAlerts:
         member = await self.repos.members.find(request.platform, request.user_id)
         if member is None:
             return False
-        text = moderator_message(self.cat, request)
+        # The member's handle is filled in when the alert is sent (core.names); once erased,
+        # their platform id stands in (the alert is erased with them anyway).
+        handle = await name_slot(self.repos.names, member.id, request.handle, request.at)
+        text = moderator_message(self.cat, replace(request, handle=handle))
         told = 0
+        unnamed = request.user_id
         for group_id in await self.repos.reachouts.groups_of(member.id):
             group = await self.repos.groups.by_id(group_id)
             where = mod_destination(group) if group is not None else None
             if group is None or where is None or group.platform != request.platform:
                 continue
             target, thread = where
-            data = payload(Reply(text, private=False), thread=thread)
+            data = naming(payload(Reply(text, private=False), thread=thread), [member.id], unnamed)
             item = NewOutboxItem(group.platform, target, data, member_id=member.id)
             await self.repos.outbox.enqueue(item, request.at)
             told += 1

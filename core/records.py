@@ -62,7 +62,9 @@ class Practice:
 class SupportRequest:
     """A member chose to tell a moderator they asked for support (after a crisis reply).
 
-    `words` is what the member wrote, only when they picked "include what I wrote"; else None.
+    `handle` is their name as the platform shows it, as one line (their platform id when it
+    gives none). `words` is what the member wrote, only when they picked "include
+    what I wrote"; else None.
     """
 
     platform: str

@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 from core.app import Unblend
+from core.failures import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ class PurgeLoop:
             try:
                 await self.app.purge(self.app.clock.now())
             except Exception:
-                log.exception("the daily clean-up failed; trying again tomorrow")
+                log_failure(log, "the daily clean-up failed; trying again tomorrow")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.interval_s)
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from core.catalog import Catalog
 from core.records import SupportRequest
+from core.shown import one_line
 
 HOLD_FOR = timedelta(hours=1)
 MAX_HELD = 10_000
@@ -50,8 +51,10 @@ class CrisisWords:
 
 
 def moderator_message(catalog: Catalog, request: SupportRequest) -> str:
-    """What the moderators see: the handle, "asked for support", and the words only if chosen."""
+    """What the moderators see: the handle, "asked for support", and the words only if chosen,
+    as one line (core.shown). The handle is a name slot (core.names) or already one line."""
     text = catalog.text("support.moderator_note", handle=request.handle)
-    if request.words:
-        text += "\n\n" + catalog.text("support.moderator_words", words=request.words)
+    words = one_line(request.words or "")
+    if words:
+        text += "\n\n" + catalog.text("support.moderator_words", words=words)
     return text

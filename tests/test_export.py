@@ -123,8 +123,10 @@ async def test_the_console_writes_export_files_privately(tmp_path: Path, app: Un
     script = io.StringIO("/start\nOkay\nYes, keep them\n/export\n")
     folder = tmp_path / "exports"
     await ConsoleAdapter(app, script, out, "me", files_dir=folder).run(banner=False)
-    path = folder / "unblend-export-2026-01-05.json"
+    # Issue 12: in the member's own folder under `folder` (one per member, named by a keyed
+    # hash), so one member's export never overwrites another's and /forget can remove it.
+    [path] = folder.glob("*/unblend-export-2026-01-05.json")
     assert f"[file saved: {path}]" in out.getvalue()
     assert json.loads(path.read_bytes())["member"]["user_id"] == "me"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert (folder / "unblend-checkins-2026-01-05.csv").exists()
+    assert (path.parent / "unblend-checkins-2026-01-05.csv").exists()

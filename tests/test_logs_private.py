@@ -4,16 +4,23 @@ no data key. The bot runs as in production: Telegram (fake Bot API), SQLite, rea
 from __future__ import annotations
 
 import base64
+import io
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bots.logsafe import QUIET_LOGGERS
+from bots.logsafe import QUIET_LOGGERS, setup_logging
 from bots.telegram_adapter import TelegramAdapter, TelegramSettings
+from core.app import Unblend
 from core.clock import FakeClock
 from core.crypto import key_path_for
+from core.schedule.outbox import Delivery, OutboxDrainer, RecordingPoster, SendResult
+from core.schedule.records import NewOutboxItem
+from core.turn import Turn
+from tests.chat import Chat
 from tests.fake_telegram import TOKEN, FakeTelegram, Member
 from tests.rigs import fast_limiter, telegram_server
 from tests.test_storage import sqlite_app
@@ -111,3 +118,88 @@ async def test_a_full_scenario_logs_no_words_no_token_and_no_key(
         shown = "\n".join([record.getMessage(), record.exc_text or "", repr(record.args)])
         for what, secret in secrets.items():
             assert secret not in shown, f"{what} in a log record of {record.name}"
+
+
+# -- issue 12, item 9: bad numbers, and failures whose message holds what a member wrote ------
+
+MEMBER_WORDS = "words-only-the-member-wrote-6610"
+
+
+def record_texts(records: list[logging.LogRecord]) -> list[str]:
+    """Everything a log record can show: its message, arguments and any traceback."""
+    shown = []
+    for record in records:
+        trace = logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
+        shown.append(
+            "\n".join([record.getMessage(), record.exc_text or "", trace, repr(record.args)])
+        )
+    return shown
+
+
+async def test_bad_numbers_and_a_failing_feature_log_no_member_text(
+    app: Unblend, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    chat = Chat(app)
+    await chat.welcome()
+    for typed in (f"/volunteer ²{MEMBER_WORDS}", "/volunteer ²", f"/volunteer on ٣{MEMBER_WORDS}"):
+        await chat.send(typed)
+        assert "went wrong" not in chat.text()
+    await chat.send("/checkin")
+    await chat.send("9" * 5000 + MEMBER_WORDS)
+    assert "went wrong" not in chat.text()
+
+    async def broken(turn: Turn, args: tuple[str, ...]) -> None:
+        int(" ".join(args))  # a bug: its ValueError quotes what the member typed
+
+    commands = {**app.registry.commands, "volunteer": broken}
+    app.registry = replace(app.registry, commands=commands)
+    [reply] = await chat.send(f"/volunteer {MEMBER_WORDS}")
+    assert "went wrong" in reply.text
+    for shown in record_texts(caplog.records):
+        assert MEMBER_WORDS not in shown
+    failures = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert failures, "the failure is logged"
+    assert "ValueError" in failures[-1].getMessage(), "by its type, and where it happened"
+    assert "test_logs_private.py" in failures[-1].getMessage()
+
+
+async def test_a_failing_send_logs_no_message_text(
+    app: Unblend, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Refusing(RecordingPoster):
+        async def post(self, delivery: Delivery) -> SendResult:
+            raise RuntimeError(f"could not send {delivery.reply.text!r}")
+
+    caplog.set_level(logging.DEBUG)
+    app.outbound.register("test", Refusing())
+    item = NewOutboxItem("test", "u1", {"text": MEMBER_WORDS, "private": True})
+    await app.repos.outbox.enqueue(item, clock.now())
+    assert await OutboxDrainer(app.repos, app.outbound, clock).drain("test") == 0
+    assert any("RuntimeError" in r.getMessage() for r in caplog.records)
+    for shown in record_texts(caplog.records):
+        assert MEMBER_WORDS not in shown
+
+
+def test_the_log_output_never_shows_an_exception_message() -> None:
+    """Whatever logs a traceback (a library, asyncio), the handlers `unblend run` sets up show
+    the exception's type and frames, never its message."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    before = list(root.handlers)
+    try:
+        root.handlers = []
+        setup_logging(logging.INFO, stream=stream)
+        try:
+            int(MEMBER_WORDS)
+        except ValueError:
+            logging.getLogger("some.library").exception("a handler failed")
+        try:
+            raise KeyError(MEMBER_WORDS)
+        except KeyError:
+            logging.getLogger("asyncio").error("Task failed", exc_info=True)
+    finally:
+        root.handlers = before
+    shown = stream.getvalue()
+    assert "a handler failed" in shown and "ValueError" in shown and "KeyError" in shown
+    assert MEMBER_WORDS not in shown

@@ -79,14 +79,22 @@ async def test_skipping_the_name_adds_nothing(chat: Chat, app: Unblend) -> None:
 
 
 @pytest.mark.parametrize(
-    "name",
-    ["<b>x</b> & <i>", "🌊 the wave 🌊", "חלק שומר", "the {name} part", "\u202eevil"],
+    ("typed", "name"),
+    [
+        ("<b>x</b> & <i>", "<b>x</b> & <i>"),
+        ("🌊 the wave 🌊", "🌊 the wave 🌊"),
+        ("חלק שומר", "חלק שומר"),
+        ("the {name} part", "the {name} part"),
+        # Issue 12: a direction override would turn around how the name (and what follows it)
+        # shows in buttons and previews; it goes, the name stays.
+        ("\u202eevil", "evil"),
+    ],
 )
 async def test_markup_emoji_and_rtl_names_are_kept_as_plain_text(
-    chat: Chat, app: Unblend, name: str
+    chat: Chat, app: Unblend, typed: str, name: str
 ) -> None:
     await chat.welcome()
-    await add_part(chat, name)
+    await add_part(chat, typed)
     [part] = await parts_of(app, chat)
     assert part.name == name
     await chat.send("/parts")

@@ -101,20 +101,24 @@ async def test_console_export_forget_export_leaves_nothing(
             "Tired",
             NOTE,
             "/export",
-            "/forget",
-            "Yes, erase everything",
-            "/export",
             "",
         ]
     )
     out = io.StringIO()
     folder = tmp_path / "exports"
     await ConsoleAdapter(app, io.StringIO(script), out, user, files_dir=folder).run(False)
-    shown = out.getvalue()
-    assert "[file saved:" in shown and "I've erased everything" in shown
-    assert "nothing to send" in shown.split("I've erased everything")[1]
-    exported = json.loads((folder / "unblend-export-2026-01-05.json").read_bytes())
+    assert "[file saved:" in out.getvalue()
+    [path] = folder.glob("*/unblend-export-2026-01-05.json")
+    exported = json.loads(path.read_bytes())
     assert exported["checkins"][0]["note"] == NOTE
+    # Issue 12: /forget takes the exported files too.
+    script = "/forget\nYes, erase everything\n/export\n"
+    out = io.StringIO()
+    await ConsoleAdapter(app, io.StringIO(script), out, user, files_dir=folder).run(False)
+    shown = out.getvalue()
+    assert "I've erased everything" in shown
+    assert "nothing to send" in shown.split("I've erased everything")[1]
+    assert not path.exists() and not path.parent.exists()
     assert await rows_about(db, 1, user) == []
     await db.close()
     assert NOTE.encode() not in database_bytes(tmp_path)

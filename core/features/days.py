@@ -22,6 +22,7 @@ from core.days import (
 from core.features.base import Feature
 from core.flows.engine import FlowState
 from core.model import Choice, Reply
+from core.numbers import parse_number
 from core.reopen import open_at
 from core.safetyplan import pack
 from core.turn import Turn
@@ -177,9 +178,9 @@ async def finish_add(turn: Turn, state: FlowState) -> None:
 
 
 async def _find(turn: Turn, counter_id: str) -> Counter | None:
-    if not (counter_id.isascii() and counter_id.isdigit() and len(counter_id) <= 12):
+    wanted = parse_number(counter_id)
+    if wanted is None:
         return None
-    wanted = int(counter_id)
     counters = await turn.repos.counters.for_member(turn.member.id)
     return next((c for c in counters if c.id == wanted), None)
 
@@ -220,9 +221,9 @@ async def finish_slip(turn: Turn, state: FlowState) -> None:
     elif answers.get("keep") != "keep":
         turn.say("days.reflect_not_saved")
     else:
-        slip_id = state.context.get("slip", "")
-        saved = slip_id.isdigit() and await turn.repos.counters.set_slip_note(
-            turn.member.id, int(slip_id), text.strip()
+        slip_id = parse_number(state.context.get("slip", ""))
+        saved = slip_id is not None and await turn.repos.counters.set_slip_note(
+            turn.member.id, slip_id, text.strip()
         )
         turn.say("days.reflect_saved" if saved else "days.reflect_lost")
 

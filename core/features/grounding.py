@@ -8,6 +8,7 @@ from core.features.base import Feature
 from core.flows.engine import FlowState
 from core.model import Choice, Reply
 from core.records import Practice
+from core.shown import echo
 from core.turn import Turn
 
 # Menu order. Each id has the flow `ground_<id>` and the messages ground.label.<id>,
@@ -20,7 +21,6 @@ MENU = "menu"
 FINISHER = "grounding"
 # At or above this after an exercise, the ending points gently to people and /crisis too.
 STILL_HIGH = 8
-MAX_SHOWN_NAME = 24
 
 
 def flow_id(exercise: str) -> str:
@@ -48,12 +48,6 @@ def menu(turn: Turn, leave_out: str = "") -> Reply:
     return Reply(cat.text("ground.menu", items=items), choices=choices)
 
 
-def _shown(name: str) -> str | None:
-    """Only a plain, short name is echoed back: never markup or odd characters."""
-    plain = name.replace("-", "").replace("_", "")
-    return name if plain.isascii() and plain.isalnum() and len(name) <= MAX_SHOWN_NAME else None
-
-
 async def open_exercise(turn: Turn, raw: str) -> None:
     wanted = raw.strip().casefold().removeprefix(FLOW_PREFIX)
     if wanted in offered(turn):
@@ -61,7 +55,7 @@ async def open_exercise(turn: Turn, raw: str) -> None:
         return
     if wanted == COLD:
         turn.say("ground.cold_off")
-    elif (shown := _shown(wanted)) is not None:
+    elif shown := echo(wanted, fallback=""):
         turn.say("ground.unknown", name=shown)
     else:
         turn.say("ground.unknown_plain")

@@ -18,6 +18,8 @@ from core.checkin import build_checkin
 from core.features.base import Feature
 from core.flows.engine import FlowState
 from core.model import Choice, Reply, SpaceKind
+from core.names import NAME_LIMIT, name_slot, naming
+from core.numbers import parse_number
 from core.reachout import after_group_checkin, offer_reach_out, tell_gone
 from core.schedule.engine import LINK_COMMAND, prompt_reply
 from core.schedule.outbox import payload
@@ -33,6 +35,7 @@ from core.schedule.times import (
     parse_tz,
     suggest_tz,
 )
+from core.shown import echo, one_line
 from core.turn import Turn
 
 MAX_SCHEDULES = 10
@@ -44,12 +47,6 @@ CHANNEL = re.compile(r"[A-Za-z0-9_-]{1,64}")
 SHARE_PREFIX = "gshare"
 EX_ADD = "/schedule add 09:00 Europe/Berlin weekdays"
 EX_REMIND = "/remind 08:30 Europe/Berlin"
-
-
-def _shown(word: str) -> str:
-    """Echo only a short, plain word back: never markup or odd characters."""
-    cleaned = word[:40]
-    return cleaned if all(c.isalnum() or c in ":/_-.+" for c in cleaned) else "?"
 
 
 def _public(turn: Turn, key: str, **params: str | int) -> None:
@@ -83,9 +80,9 @@ def _tz_problem(turn: Turn, typed: str, example: str) -> str:
     suggestion = suggest_tz(typed)
     if suggestion:
         return turn.cat.text(
-            "schedule.tz_suggest", got=_shown(typed), suggestion=suggestion, example=example
+            "schedule.tz_suggest", got=echo(typed), suggestion=suggestion, example=example
         )
-    return turn.cat.text("schedule.tz_invalid", got=_shown(typed), example=example)
+    return turn.cat.text("schedule.tz_invalid", got=echo(typed), example=example)
 
 
 def _looks_like_tz(word: str) -> bool:
@@ -97,7 +94,7 @@ def _date_problem(turn: Turn, typed: str | None, today: date, example: str) -> d
         return turn.cat.text("schedule.date_missing", example=example)
     day = parse_date(typed)
     if day is None:
-        return turn.cat.text("schedule.date_invalid", got=_shown(typed), example=example)
+        return turn.cat.text("schedule.date_invalid", got=echo(typed), example=example)
     if day < today:
         return turn.cat.text("schedule.date_past", date=day.isoformat(), example=example)
     if day > today + timedelta(days=MAX_AHEAD_DAYS):
@@ -132,7 +129,7 @@ async def schedule_command(turn: Turn, args: tuple[str, ...]) -> None:
     handler = handlers.get(sub)
     if handler is None:
         if sub:
-            _public(turn, "schedule.unknown", got=_shown(sub))
+            _public(turn, "schedule.unknown", got=echo(sub))
         _public(turn, "schedule.usage")
         return
     await handler(turn, group, rest)
@@ -144,7 +141,7 @@ async def _add(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
         return
     at = parse_hhmm(rest[0])
     if at is None:
-        _public(turn, "schedule.time_invalid", got=_shown(rest[0]), example=EX_ADD)
+        _public(turn, "schedule.time_invalid", got=echo(rest[0]), example=EX_ADD)
         return
     i, tz = 1, group.timezone
     # "tz:" and "days:" name their value outright (Discord's options): checked, never a prompt.
@@ -159,7 +156,7 @@ async def _add(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
     if len(rest) > i and rest[i].casefold().startswith("days:"):
         if (named := parse_days(rest[i][5:])) is None:
             example = "/schedule add 09:00 Europe/Berlin mon,wed,fri"
-            _public(turn, "remind.days_invalid", got=_shown(rest[i][5:]), example=example)
+            _public(turn, "remind.days_invalid", got=echo(rest[i][5:]), example=example)
             return
         days, i = named, i + 1
     elif len(rest) > i and (chosen := parse_days(rest[i])):
@@ -171,7 +168,7 @@ async def _add(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
             example = "/schedule add 09:00 Europe/Berlin daily in:12345"
             _public(turn, "group.channel_invalid", example=example)
             return
-    text = " ".join(rest[i:]).strip()
+    text = one_line(" ".join(rest[i:]))  # the group's own prompt, posted for all to see
     if len(text) > PROMPT_LIMIT:
         _public(turn, "schedule.prompt_too_long", got=len(text), limit=PROMPT_LIMIT)
         return
@@ -230,10 +227,10 @@ async def _list(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
 
 
 async def _find(turn: Turn, group: Group, rest: tuple[str, ...], example: str) -> Schedule | None:
-    if not rest or not rest[0].isdigit():
+    wanted = parse_number(rest[0]) if rest else None
+    if wanted is None:
         _public(turn, "schedule.id_missing", example=example)
         return None
-    wanted = int(rest[0][:9])
     for schedule in await turn.repos.groups.schedules(group.id):
         if schedule.id == wanted:
             return schedule
@@ -363,7 +360,7 @@ async def group_command(turn: Turn, args: tuple[str, ...]) -> None:
         await group_safety.change_setting(turn, group, name, value)
         return
     if name not in SETTING_EXAMPLES:
-        _public(turn, "group.unknown_setting", got=_shown(name))
+        _public(turn, "group.unknown_setting", got=echo(name))
         return
     if not value:
         _public(turn, "group.value_missing", name=name, example=SETTING_EXAMPLES[name])
@@ -401,14 +398,14 @@ def _change(turn: Turn, group: Group, name: str, value: str) -> Group | str:
         if code in ("DEFAULT", "OFF"):
             return replace(group, country="")
         if code not in turn.cat.countries:
-            return turn.cat.text("group.country_invalid", got=_shown(value), example=example)
+            return turn.cat.text("group.country_invalid", got=echo(value), example=example)
         return replace(group, country=code)
     if name == "summary":
         if off:
             return replace(group, summary_time="")
         at = parse_hhmm(value)
         if at is None:
-            return turn.cat.text("schedule.time_invalid", got=_shown(value), example=example)
+            return turn.cat.text("schedule.time_invalid", got=echo(value), example=example)
         return replace(group, summary_time=hhmm(at))
     if name == "modchannel":
         if off:
@@ -444,9 +441,8 @@ def _settings_view(turn: Turn, group: Group) -> dict[str, str | int]:
 
 
 async def open_group_checkin(turn: Turn, args: tuple[str, ...]) -> None:
-    post = None
-    if args and args[0].isdigit():
-        post = await turn.repos.groups.post(int(args[0][:9]))
+    post_id = parse_number(args[0]) if args else None
+    post = await turn.repos.groups.post(post_id) if post_id is not None else None
     group = await turn.repos.groups.by_id(post.group_id) if post is not None else None
     if (
         post is None
@@ -465,8 +461,8 @@ def _int(value: object) -> int | None:
 
 
 async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
-    raw = state.context.get("post", "")
-    post = await turn.repos.groups.post(int(raw)) if raw.isdigit() else None
+    post_id = parse_number(state.context.get("post", ""))
+    post = await turn.repos.groups.post(post_id) if post_id is not None else None
     if post is None:
         turn.say("gcheckin.unknown_post")
         return
@@ -484,16 +480,17 @@ async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
     if share == "mood" and mood is None:
         turn.say("gcheckin.no_mood")
     elif share == "mood":
-        text = turn.cat.text("gcheckin.shared_mood", name=_name(turn), mood=mood or 0)
+        name = await _name_slot(turn)
+        text = turn.cat.text("gcheckin.shared_mood", name=name, mood=mood or 0)
         item = await _share_item(turn, post.id, text)
         shared = await turn.repos.groups.add_share(post.id, turn.member.id, "mood", "", turn.now)
         await turn.repos.groups.settle_share(shared.id, "posted", item, turn.now)
         turn.say("gcheckin.mood_shared")
-    elif share == "line" and isinstance(line, str) and line.strip():
-        shared = await turn.repos.groups.add_share(
-            post.id, turn.member.id, "line", line.strip(), turn.now
-        )
-        _preview_share(turn, shared.id, line.strip())
+    elif share == "line" and isinstance(line, str) and one_line(line):
+        # Kept and shown as the group will see it: one line (issue 12).
+        shown = one_line(line)
+        shared = await turn.repos.groups.add_share(post.id, turn.member.id, "line", shown, turn.now)
+        _preview_share(turn, shared.id, shown)
     else:
         turn.say("gcheckin.thanks_nothing")
     if not editing:
@@ -501,8 +498,12 @@ async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
 
 
 def _name(turn: Turn) -> str:
-    name = " ".join(turn.event.display_name.split())[:64]
-    return name or turn.cat.text("gcheckin.someone")
+    return one_line(turn.event.display_name, NAME_LIMIT) or turn.cat.text("gcheckin.someone")
+
+
+async def _name_slot(turn: Turn) -> str:
+    """The member's name in what the group is sent, filled in when it goes out (core.names)."""
+    return await name_slot(turn.repos.names, turn.member.id, turn.event.display_name, turn.now)
 
 
 def _preview_share(turn: Turn, share_id: int, line: str) -> None:
@@ -524,19 +525,22 @@ async def _share_item(turn: Turn, post_id: int, text: str) -> NewOutboxItem | No
         if schedule.id == post.schedule_id:
             thread = schedule.target
     data = payload(Reply(text, private=False), thread=thread, reply_to_post=post.id)
+    data = naming(data, [turn.member.id], turn.cat.text("gcheckin.someone"))
     return NewOutboxItem(group.platform, group.space_id, data)
 
 
 async def share_choice(turn: Turn, rest: str) -> None:
     action, _, raw = rest.partition(":")
-    share = await turn.repos.groups.share(turn.member.id, int(raw[:9])) if raw.isdigit() else None
+    share_id = parse_number(raw)
+    share = None if share_id is None else await turn.repos.groups.share(turn.member.id, share_id)
     if share is None or action not in ("post", "edit", "keep"):
         turn.say("flow.stale")
         return
     if share.state != "preview":
         turn.say("gcheckin.already")
     elif action == "post":
-        text = turn.cat.text("gcheckin.shared_line", name=_name(turn), line=share.line)
+        line = one_line(share.line)  # a line kept before lines were cleaned is cleaned here
+        text = turn.cat.text("gcheckin.shared_line", name=await _name_slot(turn), line=line)
         item = await _share_item(turn, share.post_id, text)
         posted = item is not None and await turn.repos.groups.settle_share(
             share.id, "posted", item, turn.now
@@ -596,7 +600,7 @@ async def _remind_quiet(turn: Turn, current: Reminder | None, typed: str) -> Non
     else:
         days = parse_days(typed)
     if days is None:
-        turn.say("remind.days_invalid", got=_shown(typed), example="/remind quiet sat,sun")
+        turn.say("remind.days_invalid", got=echo(typed), example="/remind quiet sat,sun")
         return
     await turn.repos.reminders.put(replace(current, quiet_days=days), turn.now)
     shown = days_text(days) if days else turn.cat.text("remind.quiet_none")
@@ -606,7 +610,7 @@ async def _remind_quiet(turn: Turn, current: Reminder | None, typed: str) -> Non
 async def _remind_set(turn: Turn, current: Reminder | None, args: tuple[str, ...]) -> None:
     at = parse_hhmm(args[0])
     if at is None:
-        turn.say("schedule.time_invalid", got=_shown(args[0]), example=EX_REMIND)
+        turn.say("schedule.time_invalid", got=echo(args[0]), example=EX_REMIND)
         return
     if len(args) > 1:
         if parse_tz(args[1]) is None:

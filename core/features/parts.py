@@ -12,7 +12,9 @@ from core.features.base import Feature, Invalid
 from core.flows.engine import FlowState
 from core.flows.schema import Answer
 from core.model import Choice, Reply
+from core.numbers import parse_number
 from core.records import Part
+from core.shown import one_line
 from core.turn import Turn
 
 PREFIX = "parts"
@@ -46,12 +48,12 @@ ADD_FLOW, RENAME_FLOW, DESCRIBE_FLOW, TALK_FLOW = (
 
 
 def clean_name(raw: str) -> str:
-    """Trimmed, with runs of spaces and line breaks as one space; markup stays plain text."""
-    return " ".join(raw.split())
+    """One line (core.shown): a name shows in buttons and previews; markup stays plain text."""
+    return one_line(raw)
 
 
 def _id(raw: str) -> int | None:
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
+    return parse_number(raw)
 
 
 def _role(part: Part) -> str:

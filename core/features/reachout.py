@@ -11,21 +11,17 @@ import re
 
 from core.features.base import Feature
 from core.model import Choice, Reply, SpaceKind
+from core.numbers import parse_number
 from core.reachout import ACK_COMMAND, REACH_PREFIX, ack_command, reach_choice
 from core.reachout_records import Volunteer
 from core.schedule.records import Group
 from core.schedule.times import hhmm, parse_hhmm, parse_tz, suggest_tz
+from core.shown import echo
 from core.turn import Turn
 
 VOLUNTEER_PREFIX = "vol"
 QUIET = re.compile(r"(\d{1,2}[:.h]\d{2})-(\d{1,2}[:.h]\d{2})")
 EX_QUIET = "/volunteer quiet 22:00-07:00 Europe/Berlin"
-
-
-def _shown(word: str) -> str:
-    """Echo only a short, plain word back: never markup or odd characters."""
-    cleaned = word[:40]
-    return cleaned if all(c.isalnum() or c in ":/_-.+" for c in cleaned) else "?"
 
 
 def _quiet(turn: Turn, v: Volunteer) -> str:
@@ -58,14 +54,14 @@ async def volunteer_command(turn: Turn, args: tuple[str, ...]) -> None:
     sub = args[0].casefold() if args else ""
     if not sub:
         await _status(turn)
-    elif sub.isdigit():
+    elif parse_number(sub) is not None:
         await _panel(turn, sub)
     elif sub in ("on", "off"):
         await _on_off(turn, sub == "on", args[1] if len(args) > 1 else "")
     elif sub == "quiet":
         await _set_quiet(turn, args[1:])
     else:
-        turn.say("volunteer.unknown", got=_shown(sub))
+        turn.say("volunteer.unknown", got=echo(sub))
         turn.say("volunteer.help")
 
 
@@ -97,13 +93,13 @@ async def _group(turn: Turn, typed: str) -> Group | str:
     """A group the member belongs to with volunteers on, or why not (a message)."""
     groups = await _open_groups(turn)
     if typed:
-        wanted = int(typed[:9]) if typed.isdigit() else -1
+        wanted = parse_number(typed)
         for group in groups:
             if group.id == wanted:
                 return group
-        if typed.isdigit() and wanted in await turn.repos.reachouts.groups_of(turn.member.id):
+        if wanted is not None and wanted in await turn.repos.reachouts.groups_of(turn.member.id):
             return turn.cat.text("volunteer.group_off")
-        return turn.cat.text("volunteer.unknown_group", got=_shown(typed))
+        return turn.cat.text("volunteer.unknown_group", got=echo(typed))
     if len(groups) == 1:
         return groups[0]
     if not groups:
@@ -135,8 +131,9 @@ async def _on_off(turn: Turn, on: bool, typed: str) -> None:
             typed = str(mine[0].group_id)
     group = await _group(turn, typed)
     if isinstance(group, str):
-        if not on and typed.isdigit():
-            await _off(turn, int(typed[:9]))
+        number = parse_number(typed)
+        if not on and number is not None:
+            await _off(turn, number)
             return
         turn.add(Reply(group))
         return
@@ -182,7 +179,7 @@ async def _set_quiet(turn: Turn, rest: tuple[str, ...]) -> None:
     start = parse_hhmm(match[1]) if match else None
     end = parse_hhmm(match[2]) if match else None
     if start is None or end is None:
-        turn.say("volunteer.quiet_invalid", got=_shown(rest[0]), example=EX_QUIET)
+        turn.say("volunteer.quiet_invalid", got=echo(rest[0]), example=EX_QUIET)
         return
     if start == end:
         turn.say("volunteer.quiet_same", example=EX_QUIET)
@@ -194,12 +191,12 @@ async def _set_quiet(turn: Turn, rest: tuple[str, ...]) -> None:
             if suggestion:
                 turn.say(
                     "schedule.tz_suggest",
-                    got=_shown(rest[1]),
+                    got=echo(rest[1]),
                     suggestion=suggestion,
                     example=EX_QUIET,
                 )
             else:
-                turn.say("schedule.tz_invalid", got=_shown(rest[1]), example=EX_QUIET)
+                turn.say("schedule.tz_invalid", got=echo(rest[1]), example=EX_QUIET)
             return
         tz = rest[1]
     for v in mine:
@@ -210,7 +207,7 @@ async def _set_quiet(turn: Turn, rest: tuple[str, ...]) -> None:
 
 async def volunteer_choice(turn: Turn, rest: str) -> None:
     action, _, raw = rest.partition(":")
-    if action not in ("on", "off") or not raw.isdigit():
+    if action not in ("on", "off") or parse_number(raw) is None:
         turn.say("flow.stale")
         return
     await _on_off(turn, action == "on", raw)

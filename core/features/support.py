@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 
 from core.crisis import SUPPORT_PREFIX, resources_text
+from core.failures import log_failure
 from core.features.base import Feature
 from core.model import Choice, Reply
+from core.names import NAME_LIMIT
 from core.records import SupportRequest
+from core.shown import one_line
 from core.turn import Turn
 
 log = logging.getLogger(__name__)
@@ -41,14 +44,14 @@ async def support_choice(turn: Turn, rest: str) -> None:
         request = SupportRequest(
             platform=turn.event.platform,
             user_id=turn.event.user_id,
-            handle=turn.event.display_name or turn.event.user_id,
+            handle=one_line(turn.event.display_name, NAME_LIMIT) or turn.event.user_id,
             at=turn.now,
             words=words if rest == "words" else None,
         )
         try:
             told = await turn.app.moderator_alerts.notify(request)
         except Exception:
-            log.exception("telling a moderator failed (platform=%s)", turn.event.platform)
+            log_failure(log, "telling a moderator failed (platform=%s)", turn.event.platform)
             told = False
         if told:
             turn.say("support.told")

@@ -10,6 +10,7 @@ from typing import Any
 
 from core.flows.schema import END, Answer, Flow, Option, Step, StepKind
 from core.model import Choice, Reply
+from core.numbers import parse_number
 
 STEP_PREFIX = "s"
 NAV_PREFIX = "nav"
@@ -233,11 +234,10 @@ def _parse_value(
     if step.is_info_like:
         return "ok" if raw == "ok" or by_label else _NO
     if step.kind is StepKind.SCALE:
-        token = raw.split("/")[0].strip()
-        if token.isascii() and token.lstrip("-").isdigit() and len(token) <= 3:
-            number = int(token)
-            if step.min <= number <= step.max:
-                return number
+        # "7" or "7/10"; a sign, for a scale that goes below zero.
+        number = parse_number(raw.split("/")[0], signed=True, max_digits=3)
+        if number is not None and step.min <= number <= step.max:
+            return number
         return _NO
     if step.kind is StepKind.CHOICE:
         options = options_for(step, dynamic)
@@ -249,8 +249,9 @@ def _parse_value(
             for option in options:
                 if folded == option.label.casefold():
                     return option.id
-            if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= len(options):
-                return options[int(raw) - 1].id
+            number = parse_number(raw, max_digits=3)
+            if number is not None and 1 <= number <= len(options):
+                return options[number - 1].id
         return _NO
     return raw
 

@@ -16,13 +16,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from core.clock import Clock
+from core.failures import log_failure
 from core.model import Choice, Reply
+from core.names import render_payload
 from core.outbound import OutboundRouter
 from core.ports import Repos
 from core.schedule.records import OutboxItem
@@ -263,10 +265,12 @@ class OutboxDrainer:
                 await self.repos.outbox.retry_later(item.id, item.attempts + 1, now + _s(10))
                 return False
             reply_to = post.message_ref if post is not None else ""
+        # Names are filled in now, from each member's own data (core.names).
+        item = replace(item, payload=await render_payload(item.payload, self.repos.names))
         try:
             result = await poster.post(delivery_of(item, reply_to))
         except Exception:
-            log.exception("outbox: sending item %s failed (platform=%s)", item.id, item.platform)
+            log_failure(log, "outbox: sending item %s failed (platform=%s)", item.id, item.platform)
             result = SendResult(SendStatus.RETRY)
         attempts = item.attempts + 1
         if result.status is SendStatus.SENT:
@@ -302,7 +306,7 @@ class OutboxDrainer:
             try:
                 await hook(item)
             except Exception:
-                log.exception("outbox: a gone hook failed (item %s)", item.id)
+                log_failure(log, "outbox: a gone hook failed (item %s)", item.id)
 
     def kick(self) -> None:
         """Something was queued: drain now rather than at the next round."""
@@ -322,7 +326,7 @@ class OutboxDrainer:
             try:
                 await self.drain(platform)
             except Exception:
-                log.exception("outbox: draining %s failed; trying again", platform)
+                log_failure(log, "outbox: draining %s failed; trying again", platform)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(kick.wait(), interval_s)
 

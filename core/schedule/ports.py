@@ -132,6 +132,13 @@ class OutboxRepo(Protocol):
         """Every item (tests, the benchmark and diagnostics)."""
         ...
 
+    async def purge_private(self, before: datetime) -> int:
+        """The daily clean-up (issue 12): sent or failed rows queued before `before` that are
+        not addressed to a group the bot knows (reminders, reach-out requests, acknowledgements,
+        alerts to a moderators' chat of its own). A group's rows follow the group's retention
+        (core.group_safety); pending rows are never purged."""
+        ...
+
 
 class ReminderRepo(Protocol):
     async def get(self, member_id: int) -> Reminder | None: ...

@@ -21,6 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 
 from core.app import Unblend
 from core.config import Config
+from core.failures import log_failure
 from core.reachout import ReachOuts
 from core.schedule.engine import DEFAULT_GRACE, GroupEngine
 from core.schedule.outbox import OutboxDrainer
@@ -74,12 +75,12 @@ class ScheduleService:
         try:
             report = await self.engine.run_due_posts(self.app.clock.now())
         except Exception:
-            log.exception("schedules: a round failed; the next one tries again")
+            log_failure(log, "schedules: a round failed; the next one tries again")
             return
         try:
             expired = await self.reach.expire_due(self.app.clock.now())
         except Exception:
-            log.exception("reach-outs: a round failed; the next one tries again")
+            log_failure(log, "reach-outs: a round failed; the next one tries again")
             expired = 0
         if report.posted or report.summaries or report.reminders or expired:
             self.drainer.kick()
@@ -90,7 +91,7 @@ class ScheduleService:
         try:
             wanted = await self.engine.triggers()
         except Exception:
-            log.exception("schedules: reading the schedules failed")
+            log_failure(log, "schedules: reading the schedules failed")
             wanted = self._jobs
         for job_id in set(self._jobs) - set(wanted):
             self._scheduler.remove_job(job_id)

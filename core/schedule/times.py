@@ -106,7 +106,7 @@ def days_code(days: Iterable[int]) -> str:
 
 
 def days_from_code(code: str) -> frozenset[int]:
-    return frozenset(int(c) for c in code if c.isdigit() and int(c) < 7)
+    return frozenset(int(c) for c in code if c in "0123456")
 
 
 def parse_date(text: str) -> date | None:

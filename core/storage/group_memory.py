@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
+from core.names import naming_of
 from core.schedule.records import (
     Group,
     NewOutboxItem,
@@ -26,6 +27,8 @@ class InMemoryOutboxRepo:
         self.rows: dict[int, OutboxItem] = {}
         self.posts: dict[int, Post] = {}  # shared with the group repo: sent prompts' ids
         self.shares: dict[int, SharedItem] = {}  # shared too: sent shared lines' ids
+        self.groups: dict[int, Group] = {}  # shared too: which targets are groups
+        self.created: dict[int, datetime] = {}
         self._ids = itertools.count(1)
 
     async def enqueue(self, item: NewOutboxItem, now: datetime) -> int:
@@ -33,6 +36,7 @@ class InMemoryOutboxRepo:
 
     def add(self, item: NewOutboxItem, now: datetime) -> int:
         item_id = next(self._ids)
+        self.created[item_id] = now
         self.rows[item_id] = OutboxItem(
             item_id,
             item.platform,
@@ -75,11 +79,25 @@ class InMemoryOutboxRepo:
     async def items(self, platform: str | None = None) -> list[OutboxItem]:
         return [i for i in self.rows.values() if platform is None or i.platform == platform]
 
+    async def purge_private(self, before: datetime) -> int:
+        groups = {(g.platform, g.space_id) for g in self.groups.values()}
+        old = [
+            i.id
+            for i in self.rows.values()
+            if i.state is not OutboxState.PENDING
+            and self.created.get(i.id, before) < before
+            and (i.platform, i.target) not in groups
+        ]
+        for item_id in old:
+            del self.rows[item_id]
+            del self.created[item_id]
+        return len(old)
+
 
 class InMemoryGroupRepo:
     def __init__(self, outbox: InMemoryOutboxRepo) -> None:
         self._outbox = outbox
-        self._groups: dict[int, Group] = {}
+        self._groups: dict[int, Group] = outbox.groups
         self._schedules: dict[int, Schedule] = {}
         self._claims: dict[tuple[int, date], str] = {}
         self._daily: dict[tuple[str, int, date], str] = {}
@@ -258,6 +276,7 @@ class InMemoryGroupRepo:
                     "to": i.target,
                     "text": i.payload.get("text", ""),
                     "state": i.state.value,
+                    **naming_of(i.payload),
                 }
                 for i in self._about(member_id)
             ],

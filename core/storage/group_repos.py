@@ -10,6 +10,7 @@ from typing import Any
 import aiosqlite
 
 from core.crypto import Cipher
+from core.names import naming_of
 from core.schedule.records import (
     Group,
     NewOutboxItem,
@@ -122,6 +123,16 @@ class SqliteOutboxRepo:
         await self._db.execute(
             "UPDATE outbox SET attempts=?, state='failed' WHERE id=?", (attempts, item_id)
         )
+
+    async def purge_private(self, before: datetime) -> int:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM outbox WHERE state!='pending' AND created_at<? AND NOT EXISTS"
+                " (SELECT 1 FROM groups g WHERE g.platform=outbox.platform"
+                " AND g.space_id=outbox.target)",
+                (_ts(before),),
+            )
+            return max(cursor.rowcount, 0)
 
     async def items(self, platform: str | None = None) -> list[OutboxItem]:
         rows = await self._db.fetchall(
@@ -504,12 +515,14 @@ class SqliteGroupRepo:
                 {
                     "platform": r[0],
                     "to": r[1],
-                    "text": json.loads(self._cipher.decrypt(r[2], PAYLOAD)).get("text", ""),
+                    "text": data.get("text", ""),
                     "state": r[3],
                     "queued_at": r[4],
                     "sent_at": r[5],
+                    **naming_of(data),
                 }
                 for r in messages
+                for data in [json.loads(self._cipher.decrypt(r[2], PAYLOAD))]
             ],
         }
 

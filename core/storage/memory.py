@@ -13,6 +13,7 @@ from core.storage.audit_repos import InMemoryAuditRepo
 from core.storage.counter_repos import InMemoryCounterRepo
 from core.storage.group_memory import InMemoryGroupRepo, InMemoryOutboxRepo, InMemoryReminderRepo
 from core.storage.group_safety_repos import InMemoryGroupSafetyRepo
+from core.storage.name_repos import InMemoryNameRepo
 from core.storage.reachout_repos import InMemoryReachOutRepo
 from core.storage.safety_plan_repos import InMemorySafetyPlanRepo
 from core.storage.sqlite_repos import checkin_json, part_json, practice_json
@@ -231,4 +232,5 @@ def in_memory_repos() -> Repos:
         reachouts=InMemoryReachOutRepo(outbox),
         audit=InMemoryAuditRepo(),
         group_safety=InMemoryGroupSafetyRepo(groups, outbox),
+        names=InMemoryNameRepo(),
     )

@@ -66,6 +66,8 @@ ENCRYPTED: tuple[Column, ...] = (
     # a group's own crisis terms and exclusions (issue 7, H5)
     Column("group_safety", "terms", "group_safety.terms"),
     Column("group_safety", "exclusions", "group_safety.exclusions"),
+    # members' names, filled into messages when they are sent (issue 12)
+    Column("member_names", "name", "member_name.name"),
 )
 
 Progress = Callable[[str, int], None]

@@ -16,6 +16,7 @@ from core.storage.counter_repos import SqliteCounterRepo
 from core.storage.db import Database
 from core.storage.group_repos import SqliteGroupRepo, SqliteOutboxRepo, SqliteReminderRepo
 from core.storage.group_safety_repos import SqliteGroupSafetyRepo
+from core.storage.name_repos import SqliteNameRepo
 from core.storage.reachout_repos import SqliteReachOutRepo
 from core.storage.safety_plan_repos import SqliteSafetyPlanRepo
 
@@ -457,4 +458,5 @@ def sqlite_repos(db: Database, cipher: Cipher) -> Repos:
         reachouts=SqliteReachOutRepo(db, cipher),
         audit=SqliteAuditRepo(db, cipher),
         group_safety=SqliteGroupSafetyRepo(db, cipher),
+        names=SqliteNameRepo(db, cipher),
     )
