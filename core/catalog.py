@@ -552,6 +552,8 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
         "parts.field.says": "",
         "parts.field.protects": "",
         "parts.field.notes": "",
+        # Discord interactions: a day's thread that can't be started (issue 13 item 9)
+        "gone.no_thread": "id",
     }.items()
 }
 
