@@ -274,7 +274,7 @@ class DiscordAdapter:
                 self.synced = await tree.sync(guild=guild)
             else:
                 self.synced = await tree.sync()
-        except discord.HTTPException as exc:
+        except SEND_ERRORS as exc:
             log.warning("Discord: syncing slash commands failed (%s)", type(exc).__name__)
 
     async def stop(self) -> None:

@@ -359,7 +359,8 @@ class ReachOuts:
 
 
 async def tell_gone(turn: Turn, group: Group) -> None:
-    """At a moderator's command in the group: once, what was paused because it was gone."""
+    """At a moderator's command in the group: once, what was paused because it was gone, and
+    any notice about its posts (shared lines that could not have their thread)."""
     if not turn.event.is_moderator:
         return
     gone = [g for g in await turn.repos.reachouts.gone(group.id) if not g.told]
