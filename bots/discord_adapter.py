@@ -402,7 +402,9 @@ class DiscordAdapter:
             except SEND_ERRORS as exc:
                 # Closed direct messages, or Discord or the network failing just now: either
                 # way the member was not reached, so the group sees the fallback lines.
-                log.warning("Discord: a private reply was not sent (%s)", type(exc).__name__)
+                code = f", code {exc.code}" if isinstance(exc, discord.HTTPException) else ""
+                kind = type(exc).__name__
+                log.warning("Discord: a private reply was refused or lost (%s%s)", kind, code)
                 if reply.group_fallback is not None:
                     await post_in_channel(self.client, channel_id, reply.group_fallback)
         except SEND_ERRORS as exc:
