@@ -6,8 +6,14 @@ only with `[discord] read_messages` on does it read servers' messages, for opt-i
 (see bots/discord_messages.py).
 
 - Every interaction is answered within Discord's 3 seconds: when the core is not done after
-  `defer_after`, the answer is deferred and comes as a follow-up.
-- Private replies are ephemeral (flag 64), in a server as in direct messages.
+  `defer_after`, the answer is deferred and comes as a follow-up. The deferral already shows
+  as public or private (Discord gives the first follow-up the placeholder's visibility), so
+  it is chosen from the command's scope; a reply unlike it gets a message of its own. When
+  the core has nothing to say (a rate-limited command), the interaction is still answered,
+  quietly, so nobody sees "The application did not respond".
+- Private replies are ephemeral (flag 64), in a server as in direct messages. A private
+  command typed in a server runs there, privately (`Event.can_reply_privately_in_place`).
+- Whatever discord.py or the network can raise while sending is caught and logged by type.
 - Paced steps use the member's latest interaction (its token lives 15 minutes). After that,
   the flow goes on in the member's direct messages with a note; when those are closed, the
   member is told while the window is still open.
@@ -50,13 +56,14 @@ from bots.discord_render import (
     TEXT_INPUT_LIMIT,
     Labels,
     TextModal,
-    build_view,
+    build_views,
     modal_text,
+    routed,
     split_text,
 )
 from bots.discord_unpost import DeleteStatus, delete_posted
 from bots.runner import AdapterStartError
-from core.app import Unblend
+from core.app import Unblend, answered_publicly_in_group
 from core.config import Config
 from core.locks import KeyedLocks
 from core.model import Event, Reply, Space, SpaceKind
@@ -73,6 +80,9 @@ NO_MENTIONS = discord.AllowedMentions.none()
 IMAGE_NAME = "unblend.png"
 MAX_WINDOWS = 5000
 RATE_LIMIT_WAIT_MAX = 30.0  # seconds; discord.py's smallest allowed value
+# What sending can raise: Discord's refusals and discord.py's own errors (RateLimited,
+# InteractionResponded), and the network's (aiohttp errors, resets, timeouts).
+SEND_ERRORS = (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,10 @@ class _Window:
 
     interaction: discord.Interaction
     opened: datetime
+    # A deferred command's "thinking" placeholder while no reply has taken it over: whether
+    # it is ephemeral (None: there is none). The first follow-up becomes that placeholder,
+    # keeping its visibility whatever the follow-up asks for.
+    placeholder: bool | None = None
 
     @property
     def in_dm(self) -> bool:
@@ -260,7 +274,7 @@ class DiscordAdapter:
                 self.synced = await tree.sync(guild=guild)
             else:
                 self.synced = await tree.sync()
-        except discord.HTTPException as exc:
+        except SEND_ERRORS as exc:
             log.warning("Discord: syncing slash commands failed (%s)", type(exc).__name__)
 
     async def stop(self) -> None:
@@ -287,6 +301,10 @@ class DiscordAdapter:
             # The server nickname where there is one: a shared line shows under it.
             display_name=interaction.user.display_name,
             is_moderator=interaction_is_moderator(interaction, self.settings.moderator_role),
+            # An ephemeral answer is possible wherever an interaction comes from: the core runs
+            # a private command typed in a server right there, privately. The difference from
+            # Telegram is the platform's, so it is this one fact, and the core decides.
+            can_reply_privately_in_place=True,
             **what,  # type: ignore[arg-type]
         )
 
@@ -295,15 +313,18 @@ class DiscordAdapter:
     ) -> None:
         # A server is the group (its check-ins name their channels); /remind is private anywhere.
         in_server = interaction.guild_id is not None
+        in_group = in_server and not private_everywhere(name, args)
         space = (
             Space.group(str(interaction.guild_id))
-            if in_server and not private_everywhere(name, args)
+            if in_group
             else Space.private(str(interaction.user.id))
         )
+        only_them = in_server and answered_privately(name, args)
         await self._respond(
             interaction,
             self._event(interaction, space=space, command=name, args=args),
-            only_them=in_server and answered_privately(name, args),
+            only_them=only_them,
+            public=in_group and not only_them and answered_publicly_in_group(name),
         )
 
     async def on_choice(self, interaction: discord.Interaction, choice_id: str) -> None:
@@ -322,17 +343,29 @@ class DiscordAdapter:
         )
         try:
             await interaction.response.send_modal(modal)
-        except discord.HTTPException as exc:
+        except SEND_ERRORS as exc:
             log.error("Discord: opening a form failed (%s)", type(exc).__name__)
+            await self.acknowledge(interaction)
+
+    async def acknowledge(self, interaction: discord.Interaction) -> None:
+        """Answers, quietly, an interaction with nothing to show (a select with no value, an
+        id nothing of ours knows, a form that would not open)."""
+        await self._settle(_Window(interaction, self.app.clock.now()))
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         # Commands and components are routed by the tree and the dynamic items; modal
         # submissions come here, so a form opened before a restart still arrives.
+        if interaction.type is discord.InteractionType.component:
+            if not routed(interaction):
+                await self.acknowledge(interaction)  # a stray or forged id still gets an answer
+            return
         if interaction.type is not discord.InteractionType.modal_submit:
             return
         text = modal_text(interaction.data)
         if text is not None:
             await self._respond(interaction, self._event(interaction, text=text))
+        else:
+            await self.acknowledge(interaction)
 
     async def on_message(self, message: discord.Message) -> None:
         """A member's ordinary message in a server (`read_messages` on): to the core as text.
@@ -366,11 +399,15 @@ class DiscordAdapter:
             try:
                 channel = await self.client.create_dm(discord.Object(int(user_id)))
                 await self._deliver(user_id, channel, reply, False, strict=True)
-            except discord.Forbidden as exc:
-                log.warning("Discord: a private reply was refused (code %s)", exc.code)
+            except SEND_ERRORS as exc:
+                # Closed direct messages, or Discord or the network failing just now: either
+                # way the member was not reached, so the group sees the fallback lines.
+                code = f", code {exc.code}" if isinstance(exc, discord.HTTPException) else ""
+                kind = type(exc).__name__
+                log.warning("Discord: a private reply was refused or lost (%s%s)", kind, code)
                 if reply.group_fallback is not None:
                     await post_in_channel(self.client, channel_id, reply.group_fallback)
-        except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+        except SEND_ERRORS as exc:
             log.error("Discord: answering a server message failed (%s)", type(exc).__name__)
 
     async def _on_tree_error(
@@ -389,34 +426,41 @@ class DiscordAdapter:
                 await interaction.response.send_message(
                     text, ephemeral=True, allowed_mentions=NO_MENTIONS
                 )
-        except discord.HTTPException as exc:
+        except SEND_ERRORS as exc:
             log.error("Discord: answering an error failed (%s)", type(exc).__name__)
 
     # -- out: replies to messages -------------------------------------------------------------
 
     async def _respond(
-        self, interaction: discord.Interaction, event: Event, only_them: bool = False
+        self,
+        interaction: discord.Interaction,
+        event: Event,
+        only_them: bool = False,
+        public: bool = False,
     ) -> None:
+        """`public`: the answer to come is for the channel (a deferral shows it so)."""
         task = asyncio.current_task()
         if task is not None:
             self._busy.add(task)
         try:
             work = asyncio.ensure_future(self.app.handle(event))
             done, _ = await asyncio.wait({work}, timeout=self.settings.defer_after)
-            if not done:
-                await self._defer(interaction)
+            placeholder = None if done else await self._defer(interaction, public)
             replies = await work
             if only_them:  # every answer ephemeral, the core's public lines included
                 replies = [replace(r, private=True) for r in replies]
             async with self._locks.hold(event.user_id):
-                window = _Window(interaction, self.app.clock.now())
+                window = _Window(interaction, self.app.clock.now(), placeholder)
                 self._windows[event.user_id] = window
                 if len(self._windows) > MAX_WINDOWS:
                     self._forget_closed(window.opened)
                 self._moved.discard(event.user_id)
                 in_group = event.space.kind is SpaceKind.GROUP
-                for reply in replies:
-                    await self._deliver(event.user_id, window, reply, in_group)
+                try:
+                    for reply in replies:
+                        await self._deliver(event.user_id, window, reply, in_group)
+                finally:
+                    await self._settle(window)
         finally:
             if task is not None:
                 self._busy.discard(task)
@@ -428,15 +472,36 @@ class DiscordAdapter:
             self._sent.pop(user_id, None)
             self._moved.discard(user_id)
 
-    async def _defer(self, interaction: discord.Interaction) -> None:
+    async def _defer(self, interaction: discord.Interaction, public: bool) -> bool | None:
+        """Answers "later" in time; for a command, the placeholder's visibility (ephemeral?).
+        A tap or a form is acknowledged without one: its replies come as messages of their own.
+        """
         try:
             if interaction.type is discord.InteractionType.application_command:
-                # Private by default: a public answer after this still comes, as a follow-up.
-                await interaction.response.defer(ephemeral=True, thinking=True)
-            else:
-                await interaction.response.defer()
-        except discord.HTTPException as exc:
+                await interaction.response.defer(ephemeral=not public, thinking=True)
+                return not public
+            await interaction.response.defer()
+        except SEND_ERRORS as exc:
             log.error("Discord: deferring an answer failed (%s)", type(exc).__name__)
+        return None
+
+    async def _settle(self, window: _Window) -> None:
+        """Leaves no interaction unanswered and no placeholder "thinking": when the core said
+        nothing (a rate-limited command) or every reply failed, the interaction is answered
+        quietly (a tap: acknowledged; a command: a private placeholder, removed at once)."""
+        interaction = window.interaction
+        try:
+            if not interaction.response.is_done():
+                if interaction.type is discord.InteractionType.application_command:
+                    await interaction.response.defer(ephemeral=True, thinking=True)
+                    await interaction.delete_original_response()
+                else:
+                    await interaction.response.defer()
+            elif window.placeholder is not None:
+                window.placeholder = None
+                await interaction.delete_original_response()
+        except SEND_ERRORS as exc:
+            log.error("Discord: answering an interaction failed (%s)", type(exc).__name__)
 
     async def post(self, delivery: Delivery) -> SendResult:
         """Outbox port (issue 6): a group's prompt, a shared line in the day's thread, a
@@ -466,7 +531,7 @@ class DiscordAdapter:
                 if window is not None and now - window.opened < TOKEN_LIFETIME:
                     for reply in [Reply(cat.text("discord.dm_closed")), *replies]:
                         await self._deliver(user_id, window, reply, False)
-            except discord.HTTPException as exc:
+            except SEND_ERRORS as exc:
                 log.error("Discord: a paced message failed (%s)", type(exc).__name__)
 
     async def _deliver(
@@ -475,10 +540,11 @@ class DiscordAdapter:
         """Sends one reply; a refusal is logged (by type only), or raised when `strict`."""
         try:
             await self._send(user_id, target, reply, in_group)
-        except discord.HTTPException as exc:
+        except SEND_ERRORS as exc:
             if strict:
                 raise
-            log.error("Discord: sending a reply failed (%s, %s)", type(exc).__name__, exc.status)
+            status = getattr(exc, "status", "-")
+            log.error("Discord: sending a reply failed (%s, %s)", type(exc).__name__, status)
 
     async def _send(self, user_id: str, target: _Target, reply: Reply, in_group: bool) -> None:
         pieces = split_text(reply.text)
@@ -486,13 +552,15 @@ class DiscordAdapter:
             raise ValueError("a reply with neither text nor image nor file")
         write = (reply.text_max or TEXT_INPUT_LIMIT) if reply.expects_text else 0
         link = reply.private_link if in_group else ""
-        view = build_view(reply.choices, self.labels, write, link)
+        views = build_views(reply.choices, self.labels, write, link)
+        view = views[0] if views else None
         last = self._sent.get(user_id)
         if (
             reply.replace_key
             and last is not None
             and last.key == reply.replace_key
             and len(pieces) == 1
+            and len(views) <= 1
             and reply.image is None
             and reply.file is None
             and await self._edit(last, pieces[0], view)
@@ -505,6 +573,8 @@ class DiscordAdapter:
             final = i == max(len(pieces), 1) - 1
             files = _attachments(reply) if final else []
             sent = await self._post(target, piece, view if final else None, files, ephemeral)
+        for more in views[1:]:  # choices beyond one message's room, right after it
+            sent = await self._post(target, self.labels.more, more, [], ephemeral)
         if sent is not None:
             sent.key = reply.replace_key
             self._sent[user_id] = sent
@@ -526,6 +596,11 @@ class DiscordAdapter:
             )
             return _Sent(message.id, "", None, target)
         interaction = target.interaction
+        if target.placeholder is not None and target.placeholder != ephemeral:
+            # The placeholder would give this reply its own visibility: it goes, and the
+            # reply comes as a message of its own, as private or public as it is meant.
+            target.placeholder = None
+            await interaction.delete_original_response()
         if not interaction.response.is_done():
             response = await interaction.response.send_message(
                 content,
@@ -543,6 +618,7 @@ class DiscordAdapter:
             allowed_mentions=NO_MENTIONS,
             wait=True,
         )
+        target.placeholder = None  # taken over by this reply, if it was still there
         return _Sent(followup.id, "", target, None)
 
     async def _edit(self, last: _Sent, content: str, view: discord.ui.View | None) -> bool:
@@ -564,7 +640,7 @@ class DiscordAdapter:
                     last.message_id, content=content, view=view, allowed_mentions=NO_MENTIONS
                 )
             return True
-        except discord.HTTPException as exc:
+        except SEND_ERRORS as exc:
             log.info("Discord: editing a paced message failed (%s)", type(exc).__name__)
             return False
 

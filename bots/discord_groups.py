@@ -5,7 +5,10 @@ schedule's channel with a "Check in privately" button (the `~open:gcheckin-<post
 which opens the private check-in ephemerally for whoever taps it). What members share goes to
 that day's thread: a thread started on the prompt message the first time, whose id is the
 prompt's message id (Discord's rule for threads started from a message), so nothing new is
-stored. Summaries go to the channel itself.
+stored. Where no thread can start (the bot lacks Create Public Threads, or the prompt is in a
+thread itself), the lines go beside the prompt; that is remembered per prompt, so Discord is
+asked once, and a missing permission is told to the group's moderators once (through the
+outbox's notice, as a gone channel is). Summaries go to the channel itself.
 
 Every message id this module hands back is `<channel id>/<message id>` (see `message_place`):
 Discord needs both to reach a message again (a thread, a delete), and a shared line's channel
@@ -36,7 +39,7 @@ from bots.discord_render import Labels, build_view, split_text
 from core.catalog import Catalog
 from core.features.group_checkins import PROMPT_LIMIT, SETTING_EXAMPLES
 from core.model import Reply
-from core.schedule.outbox import Delivery, SendResult, SendStatus
+from core.schedule.outbox import Delivery, SendNotice, SendResult, SendStatus
 from core.schedule.times import DAY_WORDS
 
 log = logging.getLogger(__name__)
@@ -100,13 +103,15 @@ class GroupPoster:
     ) -> None:
         self.client, self.catalog, self.labels = client, catalog, labels
         self._threads: OrderedDict[int, None] = OrderedDict()  # prompts with a thread
+        self._no_thread: OrderedDict[int, None] = OrderedDict()  # prompts where none can start
 
     async def post(self, delivery: Delivery) -> SendResult:
         try:
-            channel_id = await self._channel(delivery)
-            if channel_id is None:
+            place = await self._channel(delivery)
+            if place is None:
                 log.warning("Discord: an outbox item names no channel; not sent")
                 return SendResult(SendStatus.GONE)
+            channel_id, notice = place
             sent = await self._send(channel_id, delivery)
         except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as exc:
             result = result_of(exc)
@@ -118,24 +123,27 @@ class GroupPoster:
                 result.status.value,
             )
             return result
-        return SendResult(SendStatus.SENT, message_ref(channel_id, sent))
+        return SendResult(SendStatus.SENT, message_ref(channel_id, sent), notice=notice)
 
-    async def _channel(self, delivery: Delivery) -> int | None:
+    async def _channel(self, delivery: Delivery) -> tuple[int, SendNotice | None] | None:
+        """Where the delivery goes, and a notice for the moderators about it, if any."""
         if delivery.private:
             if not delivery.target.isdigit():
                 return None
             dm = await self.client.create_dm(discord.Object(int(delivery.target)))
-            return dm.id
+            return dm.id, None
         place = message_place(delivery.reply_to)
         if place is not None:
             return await self._day_thread(*place)
         where = delivery.thread or delivery.target
-        return int(where) if where.isdigit() else None
+        return (int(where), None) if where.isdigit() else None
 
-    async def _day_thread(self, channel_id: int, prompt_id: int) -> int:
+    async def _day_thread(self, channel_id: int, prompt_id: int) -> tuple[int, SendNotice | None]:
         """The thread on the day's prompt (its id is the prompt's), started the first time."""
         if prompt_id in self._threads:
-            return prompt_id
+            return prompt_id, None
+        if prompt_id in self._no_thread:
+            return channel_id, None
         name = self.catalog().text("discord.groups.thread_name")[:THREAD_NAME_LIMIT]
         try:
             await self.client.http.start_thread_with_message(
@@ -146,13 +154,14 @@ class GroupPoster:
                 if exc.status not in (400, 403):
                     raise
                 # No thread can start here (the prompt is itself in a thread, or the bot may
-                # not create threads): the line still reaches the group, beside the prompt.
+                # not create threads): the line still reaches the group, beside the prompt,
+                # and so do the day's other lines, without asking Discord again.
                 log.info("Discord: no thread on a prompt (code %s); posting beside it", exc.code)
-                return channel_id
-        self._threads[prompt_id] = None
-        while len(self._threads) > KNOWN_THREADS:
-            self._threads.popitem(last=False)
-        return prompt_id
+                _remember(self._no_thread, prompt_id)
+                # A permission is the moderators' to give: they hear of it (once).
+                return channel_id, SendNotice.NO_THREAD if exc.status == 403 else None
+        _remember(self._threads, prompt_id)
+        return prompt_id, None
 
     async def _send(self, channel_id: int, delivery: Delivery) -> int:
         reply = delivery.reply
@@ -182,6 +191,12 @@ class GroupPoster:
             return reply.text
         line = self.catalog().text("discord.reach_contact", mention=f"<@{user}>")
         return f"{reply.text}\n\n{line}"
+
+
+def _remember(prompts: OrderedDict[int, None], prompt_id: int) -> None:
+    prompts[prompt_id] = None
+    while len(prompts) > KNOWN_THREADS:
+        prompts.popitem(last=False)
 
 
 # -- slash commands ----------------------------------------------------------------------------

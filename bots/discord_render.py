@@ -8,7 +8,7 @@ Views are stopped before they are sent, so discord.py never stores (or times out
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
@@ -74,6 +74,8 @@ class ComponentHandler(Protocol):
 
     async def on_write(self, interaction: Interaction, limit: int) -> None: ...
 
+    async def acknowledge(self, interaction: Interaction) -> None: ...
+
 
 def handler_of(interaction: Interaction) -> ComponentHandler:
     handler: ComponentHandler = interaction.client.unblend_handler  # type: ignore[attr-defined]
@@ -138,6 +140,8 @@ class ChoiceSelect(ui.DynamicItem[ui.Select[Any]], template=r"~pick:(?P<n>[0-9])
         values = self.item.values
         if values:
             await handler_of(interaction).on_choice(interaction, values[0])
+        else:
+            await handler_of(interaction).acknowledge(interaction)
 
 
 class OpenButton(
@@ -145,14 +149,15 @@ class OpenButton(
 ):
     """`Reply.private_link`: opens that command privately (ephemerally) for whoever taps."""
 
-    def __init__(self, command: str, label: str = "…") -> None:
-        super().__init__(
-            ui.Button(
-                label=_clip(label, BUTTON_LABEL_LIMIT),
-                custom_id=_checked(OPEN_PREFIX + command),
-                style=discord.ButtonStyle.primary,
-            )
+    def __init__(self, command: str, label: str = "…", row: int | None = None) -> None:
+        button: ui.Button[Any] = ui.Button(
+            label=_clip(label, BUTTON_LABEL_LIMIT),
+            custom_id=_checked(OPEN_PREFIX + command),
+            style=discord.ButtonStyle.primary,
         )
+        if row is not None:
+            button.row = row
+        super().__init__(button)
         self.command = command
 
     @classmethod
@@ -192,6 +197,26 @@ class WriteButton(ui.DynamicItem[ui.Button[Any]], template=r"~write:(?P<limit>[0
 DYNAMIC_ITEMS = (ChoiceButton, ChoiceSelect, OpenButton, WriteButton)
 
 
+def routed(interaction: Interaction) -> bool:
+    """Whether a tap reaches one of the registered items' callbacks. discord.py drops it
+    silently (unanswered) unless the message it came from shows that very component."""
+    data: Any = interaction.data or {}
+    custom_id = str(data.get("custom_id", ""))
+    kind = data.get("component_type")
+    message = interaction.message
+    if message is None or not any(
+        i.__discord_ui_compiled_template__.fullmatch(custom_id) for i in DYNAMIC_ITEMS
+    ):
+        return False
+    stack: list[Any] = list(message.components)
+    while stack:
+        component = stack.pop()
+        if getattr(component, "custom_id", None) == custom_id:
+            return bool(component.type.value == kind)
+        stack += list(getattr(component, "children", ()))
+    return False
+
+
 @dataclass(frozen=True)
 class Labels:
     """Words the adapter adds itself, from content."""
@@ -201,43 +226,74 @@ class Labels:
     open: str
 
 
+def build_views(
+    choices: Sequence[Choice],
+    labels: Labels,
+    write_limit: int = 0,
+    open_command: str = "",
+) -> list[ui.View]:
+    """The components of one reply, in as many messages' worth as they need (usually one).
+
+    Up to 20 choices are buttons, more are select menus of 25; then the form button and the
+    nav buttons, then the "open privately" button. Discord allows 5 rows a message (a select
+    fills its row): what doesn't fit goes on in a further view, sent as a message of its own,
+    so no choice is ever lost and nothing here can raise. A choice id given twice is shown
+    once (Discord refuses a message with a custom_id twice).
+    """
+    unique: dict[str, Choice] = {}
+    for choice in choices:
+        unique.setdefault(choice.id, choice)
+    main = [c for c in unique.values() if not c.id.startswith(NAV_PREFIX)]
+    nav = [c for c in unique.values() if c.id.startswith(NAV_PREFIX)]
+    rows: list[list[Callable[[int], ui.Item[Any]]]] = []
+    if len(main) <= (ROWS - 1) * ROW_BUTTONS:
+        rows += _button_rows([_button(c) for c in main])
+    else:
+        for i in range(0, len(main), SELECT_OPTIONS):
+            rows.append([_select(i // SELECT_OPTIONS % ROWS, main[i : i + SELECT_OPTIONS], labels)])
+    last: list[Callable[[int], ui.Item[Any]]] = []
+    if write_limit:
+        limit = min(write_limit, TEXT_INPUT_LIMIT)
+        last.append(lambda row: WriteButton(limit, labels.write, row))
+    last += [_button(c) for c in nav]
+    if open_command:
+        last.append(lambda row: OpenButton(open_command, labels.open, row))
+    rows += _button_rows(last)
+    views = []
+    for first in range(0, len(rows), ROWS):
+        view = ui.View(timeout=None)
+        for row, makers in enumerate(rows[first : first + ROWS]):
+            for make in makers:
+                view.add_item(make(row))
+        # Stopped: discord.py sends it but keeps nothing; the registered dynamic items route taps.
+        view.stop()
+        views.append(view)
+    return views
+
+
 def build_view(
     choices: Sequence[Choice],
     labels: Labels,
     write_limit: int = 0,
     open_command: str = "",
 ) -> ui.View | None:
-    """Buttons (up to 20 of them) or select menus, then a row of nav buttons; None if empty."""
-    main = [c for c in choices if not c.id.startswith(NAV_PREFIX)]
-    nav = [c for c in choices if c.id.startswith(NAV_PREFIX)]
-    items: list[ui.Item[Any]] = []
-    row = 0
-    if len(main) <= (ROWS - 1) * ROW_BUTTONS:
-        for i in range(0, len(main), ROW_BUTTONS):
-            items += [ChoiceButton(c.id, c.label, row) for c in main[i : i + ROW_BUTTONS]]
-            row += 1
-    else:
-        chunks = [main[i : i + SELECT_OPTIONS] for i in range(0, len(main), SELECT_OPTIONS)]
-        assert len(chunks) < ROWS, f"{len(main)} choices do not fit one message"
-        for n, chunk in enumerate(chunks):
-            items.append(ChoiceSelect(n, chunk, labels.more, row))
-            row += 1
-    last: list[ui.Item[Any]] = []
-    if write_limit:
-        last.append(WriteButton(min(write_limit, TEXT_INPUT_LIMIT), labels.write, row))
-    last += [ChoiceButton(c.id, c.label, row) for c in nav]
-    assert len(last) <= ROW_BUTTONS, "too many navigation buttons"
-    items += last
-    if open_command:
-        items.append(OpenButton(open_command, labels.open))
-    if not items:
-        return None
-    view = ui.View(timeout=None)
-    for item in items:
-        view.add_item(item)
-    # Stopped: discord.py sends it but keeps nothing; the registered dynamic items route taps.
-    view.stop()
-    return view
+    """One message's components (a group's post carries a button or two); None if empty."""
+    views = build_views(choices, labels, write_limit, open_command)
+    return views[0] if views else None
+
+
+def _button(choice: Choice) -> Callable[[int], ui.Item[Any]]:
+    return lambda row: ChoiceButton(choice.id, choice.label, row)
+
+
+def _select(n: int, chunk: Sequence[Choice], labels: Labels) -> Callable[[int], ui.Item[Any]]:
+    return lambda row: ChoiceSelect(n, chunk, labels.more, row)
+
+
+def _button_rows(
+    buttons: Sequence[Callable[[int], ui.Item[Any]]],
+) -> list[list[Callable[[int], ui.Item[Any]]]]:
+    return [list(buttons[i : i + ROW_BUTTONS]) for i in range(0, len(buttons), ROW_BUTTONS)]
 
 
 class TextModal(ui.Modal):

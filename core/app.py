@@ -47,6 +47,8 @@ BUILTIN_COMMANDS = frozenset({"crisis", "sos", "help", "start", *NAV_WORDS})
 GROUP_COMMANDS = frozenset({"crisis", "sos", "help"})
 # Features' commands answered in the group itself (moderators' group check-ins, issue 6).
 GROUP_FEATURE_COMMANDS = frozenset({"schedule", "group", "volunteer"})
+# Of those, the ones answered for the whole group to see (/crisis answers the member alone).
+PUBLIC_GROUP_COMMANDS = frozenset({"help", *GROUP_FEATURE_COMMANDS})
 LINK_PAYLOAD = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_LINK_PAYLOAD}}}")
 CMD_PREFIX = "cmd"
 # What may follow a command's name: a few words (a part's or counter's name, a date, an id).
@@ -93,6 +95,17 @@ def clean_text(raw: str, limit: int) -> str:
 def command_name(raw: str) -> str:
     """`/CheckIn@UnblendBot` -> `checkin`."""
     return raw.strip().lstrip("/").split("@", 1)[0].casefold()
+
+
+def answered_in_group(name: str) -> bool:
+    """Whether a command typed in a group is answered there; every other one is private."""
+    return name in GROUP_COMMANDS or name in GROUP_FEATURE_COMMANDS
+
+
+def answered_publicly_in_group(name: str) -> bool:
+    """Whether a command typed in a group gets an answer the group sees. For an adapter that
+    must choose how visible an answer is before it exists (Discord, deferring a slow one)."""
+    return name in PUBLIC_GROUP_COMMANDS
 
 
 class Unblend:
@@ -278,6 +291,14 @@ class Unblend:
             # Which groups a member belongs to: where "tell a moderator" reaches (issue 6).
             # Commands only: screened talk stores nothing, and costs no write per message.
             await note_group_member(self.repos, event, member.id, turn.now)
+            if event.can_reply_privately_in_place and not answered_in_group(
+                command_name(event.command)
+            ):
+                # Only this member sees the answer, where they typed it: the private command
+                # runs as in their private chat (the platform difference is this one flag).
+                event = replace(event, space=Space.private(event.user_id))
+                in_group = False
+                turn = Turn(self, catalog, event, member)
         # A moderator's `/group terms add <phrase>` names a phrase to look for: not screened,
         # or no crisis phrase could ever be added, excluded or removed.
         phrases = in_group and event.is_moderator and configures_terms(event)

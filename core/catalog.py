@@ -554,6 +554,8 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
         "parts.field.notes": "",
         # hygiene (issue 12): taps and typed text held back when they come too fast
         "limits.slow_down_input": "",
+        # Discord interactions: a day's thread that can't be started (issue 13 item 9)
+        "gone.no_thread": "id",
     }.items()
 }
 

@@ -47,6 +47,11 @@ class Event:
     # Set by the adapter: whether this member moderates the group the event came from
     # (Telegram: a chat admin; Discord: Manage Server or the moderator role).
     is_moderator: bool = False
+    # Set by an adapter whose platform can show a reply to this member alone, right where they
+    # typed (Discord's ephemeral messages): a private command typed in a group then runs
+    # there, privately, flow and all, rather than answering with a public line and a link
+    # into the private chat (what a Telegram group gets: it has no such messages).
+    can_reply_privately_in_place: bool = False
 
 
 @dataclass(frozen=True)

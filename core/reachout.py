@@ -8,7 +8,8 @@
 - "Tell a moderator" after a crisis reply reaches the moderators' channel of every group the
   member belongs to (where they used a command or answered a post).
 - A group's scheduled post the platform says is GONE (channel deleted, bot removed) pauses its
-  schedule; the group's moderators are told once, at their next command there.
+  schedule; the group's moderators are told once, at their next command there. So are they
+  of a notice about a schedule's posts (shared lines beside the prompt: no thread allowed).
 
 Every send goes through the outbox; requests, acknowledgements and expiries write their outbox
 rows in the same transaction as their own state.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -29,9 +30,9 @@ from core.flows.schema import Answer
 from core.model import Choice, Event, Reply
 from core.names import name_slot, naming
 from core.ports import Repos
-from core.reachout_records import NewReachOut, Volunteer
+from core.reachout_records import GoneSchedule, NewReachOut, Volunteer
 from core.records import SupportRequest
-from core.schedule.outbox import payload
+from core.schedule.outbox import SendNotice, payload
 from core.schedule.records import Group, NewOutboxItem, OutboxItem, Post
 from core.schedule.times import parse_hhmm, parse_tz
 from core.shown import one_line
@@ -48,6 +49,8 @@ ACK_COMMAND = "reachack"  # the moderators' channel link: /start reachack-<token
 DEFAULT_TIMEOUT = timedelta(hours=2)
 MAX_ASKED = 25  # volunteers asked at once for one request
 GONE_REASON = "gone"
+# What the moderators are told, by the reason a schedule was noted for.
+NOTICE_TEXT = {GONE_REASON: "gone.notice", SendNotice.NO_THREAD.value: "gone.no_thread"}
 
 
 def new_token() -> str:
@@ -325,12 +328,41 @@ class ReachOuts:
                 if not schedule.paused:
                     paused = replace(schedule, paused=True)
                     await self.repos.groups.update_schedule(paused, now)
+                if await self._noted(post.group_id, schedule.id, lambda g: g.reason != GONE_REASON):
+                    # A lesser notice still waiting gives way: that the schedule is paused.
+                    await self.repos.reachouts.clear_gone(schedule.id)
                 await self.repos.reachouts.mark_gone(schedule.id, post.group_id, GONE_REASON, now)
                 log.warning("schedule %s paused: its channel is gone", schedule.id)
 
+    async def on_notice(self, item: OutboxItem, notice: SendNotice) -> None:
+        """A group's post went out with something its moderators should hear of, once."""
+        post_id = item.post_id or item.payload.get("reply_to_post")
+        post = await self.repos.groups.post(post_id) if isinstance(post_id, int) else None
+        if post is None or post.schedule_id is None:
+            return
+        schedule_id = post.schedule_id
+        if await self._noted(post.group_id, schedule_id, lambda g: g.reason == notice.value):
+            return  # heard already (or about to be)
+        if await self._noted(post.group_id, schedule_id, lambda g: not g.told):
+            return  # something else waits to be told first (a paused schedule)
+        await self.repos.reachouts.clear_gone(schedule_id)
+        await self.repos.reachouts.mark_gone(
+            schedule_id, post.group_id, notice.value, self.app.clock.now()
+        )
+        log.info("schedule %s noted for its moderators (%s)", schedule_id, notice.value)
+
+    async def _noted(
+        self, group_id: int, schedule_id: int, which: Callable[[GoneSchedule], bool]
+    ) -> bool:
+        return any(
+            g.schedule_id == schedule_id and which(g)
+            for g in await self.repos.reachouts.gone(group_id)
+        )
+
 
 async def tell_gone(turn: Turn, group: Group) -> None:
-    """At a moderator's command in the group: once, what was paused because it was gone."""
+    """At a moderator's command in the group: once, what was paused because it was gone, and
+    any notice about its posts (shared lines that could not have their thread)."""
     if not turn.event.is_moderator:
         return
     gone = [g for g in await turn.repos.reachouts.gone(group.id) if not g.told]
@@ -338,9 +370,9 @@ async def tell_gone(turn: Turn, group: Group) -> None:
         return
     existing = {s.id for s in await turn.repos.groups.schedules(group.id)}
     for notice in gone:
-        if notice.schedule_id in existing:
-            text = turn.cat.text("gone.notice", id=notice.schedule_id)
-            turn.add(Reply(text, private=False))
+        key = NOTICE_TEXT.get(notice.reason)
+        if notice.schedule_id in existing and key is not None:
+            turn.add(Reply(turn.cat.text(key, id=notice.schedule_id), private=False))
     await turn.repos.reachouts.mark_told([g.schedule_id for g in gone])
 
 

@@ -46,7 +46,8 @@ class NewReachOut:
 
 @dataclass(frozen=True)
 class GoneSchedule:
-    """A schedule paused because its channel is gone; `told` once its moderators heard."""
+    """A schedule paused because its channel is gone (`reason` "gone"), or a notice about its
+    posts (a `SendNotice`, e.g. "no_thread"); `told` once its moderators heard."""
 
     schedule_id: int
     group_id: int

@@ -4,11 +4,20 @@ A real discord.py client talks to it through `api_base_url` and `gateway_url`. I
 gateway (HELLO, heartbeat ACK, IDENTIFY, READY, GUILD_CREATE, INTERACTION_CREATE, and
 MESSAGE_CREATE for a bot that asks for servers' messages), answers REST
 calls with exactly `Content-Type: application/json` (as Discord does; discord.py reads anything
-else as text), and keeps what Discord enforces: the first answer to an interaction within 3
-seconds and only once, 2,000 characters, custom_id <= 100, at most 5 rows of 5 buttons, a
-429 with `Via` (so discord.py retries). It also checks this bot's own rule: every message
-is sent with no mentions allowed. Everything broken is recorded in `violations`; the test
-fixture fails a test that leaves one there.
+else as text), and keeps what Discord enforces:
+- every interaction is answered, the first answer within 3 seconds and only once. One never
+  answered, or deferred and never followed up (Discord shows "The application did not
+  respond"), is recorded when the fake closes (`unanswered()` tells a test sooner);
+- a deferred answer's "thinking" placeholder is taken over by the first follow-up, which
+  keeps the placeholder's visibility (its flags win, not the follow-up's);
+- 2,000 characters; components: at most 5 rows, 5 buttons or one select a row, 25 options a
+  select, custom_id <= 100 and unique in a message (else 400, as Discord);
+- forms (modals): a title and labels of at most 45, 1 to 5 text inputs, max_length <= 4000;
+  autocomplete: at most 25 suggestions, names 1-100 and values up to 100 (else 400);
+- a 429 with `Via` (so discord.py retries).
+It also checks this bot's own rule: every message is sent with no mentions allowed. Everything
+broken is recorded in `violations`, everything refused in `rejections`; the test fixture
+fails a test that leaves one there.
 """
 
 from __future__ import annotations
@@ -34,6 +43,16 @@ EPHEMERAL = 64
 FIRST_ANSWER_SECONDS = 3.0
 TEXT_LIMIT = 2000
 CUSTOM_ID_LIMIT = 100
+ROWS = 5
+ROW_BUTTONS = 5
+SELECT_OPTIONS = 25
+MODAL_TITLE_LIMIT = 45
+MODAL_INPUTS = 5
+INPUT_LABEL_LIMIT = 45
+INPUT_LENGTH_LIMIT = 4000
+SUGGESTIONS = 25
+SUGGESTION_LIMIT = 100
+INVALID_FORM = 50035  # Discord's "Invalid Form Body"
 GUILDS_INTENT = 1
 GUILD_MESSAGES_INTENT = 1 << 9
 DIRECT_MESSAGES_INTENT = 1 << 12
@@ -81,6 +100,7 @@ class FakeMessage:
     allowed_mentions: Any = None
     edits: int = 0
     reference: Any = None  # the message it answers (Discord shows a quote of it)
+    loading: bool = False  # a deferred answer's placeholder ("Unblend is thinking...")
 
     @property
     def ephemeral(self) -> bool:
@@ -143,6 +163,7 @@ class Pending:
     modal: dict[str, Any] | None = None
     expired: bool = False
     suggestions: list[dict[str, Any]] | None = None  # an autocomplete's answer
+    original: int | None = None  # the message of the first answer (or its placeholder)
 
 
 class RefusedError(Exception):
@@ -158,6 +179,81 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
         status=status,
         headers={"Content-Type": "application/json", **(headers or {})},
     )
+
+
+def _invalid(why: str) -> RefusedError:
+    return RefusedError(400, f"Invalid Form Body: {why}", INVALID_FORM)
+
+
+def _check_components(rows: list[dict[str, Any]]) -> None:
+    """Discord's limits on a message's components; breaking one refuses the whole message."""
+    if len(rows) > ROWS:
+        raise _invalid(f"{len(rows)} action rows")
+    seen: set[str] = set()
+    for row in rows:
+        inner = row.get("components", [])
+        selects = [c for c in inner if c.get("type") == 3]
+        if not 1 <= len(inner) <= ROW_BUTTONS or (selects and len(inner) > 1):
+            raise _invalid(f"an action row of {len(inner)} components")
+        for comp in inner:
+            custom_id = str(comp.get("custom_id", ""))
+            if comp.get("type") == 2 and comp.get("style") == 5:
+                continue  # a link button has a url, no custom_id
+            if not 1 <= len(custom_id) <= CUSTOM_ID_LIMIT:
+                raise _invalid(f"custom_id of {len(custom_id)} characters")
+            if custom_id in seen:
+                raise _invalid("COMPONENT_CUSTOM_ID_DUPLICATED")
+            seen.add(custom_id)
+            if comp.get("type") == 2 and not 1 <= len(str(comp.get("label", ""))) <= 80:
+                raise _invalid("a button label of 1-80 characters")
+            if comp.get("type") == 3:
+                options = comp.get("options", [])
+                values = [str(o.get("value", "")) for o in options]
+                if not 1 <= len(options) <= SELECT_OPTIONS:
+                    raise _invalid(f"{len(options)} select options")
+                if len(set(values)) < len(values):
+                    raise _invalid("SELECT_COMPONENT_OPTION_VALUE_DUPLICATED")
+                for option, value in zip(options, values, strict=True):
+                    if not 1 <= len(value) <= 100 or not 1 <= len(option.get("label", "")) <= 100:
+                        raise _invalid("a select option's label and value of 1-100")
+
+
+def _check_modal(data: dict[str, Any]) -> None:
+    """A form: a title, 1 to 5 text inputs, each with a label, and lengths Discord allows."""
+    title = str(data.get("title") or "")
+    if not 1 <= len(title) <= MODAL_TITLE_LIMIT:
+        raise _invalid(f"a form title of {len(title)} characters")
+    if not 1 <= len(str(data.get("custom_id") or "")) <= CUSTOM_ID_LIMIT:
+        raise _invalid("a form's custom_id")
+    inputs: list[tuple[dict[str, Any], str]] = []
+    for top in data.get("components") or []:
+        if top.get("type") == 18:  # a label around one input
+            inputs.append((top.get("component") or {}, str(top.get("label") or "")))
+        for comp in top.get("components") or []:
+            inputs.append((comp, str(comp.get("label") or "")))
+    if not 1 <= len(inputs) <= MODAL_INPUTS:
+        raise _invalid(f"a form of {len(inputs)} inputs")
+    ids = [str(comp.get("custom_id") or "") for comp, _ in inputs]
+    if len(set(ids)) < len(ids):
+        raise _invalid("COMPONENT_CUSTOM_ID_DUPLICATED")
+    for comp, label in inputs:
+        top_length = int(comp.get("max_length") or INPUT_LENGTH_LIMIT)
+        low = int(comp.get("min_length") or 0)
+        if not 1 <= len(label) <= INPUT_LABEL_LIMIT:
+            raise _invalid(f"an input label of {len(label)} characters")
+        if not 1 <= top_length <= INPUT_LENGTH_LIMIT or not 0 <= low <= INPUT_LENGTH_LIMIT:
+            raise _invalid(f"an input length of {low}-{top_length}")
+
+
+def _check_suggestions(choices: list[dict[str, Any]]) -> None:
+    if len(choices) > SUGGESTIONS:
+        raise _invalid(f"{len(choices)} autocomplete choices")
+    for choice in choices:
+        name, value = str(choice.get("name", "")), choice.get("value", "")
+        if not 1 <= len(name) <= SUGGESTION_LIMIT:
+            raise _invalid(f"a choice name of {len(name)} characters")
+        if isinstance(value, str) and len(value) > SUGGESTION_LIMIT:
+            raise _invalid(f"a choice value of {len(value)} characters")
 
 
 class FakeDiscord:
@@ -190,6 +286,8 @@ class FakeDiscord:
         self.api_base_url = ""
         self.gateway_url = ""
         self._rate_limits: dict[str, int] = {}
+        self._retry_after: dict[str, float] = {}
+        self._broken: dict[str, int] = {}
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self._seq = itertools.count(1)
         self._ws: web.WebSocketResponse | None = None
@@ -211,18 +309,36 @@ class FakeDiscord:
         self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
 
     async def close(self) -> None:
-        loop = asyncio.get_running_loop()
-        for p in self.interactions.values():
-            if not p.answered and loop.time() - p.dispatched_at > FIRST_ANSWER_SECONDS:
-                self.violations.append(f"interaction {p.id} was never answered")
+        # The test is over: whatever the bot left unanswered, a member saw fail.
+        self.violations += self.unanswered()
         if self._ws is not None and not self._ws.closed:
             await self._ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
-    def rate_limit(self, kind: str, times: int = 1) -> None:
-        """The next `times` requests of `kind` ("callback", "followup", "dm") get a 429."""
+    def unanswered(self) -> list[str]:
+        """Interactions a member would see fail ("The application did not respond"): never
+        answered, or deferred with a placeholder that no follow-up took over or removed.
+        Discord gives up after 3 seconds; the fake asks when the test looks (or ends), so
+        no test has to wait for the clock."""
+        found = []
+        for p in self.interactions.values():
+            placeholder = self.messages.get(p.original) if p.original is not None else None
+            if not p.answered:
+                found.append(f"interaction {p.id} was never answered")
+            elif placeholder is not None and placeholder.loading:
+                found.append(f"interaction {p.id} was deferred and never answered")
+        return found
+
+    def rate_limit(self, kind: str, times: int = 1, retry_after: float = 0.05) -> None:
+        """The next `times` requests of `kind` ("callback", "followup", "dm", "other") get a
+        429 asking to wait `retry_after` seconds (beyond 30, discord.py raises RateLimited)."""
         self._rate_limits[kind] = self._rate_limits.get(kind, 0) + times
+        self._retry_after[kind] = retry_after
+
+    def break_next(self, kind: str, times: int = 1) -> None:
+        """The next `times` requests of `kind` lose their connection: no answer at all."""
+        self._broken[kind] = self._broken.get(kind, 0) + times
 
     def expire_tokens(self) -> None:
         """Every interaction so far is older than 15 minutes: its token no longer works."""
@@ -322,10 +438,17 @@ class FakeDiscord:
                 if refused is not None:
                     self.requests.append((method, path, 429))
                     return _json(refused, 429, limit_headers)
+            if self._broken.get(kind):
+                self._broken[kind] -= 1
+                self.requests.append((method, path, 0))
+                if request.transport is not None:
+                    request.transport.close()
+                return web.Response(status=500)  # never arrives: the connection is gone
             if self._rate_limits.get(kind):
                 self._rate_limits[kind] -= 1
                 self.requests.append((method, path, 429))
-                limited = {"message": "You are being rate limited.", "retry_after": 0.05}
+                wait = self._retry_after.get(kind, 0.05)
+                limited = {"message": "You are being rate limited.", "retry_after": wait}
                 return _json({**limited, "global": False}, 429, {"Via": "1.1 google"})
             result = await self._route(method, path, body, request)
         except RefusedError as exc:
@@ -453,26 +576,7 @@ class FakeDiscord:
             self.violations.append(f"{where}: a message with no content")
         if data.get("allowed_mentions") != NO_MENTIONS and ("content" in data or creating):
             self.violations.append(f"{where}: allowed_mentions {data.get('allowed_mentions')}")
-        rows = data.get("components") or []
-        if len(rows) > 5:
-            self.violations.append(f"{where}: {len(rows)} rows")
-        for row in rows:
-            inner = row.get("components", [])
-            if len(inner) > 5:
-                self.violations.append(f"{where}: {len(inner)} components in a row")
-            for comp in inner:
-                custom_id = str(comp.get("custom_id", ""))
-                if not 1 <= len(custom_id) <= CUSTOM_ID_LIMIT:
-                    self.violations.append(f"{where}: custom_id of {len(custom_id)} characters")
-                if comp.get("type") == 2 and len(str(comp.get("label", ""))) > 80:
-                    self.violations.append(f"{where}: button label over 80")
-                if comp.get("type") == 3:
-                    options = comp.get("options", [])
-                    if not 1 <= len(options) <= 25:
-                        self.violations.append(f"{where}: {len(options)} select options")
-                    for option in options:
-                        if len(str(option.get("value", ""))) > 100:
-                            self.violations.append(f"{where}: select value over 100")
+        _check_components(data.get("components") or [])
 
     def _new_message(
         self, channel_id: int, data: dict[str, Any], for_user: int | None, token: str = ""
@@ -521,32 +625,51 @@ class FakeDiscord:
             raise RefusedError(404, "Unknown interaction", 10062)
         if pending.answered:
             raise RefusedError(400, "Interaction has already been acknowledged.", 40060)
-        waited = asyncio.get_running_loop().time() - pending.dispatched_at
-        if waited > FIRST_ANSWER_SECONDS:
-            self.violations.append(f"interaction {interaction_id} answered after {waited:.1f}s")
         kind = int(body.get("type", 0))
         data = dict(body.get("data") or {})
         if "_files" in body:
             data["_files"] = body["_files"]
+        # A refused answer is no answer: the interaction still waits for one.
+        if kind == 4:
+            self._check_message(f"callback {interaction_id}", data)
+        elif kind == 9:
+            _check_modal(data)
+        elif kind == 8:
+            _check_suggestions(list(data.get("choices") or []))
+        waited = asyncio.get_running_loop().time() - pending.dispatched_at
+        if waited > FIRST_ANSWER_SECONDS:
+            self.violations.append(f"interaction {interaction_id} answered after {waited:.1f}s")
         pending.answered = kind
         info: dict[str, Any] = {"id": str(interaction_id), "type": 2}
         result: dict[str, Any] = {"interaction": info}
         if kind == 4:
-            self._check_message(f"callback {interaction_id}", data)
             message = self._new_message(pending.channel_id, data, pending.user.id, token)
+            pending.original = message.id
             info["response_message_id"] = str(message.id)
             info["response_message_ephemeral"] = message.ephemeral
             result["resource"] = {"type": 4, "message": message.to_json()}
         elif kind == 5:
+            # "Unblend is thinking...": a message already, visible as the deferral says.
+            flags = int(data.get("flags") or 0) & EPHEMERAL
+            placeholder = FakeMessage(
+                next(self._ids),
+                pending.channel_id,
+                "",
+                flags,
+                for_user=pending.user.id,
+                interaction_token=token,
+                loading=True,
+            )
+            self.messages[placeholder.id] = placeholder
+            pending.original = placeholder.id
+            info["response_message_id"] = str(placeholder.id)
             info["response_message_loading"] = True
-            info["response_message_ephemeral"] = bool(int(data.get("flags") or 0) & EPHEMERAL)
+            info["response_message_ephemeral"] = bool(flags)
         elif kind == 9:
             pending.modal = data
             self._changed.set()
         elif kind == 8:
             pending.suggestions = list(data.get("choices") or [])
-            if len(pending.suggestions) > 25:
-                self.violations.append(f"autocomplete {interaction_id}: over 25 choices")
             self._changed.set()
         elif kind not in (6, 7):
             self.violations.append(f"interaction {interaction_id}: callback type {kind}")
@@ -556,20 +679,38 @@ class FakeDiscord:
         pending = self._pending(token)
         if not pending.answered:
             self.violations.append("a follow-up before the interaction was answered")
+        placeholder = self.messages.get(pending.original) if pending.original else None
         if method == "POST" and not rest:
             self._check_message("follow-up", body)
+            if placeholder is not None and placeholder.loading:
+                # Discord: the first follow-up after a deferral *is* the deferred answer. It
+                # fills the placeholder, which keeps its own visibility whatever the
+                # follow-up's flags say.
+                placeholder.loading = False
+                placeholder.content = body.get("content") or ""
+                placeholder.components = list(body.get("components") or [])
+                placeholder.attachments = int(body.get("_files") or 0)
+                placeholder.allowed_mentions = body.get("allowed_mentions")
+                self.outbox.append(Outgoing("send", placeholder, placeholder.content))
+                return placeholder.to_json()
             message = self._new_message(pending.channel_id, body, pending.user.id, token)
             return message.to_json()
-        if method == "PATCH" and len(rest) == 2 and rest[0] == "messages":
+        if len(rest) == 2 and rest[0] == "messages" and method in ("PATCH", "DELETE"):
             if rest[1] == "@original":
-                found = [m for m in self.messages.values() if m.interaction_token == token]
-                if not found:
+                if placeholder is None:
                     raise RefusedError(404, "Unknown Message", 10008)
-                message = found[0]
+                message = placeholder
             else:
                 message = self.messages.get(int(rest[1]))  # type: ignore[assignment]
                 if message is None or message.interaction_token != token:
                     raise RefusedError(404, "Unknown Message", 10008)
+            if method == "DELETE":
+                self.deleted.append(self.messages.pop(message.id))
+                self._changed.set()
+                return None
+            if message.loading:
+                message.loading = False
+                self._check_message(f"edit {message.id}", body)
             return self._edit(message, body).to_json()
         raise RefusedError(404, "404: Not Found", 0)
 

@@ -37,8 +37,10 @@ async def discord_server() -> AsyncIterator[FakeDiscord]:
 
 
 @asynccontextmanager
-async def discord_bot(fake: FakeDiscord, app: Unblend) -> AsyncIterator[DiscordAdapter]:
-    adapter = DiscordAdapter(app, discord_settings(fake))
+async def discord_bot(
+    fake: FakeDiscord, app: Unblend, **extra: object
+) -> AsyncIterator[DiscordAdapter]:
+    adapter = DiscordAdapter(app, discord_settings(fake, **extra))
     await adapter.start()
     yield adapter
     await adapter.stop()

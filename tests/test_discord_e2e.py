@@ -162,11 +162,7 @@ async def test_in_a_server_a_private_command_opens_privately(
 ) -> None:
     bo = Member(fake, 12, "Bo")
     await bo.slash("checkin", guild=True)
-    line = await bo.expect("private chat")
-    assert not line.message.ephemeral and line.message.channel_id == CHANNEL_ID
-    [button] = line.message.buttons()
-    assert button["custom_id"] == "~open:checkin"
-    await bo.tap("Open private chat")
+    # Issue 12 item 13: the flow itself, privately, at once (no public line and button).
     welcome = await bo.expect("I'm Unblend")
     assert welcome.message.ephemeral and welcome.message.for_user == 12
     await bo.tap("Okay")
@@ -179,7 +175,16 @@ async def test_in_a_server_a_private_command_opens_privately(
     crisis = await bo.expect("Are you safe right now?")
     assert crisis.message.ephemeral
     public = [o for o in fake.outbox if not o.message.ephemeral]
-    assert [o.text for o in public] == [line.text], "the channel saw only the one short line"
+    assert public == [], "the channel saw nothing of it"
+    # /help's button opens the private side, privately, for whoever taps it.
+    await bo.slash("help", guild=True)
+    shown = await bo.expect("Here is what I can do")
+    assert not shown.message.ephemeral and shown.message.channel_id == CHANNEL_ID
+    [button] = shown.message.buttons()
+    assert button["custom_id"] == "~open:start"
+    await bo.tap("Open private chat")
+    again = await bo.expect("Welcome back")
+    assert again.message.ephemeral and again.message.for_user == 12
 
 
 async def test_paced_exercise_edits_one_message_as_the_clock_moves(
@@ -221,8 +226,6 @@ async def test_a_flow_that_outlives_the_token_goes_on_in_direct_messages(
         di = Member(fake, 14, "Di")
         await welcome(di)
         await di.slash("ground", guild=True)
-        await di.expect("private chat")
-        await di.tap("Open private chat")
         await di.expect("ways to come back")
         await di.tap(app.library.catalog().text("ground.label.paced"))
         await di.expect("A short test of paced steps")

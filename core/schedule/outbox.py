@@ -42,11 +42,18 @@ class SendStatus(StrEnum):
     GONE = "gone"  # the chat is gone or the bot was removed/blocked: never retried
 
 
+class SendNotice(StrEnum):
+    """Sent, but the group's moderators should hear of something about it (once)."""
+
+    NO_THREAD = "no_thread"  # a shared line went beside the prompt: no thread could start
+
+
 @dataclass(frozen=True)
 class SendResult:
     status: SendStatus
     message_ref: str = ""  # the platform's id of the sent message
     retry_after: float = 0.0
+    notice: SendNotice | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +202,8 @@ class OutboxDrainer:
         # Told of every item the platform says can never be delivered (the chat is gone or the
         # bot was removed): issue 6 pauses the schedule whose post it was.
         self.on_gone: list[Callable[[OutboxItem], Awaitable[None]]] = []
+        # Told of an item sent with a notice for the group's moderators (no thread for it).
+        self.on_notice: list[Callable[[OutboxItem, SendNotice], Awaitable[None]]] = []
 
     def pacer(self, platform: str) -> Pacer:
         """The platform's pace, kept across rounds so the rate holds from one to the next."""
@@ -275,6 +284,8 @@ class OutboxDrainer:
         attempts = item.attempts + 1
         if result.status is SendStatus.SENT:
             await self.repos.outbox.mark_sent(item.id, result.message_ref, self.clock.now())
+            if result.notice is not None:
+                await self._notice(item, result.notice)
             return True
         if result.status is SendStatus.RETRY and result.retry_after > 0:
             # "Too many requests, retry after N": not a failure, so it uses up no attempt and
@@ -307,6 +318,13 @@ class OutboxDrainer:
                 await hook(item)
             except Exception:
                 log_failure(log, "outbox: a gone hook failed (item %s)", item.id)
+
+    async def _notice(self, item: OutboxItem, notice: SendNotice) -> None:
+        for hook in self.on_notice:
+            try:
+                await hook(item, notice)
+            except Exception:
+                log.exception("outbox: a notice hook failed (item %s)", item.id)
 
     def kick(self) -> None:
         """Something was queued: drain now rather than at the next round."""

@@ -47,6 +47,7 @@ class ScheduleService:
         # Reach-outs nobody took in time; a GONE post pauses its schedule (issue 6).
         self.reach = ReachOuts(app)
         self.drainer.on_gone.append(self.reach.on_gone)
+        self.drainer.on_notice.append(self.reach.on_notice)
         self.grace = grace
         self._scheduler: AsyncIOScheduler | None = None
         self._jobs: dict[str, Cron] = {}
