@@ -324,7 +324,7 @@ class OutboxDrainer:
             try:
                 await hook(item, notice)
             except Exception:
-                log.exception("outbox: a notice hook failed (item %s)", item.id)
+                log_failure(log, "outbox: a notice hook failed (item %s)", item.id)
 
     def kick(self) -> None:
         """Something was queued: drain now rather than at the next round."""
