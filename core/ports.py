@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -218,6 +220,22 @@ class Outbound(Protocol):
     async def send(self, platform: str, user_id: str, replies: list[Reply]) -> None: ...
 
 
+class UnitOfWork(Protocol):
+    """Writes that must land together: a finished flow's end and what it saved (issue 12)."""
+
+    def atomic(self) -> AbstractAsyncContextManager[None]:
+        """Every repository write inside commits together, or none does."""
+        ...
+
+
+class WritesAsTheyCome:
+    """A unit of work that only groups: for storage that keeps nothing across a crash."""
+
+    @asynccontextmanager
+    async def atomic(self) -> AsyncIterator[None]:
+        yield
+
+
 @dataclass(frozen=True)
 class Repos:
     members: MemberRepo
@@ -237,3 +255,5 @@ class Repos:
     audit: AuditRepo
     # a group's own crisis terms, screening and retention (issue 7, H5): group data only
     group_safety: GroupSafetyRepo
+    # writes that commit together (issue 12)
+    unit: UnitOfWork = field(default_factory=WritesAsTheyCome)

@@ -106,9 +106,13 @@ class Turn:
             await self.repos.sessions.put(self.member.id, outcome.state)
             await self.reshow()
         elif outcome.status is Status.DONE:
-            await self.repos.sessions.delete(self.member.id)
-            self.session = None
-            await self.finish(outcome.state)
+            # The flow's end and what its finisher saves commit together: a crash between
+            # them must not lose the answers (issue 12). On an error both stay undone, and the
+            # member can finish again from the last step.
+            async with self.repos.unit.atomic():
+                await self.repos.sessions.delete(self.member.id)
+                self.session = None
+                await self.finish(outcome.state)
         else:
             key = {Status.STALE: "flow.stale", Status.AT_START: "flow.at_start"}.get(
                 outcome.status, outcome.problem
