@@ -103,10 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "privacy":
             print(privacy_policy(load_config(args.config)), end="")
             return 0
-        if args.command == "keys" and args.action == "retire":
-            return _keys_retire(load_config(args.config), args.id)
         if args.command == "keys":
-            return _keys_rotate(load_config(args.config), args.drop_damaged)
+            return _keys(args)
         return _safety_check(args.lines, args.content)
     except (ConfigError, ContentError) as exc:
         print("Unblend could not start. Please fix:", file=sys.stderr)
@@ -232,6 +230,17 @@ def privacy_policy(config: Config, env: Mapping[str, str] | None = None) -> str:
     return policy_text(bundled_content_dir(), facts)
 
 
+def _keys(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    try:
+        if args.action == "retire":
+            return _keys_retire(config, args.id)
+        return _keys_rotate(config, args.drop_damaged)
+    except (DataKeyError, StorageError) as exc:
+        print(f"unblend keys {args.action}: {exc}", file=sys.stderr)
+        return 1
+
+
 def _keys_rotate(config: Config, drop_damaged: bool) -> int:
     from bots.instance import AlreadyRunningError, instance_lock
     from core.storage.rotate import rotate_key
@@ -252,7 +261,7 @@ def _keys_rotate(config: Config, drop_damaged: bool) -> int:
         return 1
     key_file = key_path_for(config.db_path)
     print(
-        f"Done: {done.resealed} values re-encrypted under the new key {done.key_id}, now in "
+        f"Done: {done.resealed} value(s) re-encrypted under the new key {done.key_id}, now in "
         f"{key_file}. Back it up now, apart from the database. If this was interrupted, run it "
         "again: it resumes."
     )
