@@ -256,3 +256,14 @@ async def test_an_older_versions_interrupted_rotation_is_taken_over(
     keyring = read_keyring(path, {})
     assert keyring is not None and keyring.ids == [1, 2] and keyring.key(2) == newer
     assert not key_new.exists()
+
+
+async def test_every_place_names_columns_its_table_has(tmp_path: Path) -> None:
+    """A place is made of columns that exist (and a table renamed or split breaks this)."""
+    db = Database(tmp_path / "schema.sqlite")
+    await db.open()
+    for col in SEALED:
+        names = {str(r[1]) for r in await db.fetchall(f'PRAGMA table_info("{col.table}")')}
+        assert {col.column, *col.by} <= names, col
+        assert not col.legacy_by or col.legacy_by in names
+    await db.close()

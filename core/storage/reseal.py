@@ -92,7 +92,14 @@ async def _rows(
         (after, limit),
     )
     keys = [c for c in dict.fromkeys((*col.by, col.legacy_by)) if c]
-    return [(int(r[0]), bytes(r[1]), dict(zip(keys, r[2:], strict=True))) for r in rows]
+    return [(int(r[0]), _bytes(r[1]), dict(zip(keys, r[2:], strict=True))) for r in rows]
+
+
+def _bytes(value: object) -> bytes:
+    # Anything but a BLOB in an encrypted column is damage: its bytes, to be reported as such.
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return str(value).encode("utf-8", "replace")
 
 
 def open_value(cipher: Cipher, col: Sealed, blob: bytes, row: dict[str, Any], legacy: bool) -> str:
