@@ -6,7 +6,12 @@ writing (WAL: readers never block the writer). It is written beside FILE first, 
 `PRAGMA integrity_check`, then moved into place, so FILE is never half a backup.
 
 The data key is NOT in the backup (a copied database alone is unreadable): keep the key file
-somewhere else, once; it does not change.
+somewhere else. `unblend keys rotate` adds a key to it and keeps the old ones, so back it up
+again after a rotation; an older backup still restores with the newer key file.
+
+Every file written here is 0600 from its first byte, whatever the umask. A restore sets the
+current database aside under a name of its own (`<name>.<UTC time>.bak`), so a second restore
+never overwrites what the first one kept.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bots.instance import AlreadyRunningError, instance_lock, is_running
 from core.crypto import KEY_ENV, DataKeyError, key_path_for
 from core.storage.db import migration_scripts
+from core.storage.files import create_private, private_folder
 from core.storage.keyring import verify_key
 
 Say = Callable[[str], None]
@@ -80,9 +87,11 @@ def backup(db_path: Path, dest: Path, say: Say = print) -> Summary:
         raise BackupError("the backup file must not be the database itself")
     if dest.is_dir():
         raise BackupError(f"{dest} is a folder; name a file, e.g. {dest / 'unblend.sqlite'}")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(dest.parent)
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
+    # VACUUM INTO fills an empty file: made first, so the copy is never readable by others.
+    os.close(create_private(partial))
     expected = _used_bytes(db_path)
     say(f"Backing up {db_path} (about {expected / MB:.1f} MB) to {dest}")
     failure: list[BaseException] = []
@@ -117,7 +126,8 @@ def backup(db_path: Path, dest: Path, say: Say = print) -> Summary:
     say(f"Backup written: {dest} ({summary.describe()})")
     say(
         f"The data key is not in the backup. Keep a copy of {key_path_for(db_path)} (or your "
-        f"${KEY_ENV}) somewhere else: without it the backup cannot be read."
+        f"${KEY_ENV}) somewhere else: without it the backup cannot be read. After "
+        "`unblend keys rotate`, copy the key file again (it then holds the new key too)."
     )
     return summary
 
@@ -164,8 +174,12 @@ def restore(
                 stack.enter_context(instance_lock(db_path))  # no bot starts mid-restore
             kept = _set_aside(db_path)
             incoming = db_path.with_name(db_path.name + ".restoring")
-            shutil.copyfile(backup_file, incoming)
-            incoming.chmod(0o600)
+            incoming.unlink(missing_ok=True)
+            with (
+                os.fdopen(create_private(incoming), "wb") as out,
+                backup_file.open("rb") as source,
+            ):
+                shutil.copyfileobj(source, out)
             _fsync(incoming)
             incoming.replace(db_path)
     except AlreadyRunningError as exc:
@@ -177,14 +191,24 @@ def restore(
     return summary
 
 
+def set_aside_name(db_path: Path, now: datetime | None = None) -> Path:
+    """A name no earlier set-aside copy has: `<name>.<UTC time>.bak`, numbered if taken."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    for n in range(1, 10_000):
+        suffix = "" if n == 1 else f"-{n}"
+        bak = db_path.with_name(f"{db_path.name}.{stamp}{suffix}.bak")
+        if not any(Path(f"{bak}{x}").exists() for x in ("", "-wal", "-shm")):
+            return bak
+    raise BackupError(f"too many set-aside copies of {db_path} this second; try again")
+
+
 def _set_aside(db_path: Path) -> Path | None:
-    """Moves the current database (and its write-ahead log) to <name>.bak."""
-    bak = db_path.with_name(db_path.name + ".bak")
-    for suffix in ("-wal", "-shm"):
-        Path(f"{bak}{suffix}").unlink(missing_ok=True)
+    """Moves the current database (and its write-ahead log) to a new <name>.<time>.bak."""
     Path(f"{db_path}-shm").unlink(missing_ok=True)
     if not db_path.exists():
+        Path(f"{db_path}-wal").unlink(missing_ok=True)
         return None
+    bak = set_aside_name(db_path)
     db_path.replace(bak)
     bak.chmod(0o600)
     wal = Path(f"{db_path}-wal")

@@ -62,9 +62,20 @@ def _parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", help="data key tools")
     keys_sub = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
     rotate = keys_sub.add_parser(
-        "rotate", help="re-encrypt everything under a new data key (stop the bot first)"
+        "rotate",
+        help="add a new data key and re-seal everything under it (stop the bot first)",
     )
     rotate.add_argument("--config", type=Path, help="path to config.toml")
+    rotate.add_argument(
+        "--drop-damaged",
+        action="store_true",
+        help="remove values that cannot be opened (they are listed) instead of keeping them",
+    )
+    retire = keys_sub.add_parser(
+        "retire", help="remove an old data key from the key file once nothing uses it"
+    )
+    retire.add_argument("id", help="the key's id (as `unblend doctor` and the key file show)")
+    retire.add_argument("--config", type=Path, help="path to config.toml")
     safety = sub.add_parser("safety", help="crisis-language tools")
     safety_sub = safety.add_subparsers(dest="action", required=True, metavar="ACTION")
     safety_check = safety_sub.add_parser(
@@ -93,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(privacy_policy(load_config(args.config)), end="")
             return 0
         if args.command == "keys":
-            return _keys_rotate(load_config(args.config))
+            return _keys(args)
         return _safety_check(args.lines, args.content)
     except (ConfigError, ContentError) as exc:
         print("Unblend could not start. Please fix:", file=sys.stderr)
@@ -219,7 +230,18 @@ def privacy_policy(config: Config, env: Mapping[str, str] | None = None) -> str:
     return policy_text(bundled_content_dir(), facts)
 
 
-def _keys_rotate(config: Config) -> int:
+def _keys(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    try:
+        if args.action == "retire":
+            return _keys_retire(config, args.id)
+        return _keys_rotate(config, args.drop_damaged)
+    except (DataKeyError, StorageError) as exc:
+        print(f"unblend keys {args.action}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _keys_rotate(config: Config, drop_damaged: bool) -> int:
     from bots.instance import AlreadyRunningError, instance_lock
     from core.storage.rotate import rotate_key
 
@@ -231,14 +253,48 @@ def _keys_rotate(config: Config) -> int:
 
     try:
         with instance_lock(config.db_path):
-            done = asyncio.run(rotate_key(config.db_path, os.environ, progress))
+            done = asyncio.run(
+                rotate_key(config.db_path, os.environ, progress, drop_damaged=drop_damaged)
+            )
     except AlreadyRunningError as exc:
         print(f"Stop the bot before rotating its key: {exc}", file=sys.stderr)
         return 1
+    key_file = key_path_for(config.db_path)
     print(
-        f"Done: {done} values re-encrypted under a new key, now in "
-        f"{key_path_for(config.db_path)}. Back it up now, apart from the database: the old "
-        "key no longer opens it. If this was interrupted, run it again: it resumes."
+        f"Done: {done.resealed} value(s) re-encrypted under the new key {done.key_id}, now in "
+        f"{key_file}. Back it up now, apart from the database. If this was interrupted, run it "
+        "again: it resumes."
+    )
+    if done.kept:
+        older = ", ".join(map(str, done.kept))
+        print(
+            f"Older key(s) {older} stay in {key_file}, so backups taken before now can still be "
+            f"restored. Once you no longer need those backups: unblend keys retire {done.kept[0]}"
+        )
+    if done.damaged_count:
+        fate = "were removed" if done.dropped else "could not be opened and were left as they were"
+        print(f"{done.damaged_count} value(s) {fate}: {done.damage()}", file=sys.stderr)
+        if not done.dropped:
+            print(
+                "They stay unreadable. Restore a backup from before the damage, or remove "
+                "just these values: unblend keys rotate --drop-damaged",
+                file=sys.stderr,
+            )
+            return 1
+    return 0
+
+
+def _keys_retire(config: Config, raw_id: str) -> int:
+    from core.storage.rotate import retire_key
+
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 10:
+        print("A key id is a number, as the key file shows: unblend keys retire 1", file=sys.stderr)
+        return 2
+    left = asyncio.run(retire_key(config.db_path, os.environ, int(raw_id)))
+    print(
+        f"Key {int(raw_id)} retired from {key_path_for(config.db_path)} (it holds key(s) "
+        f"{', '.join(map(str, left.ids))}). Backups that need key {int(raw_id)} can no longer "
+        "be restored with this key file."
     )
     return 0
 

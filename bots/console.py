@@ -172,6 +172,7 @@ class ConsoleAdapter:
             name = SAFE_NAME.sub("_", reply.file_name)[:100].strip("._") or "unblend-file"
             path = folder / name
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)  # also when an older copy was left with another mode
             with os.fdopen(fd, "wb") as handle:
                 handle.write(reply.file)
             saved[i] = path

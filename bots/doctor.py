@@ -1,8 +1,9 @@
 """`unblend doctor`: checks what the bot needs to run, and says how to fix each problem.
 
 It only reads: no migration runs, no key is made, nothing is written. The checks are the
-config, the content, the database (integrity, schema version), the data key, free disk space
-and, when asked, each platform token.
+config, the content, the database (integrity, schema version), the data key and the key file's
+mode, every encrypted value (each must open in its own row: damaged or moved ones are listed
+by place), a pending key rotation, free disk space and, when asked, each platform token.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ import httpx
 from bots.bootstrap import bundled_content_dir
 from core.catalog import check_content
 from core.config import Config, ConfigError, load_config, readable_by_others
-from core.crypto import KEY_ENV, DataKeyError, key_path_for, read_key
-from core.storage.db import migration_scripts
-from core.storage.keyring import verify_key
+from core.crypto import KEY_ENV, LEGACY_FORMAT, Cipher, DataKeyError, key_path_for, value_format
+from core.storage.db import migration_scripts, read_only, read_only_uri
+from core.storage.keyfile import key_source, read_keyring, too_open
+from core.storage.keyring import cipher_opening
+from core.storage.reseal import describe, read_marker, survey
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 DISCORD_API = "https://discord.com/api/v10"
@@ -96,7 +99,7 @@ async def diagnose(
             )
         )
     findings.append(_content(config))
-    findings.extend(_database(config, env))
+    findings.extend(await _database(config, env))
     if check_tokens:
         findings.extend(await _tokens(config))
     elif config.get("discord", "read_messages"):
@@ -127,7 +130,7 @@ def _content(config: Config) -> Finding:
     )
 
 
-def _database(config: Config, env: Mapping[str, str]) -> list[Finding]:
+async def _database(config: Config, env: Mapping[str, str]) -> list[Finding]:
     path = config.db_path
     findings: list[Finding] = []
     if str(path) == ":memory:":
@@ -142,34 +145,55 @@ def _database(config: Config, env: Mapping[str, str]) -> list[Finding]:
                 "free some space (old backups, logs: journalctl --vacuum-size=100M)",
             )
         )
+    findings.extend(_key_file(path, env))
     if not path.exists():
         findings.append(
             note("database", f"{path} does not exist yet; `unblend run` creates it with a new key")
         )
         return findings
     try:
-        findings.extend(_inspect(path, env))
+        inspected, healthy, check = _inspect(path)
+        findings.extend(inspected)
+        if healthy:
+            key = _key(path, env, check)
+            findings.append(key)
+            if check is not None and key.status is Status.OK:
+                findings.extend(await _values(path, env, check))
     except sqlite3.DatabaseError as exc:
         findings.append(_damaged(path, str(exc)))
     return findings
+
+
+def _key_file(path: Path, env: Mapping[str, str]) -> list[Finding]:
+    key_file = key_path_for(path)
+    if env.get(KEY_ENV) or not key_file.is_file() or not too_open(key_file):
+        return []
+    return [
+        problem(
+            "key file",
+            f"other users of this machine can reach {key_file}; the bot refuses to start so",
+            f"chmod 600 {key_file}",
+        )
+    ]
 
 
 def _damaged(path: Path, reason: str) -> Finding:
     return problem(
         "database",
         f"{path} is damaged ({reason})",
-        f"stop the bot, then `unblend restore BACKUP-FILE` (the damaged file is kept as "
-        f"{path.name}.bak); with no backup, `sqlite3 {path} .recover | sqlite3 recovered.sqlite` "
-        "saves what it can",
+        f"stop the bot, then `unblend restore BACKUP-FILE` (the damaged file is kept beside "
+        f"it as {path.name}.<time>.bak); with no backup, "
+        f"`sqlite3 {path} .recover | sqlite3 recovered.sqlite` saves what it can",
     )
 
 
-def _inspect(path: Path, env: Mapping[str, str]) -> list[Finding]:
+def _inspect(path: Path) -> tuple[list[Finding], bool, bytes | None]:
+    """Integrity and schema findings, whether the file is whole, and its stored key check."""
     findings: list[Finding] = []
-    with contextlib.closing(sqlite3.connect(path)) as conn:
+    with contextlib.closing(sqlite3.connect(read_only_uri(path), uri=True)) as conn:
         rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check(20)")]
         if rows != ["ok"]:
-            return [_damaged(path, "; ".join(rows[:3]))]
+            return [_damaged(path, "; ".join(rows[:3]))], False, None
         findings.append(ok("database", f"{path}: integrity ok"))
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         findings.append(_schema(version))
@@ -181,8 +205,7 @@ def _inspect(path: Path, env: Mapping[str, str]) -> list[Finding]:
             if has_meta
             else None
         )
-    findings.append(_key(path, env, None if row is None else bytes(row[0])))
-    return findings
+    return findings, True, None if row is None else bytes(row[0])
 
 
 def _schema(version: int) -> Finding:
@@ -208,14 +231,20 @@ def _schema(version: int) -> Finding:
 def _key(path: Path, env: Mapping[str, str], check: bytes | None) -> Finding:
     if check is None:
         try:
-            key = read_key(path, dict(env))
+            key = read_keyring(path, dict(env), check_mode=False)
         except DataKeyError as exc:
             return problem("data key", str(exc), "fix the key, or unset it to have one made")
         where = f"${KEY_ENV}" if env.get(KEY_ENV) else str(key_path_for(path))
         made = f"will use {where}" if key else "a new key file will be made beside it"
         return note("data key", f"no encrypted data yet; {made}")
     try:
-        verify_key(path, env, check)
+        keyring = read_keyring(path, env, check_mode=False)
+        if keyring is None:
+            raise DataKeyError(
+                f"The database {path} holds encrypted data, but its key was not found: no "
+                f"{key_path_for(path)} and no ${KEY_ENV}."
+            )
+        cipher_opening(keyring, check, path, key_source(path, env))
     except DataKeyError as exc:
         return problem(
             "data key",
@@ -224,7 +253,62 @@ def _key(path: Path, env: Mapping[str, str], check: bytes | None) -> Finding:
             f"or set ${KEY_ENV} to that key",
         )
     source = f"${KEY_ENV}" if env.get(KEY_ENV) else str(key_path_for(path))
-    return ok("data key", f"{source} opens the database")
+    held = ", ".join(map(str, keyring.ids))
+    return ok("data key", f"{source} opens the database (key(s) {held}; newest {keyring.current})")
+
+
+async def _values(path: Path, env: Mapping[str, str], check: bytes) -> list[Finding]:
+    """Opens every encrypted value in its place: damaged or moved ones, and a pending
+    rotation or move-over, are reported by place (never content)."""
+    keyring = read_keyring(path, env, check_mode=False)
+    assert keyring is not None
+    async with read_only(path) as fetch:
+        found = await survey(fetch, Cipher(keyring))
+        marker = await read_marker(fetch)
+    findings: list[Finding] = []
+    older = {k: n for k, n in found.by_key.items() if 0 < k != keyring.current and n}
+    if value_format(check) == LEGACY_FORMAT:
+        findings.append(
+            note(
+                "encrypted values",
+                f"{found.by_key[0]} value(s) are from before values were bound to their rows; "
+                "the bot binds them at its next start (once, resumably)",
+                "take a backup first: `unblend backup FILE`",
+            )
+        )
+    elif marker is not None:
+        left = ", ".join(f"{n} under key {k}" for k, n in sorted(older.items())) or "none"
+        findings.append(
+            problem(
+                "key rotation",
+                f"a key rotation to key {marker.get('target')} is not finished (values left: "
+                f"{left}); the bot works meanwhile, but older keys still protect those values",
+                "stop the bot, run `unblend keys rotate` (it resumes), start the bot",
+            )
+        )
+    elif older:
+        listed = ", ".join(f"{n} under key {k}" for k, n in sorted(older.items()))
+        findings.append(
+            note(
+                "encrypted values",
+                f"some values are sealed with older keys ({listed}), e.g. from a restored backup",
+                "`unblend keys rotate` re-seals them under a new key",
+            )
+        )
+    if found.damaged_count:
+        findings.append(
+            problem(
+                "encrypted values",
+                f"{found.damaged_count} value(s) cannot be opened where they are (damaged, "
+                f"moved from another row, or sealed with a key not in the keyring): "
+                f"{describe(found.damaged, found.damaged_count)}",
+                "restore a backup from before the damage (`unblend restore FILE`), or remove "
+                "just these values: stop the bot, `unblend keys rotate --drop-damaged`",
+            )
+        )
+    elif value_format(check) != LEGACY_FORMAT:
+        findings.append(ok("encrypted values", f"all {found.values} open, each in its own row"))
+    return findings
 
 
 async def _tokens(config: Config) -> list[Finding]:

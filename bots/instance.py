@@ -12,6 +12,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from core.storage.files import private_folder
+
 
 class AlreadyRunningError(Exception):
     """Another Unblend process holds this database."""
@@ -28,7 +30,7 @@ def instance_lock(db_path: Path) -> Iterator[None]:
         yield
         return
     path = lock_path_for(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:

@@ -29,7 +29,8 @@ def add_parsers(sub: Any) -> None:
     backup.add_argument("file", type=Path, help="where to write the backup")
     backup.add_argument("--config", type=Path, help="path to config.toml")
     restore = sub.add_parser(
-        "restore", help="replace the database with a backup (the old one is kept as .bak)"
+        "restore",
+        help="replace the database with a backup (the old one is kept as <name>.<time>.bak)",
     )
     restore.add_argument("file", type=Path, help="the backup to restore")
     restore.add_argument("--config", type=Path, help="path to config.toml")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -234,6 +236,22 @@ class Outbound(Protocol):
     async def send(self, platform: str, user_id: str, replies: list[Reply]) -> None: ...
 
 
+class UnitOfWork(Protocol):
+    """Writes that must land together: a finished flow's end and what it saved (issue 12)."""
+
+    def atomic(self) -> AbstractAsyncContextManager[None]:
+        """Every repository write inside commits together, or none does."""
+        ...
+
+
+class WritesAsTheyCome:
+    """A unit of work that only groups: for storage that keeps nothing across a crash."""
+
+    @asynccontextmanager
+    async def atomic(self) -> AsyncIterator[None]:
+        yield
+
+
 @dataclass(frozen=True)
 class Repos:
     members: MemberRepo
@@ -255,3 +273,5 @@ class Repos:
     group_safety: GroupSafetyRepo
     # members' names, filled into messages when they are sent or exported (issue 12)
     names: NameRepo
+    # writes that commit together (issue 12)
+    unit: UnitOfWork = field(default_factory=WritesAsTheyCome)

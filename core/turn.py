@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ class Turn:
         self.now: datetime = app.clock.now()
         self.replies: list[Reply] = []
         self.session: FlowState | None = None
+        self._after_save: list[Callable[[], Awaitable[None]]] = []
 
     # -- saying things --------------------------------------------------------------------
 
@@ -106,15 +107,26 @@ class Turn:
             await self.repos.sessions.put(self.member.id, outcome.state)
             await self.reshow()
         elif outcome.status is Status.DONE:
-            await self.repos.sessions.delete(self.member.id)
-            self.session = None
-            await self.finish(outcome.state)
+            # The flow's end and what its finisher saves commit together: a crash between
+            # them must not lose the answers (issue 12). On an error both stay undone, and the
+            # member can finish again from the last step.
+            async with self.repos.unit.atomic():
+                await self.repos.sessions.delete(self.member.id)
+                self.session = None
+                await self.finish(outcome.state)
+            steps, self._after_save = self._after_save, []
+            for step in steps:
+                await step()
         else:
             key = {Status.STALE: "flow.stale", Status.AT_START: "flow.at_start"}.get(
                 outcome.status, outcome.problem
             )
             self.say(key, (), **outcome.params)
             await self.reshow()
+
+    def after_save(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Runs `step` once the finished flow's writes are committed (see `apply`)."""
+        self._after_save.append(step)
 
     async def answer_text(self, text: str) -> None:
         """Free text for the current step: a text step's validator speaks first, then the engine."""

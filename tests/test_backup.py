@@ -119,6 +119,11 @@ async def test_a_backup_taken_while_members_check_in_restores_every_committed_ch
     assert notes <= set(done)
 
 
+def set_aside(live: Path) -> list[Path]:
+    """The copies restores set aside (each has its own name: issue 12)."""
+    return sorted(live.parent.glob(f"{live.name}.*.bak"))
+
+
 def make_db(folder: Path, members: int = 3) -> Path:
     async def create() -> None:
         db, _ = await open_encrypted(folder / "unblend.sqlite", {})
@@ -146,7 +151,7 @@ def test_restore_keeps_the_old_database_as_bak(tmp_path: Path) -> None:
     said: list[str] = []
     restore(dest, live, {}, say=said.append)
     assert count(live, "members") == 5
-    bak = live.with_name("unblend.sqlite.bak")
+    [bak] = set_aside(live)
     assert count(bak, "members") == 6
     assert f"The previous database is kept as {bak}" in said
 
@@ -162,7 +167,7 @@ def test_restore_refuses_while_the_bot_runs_unless_forced(tmp_path: Path) -> Non
         assert "systemctl stop unblend" in str(err.value)
         assert live.read_bytes() == before
         restore(dest, live, {}, force=True, say=lambda _: None)
-    assert live.with_name("unblend.sqlite.bak").exists()
+    assert len(set_aside(live)) == 1
 
 
 def test_restore_refuses_a_damaged_backup_and_changes_nothing(tmp_path: Path) -> None:
@@ -173,7 +178,7 @@ def test_restore_refuses_a_damaged_backup_and_changes_nothing(tmp_path: Path) ->
     with pytest.raises(BackupError, match="not an Unblend database, or it is damaged"):
         restore(bad, live, {}, say=lambda _: None)
     assert live.read_bytes() == before
-    assert not live.with_name("unblend.sqlite.bak").exists()
+    assert set_aside(live) == []
 
 
 def test_restore_refuses_a_backup_the_key_cannot_open(tmp_path: Path) -> None:

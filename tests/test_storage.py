@@ -154,7 +154,7 @@ async def test_failed_write_rolls_back(tmp_path: Path) -> None:
 def test_key_file_is_not_world_readable_even_with_a_loose_umask(tmp_path: Path) -> None:
     old = os.umask(0)
     try:
-        from core.crypto import create_key_file
+        from core.storage.keyfile import create_key_file
 
         create_key_file(tmp_path / "u.sqlite")
     finally:

@@ -17,12 +17,13 @@ async def set_consent(turn: Turn, keep: bool) -> None:
 
 async def finish_welcome(turn: Turn, state: FlowState) -> None:
     await set_consent(turn, state.answers.get("keep") == "yes")
-    # The command that brought the member here runs right after the welcome.
+    # The command that brought the member here runs right after the welcome is saved (outside
+    # its transaction: it may ask a platform something, and must not hold up others' writes).
     then = state.context.get("then", "")
     handler = turn.app.registry.commands.get(then)
     if handler is not None:
         arg = state.context.get("then_arg", "")
-        await handler(turn, (arg,) if arg else ())
+        turn.after_save(lambda: handler(turn, (arg,) if arg else ()))
 
 
 async def consent_status(turn: Turn, args: tuple[str, ...]) -> None:

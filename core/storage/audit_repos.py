@@ -8,12 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.audit import AuditEntry, audit_json
-from core.crypto import Cipher
+from core.crypto import Cipher, Place
 from core.storage.db import Database
-
-NAME = "audit.actor_name"
-OLD = "audit.old_value"
-NEW = "audit.new_value"
+from core.storage.sealed import AUDIT_NAME, AUDIT_NEW, AUDIT_OLD, next_id
 
 
 def _ts(when: datetime) -> str:
@@ -26,43 +23,45 @@ class SqliteAuditRepo:
     def __init__(self, db: Database, cipher: Cipher) -> None:
         self._db, self._cipher = db, cipher
 
-    def _seal(self, text: str, purpose: str) -> bytes | None:
-        return self._cipher.encrypt(text, purpose) if text else None
+    def _seal(self, text: str, place: Place) -> bytes | None:
+        return self._cipher.encrypt(text, place) if text else None
 
-    def _open(self, blob: bytes | None, purpose: str) -> str:
-        return self._cipher.decrypt(blob, purpose) if blob is not None else ""
+    def _open(self, blob: bytes | None, place: Place) -> str:
+        return self._cipher.decrypt(blob, place) if blob is not None else ""
 
     def _entry(self, r: Any) -> AuditEntry:
+        row_id, group_id = int(r[0]), int(r[1])
         return AuditEntry(
-            int(r[0]),
-            int(r[1]),
+            row_id,
+            group_id,
             None if r[2] is None else int(r[2]),
-            self._open(r[3], NAME),
+            self._open(r[3], AUDIT_NAME.at(row_id, group_id)),
             r[4],
             r[5],
-            self._open(r[6], OLD),
-            self._open(r[7], NEW),
+            self._open(r[6], AUDIT_OLD.at(row_id, group_id)),
+            self._open(r[7], AUDIT_NEW.at(row_id, group_id)),
             datetime.fromisoformat(r[8]),
         )
 
     async def add(self, entry: AuditEntry) -> AuditEntry:
         async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO audit_log (group_id, actor_id, actor_name, action, subject,"
-                " old_value, new_value, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            row_id = await next_id(conn, "audit_log")
+            await conn.execute(
+                "INSERT INTO audit_log (id, group_id, actor_id, actor_name, action, subject,"
+                " old_value, new_value, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
+                    row_id,
                     entry.group_id,
                     entry.actor_id,
-                    self._seal(entry.actor_name, NAME),
+                    self._seal(entry.actor_name, AUDIT_NAME.at(row_id, entry.group_id)),
                     entry.action,
                     entry.subject,
-                    self._seal(entry.old, OLD),
-                    self._seal(entry.new, NEW),
+                    self._seal(entry.old, AUDIT_OLD.at(row_id, entry.group_id)),
+                    self._seal(entry.new, AUDIT_NEW.at(row_id, entry.group_id)),
                     _ts(entry.at),
                 ),
             )
-            assert cursor.lastrowid is not None
-            return replace(entry, id=cursor.lastrowid)
+            return replace(entry, id=row_id)
 
     async def recent(self, group_id: int, limit: int) -> list[AuditEntry]:
         rows = await self._db.fetchall(

@@ -9,9 +9,7 @@ from typing import Any
 from core.crypto import Cipher
 from core.days import Counter, Slip
 from core.storage.db import Database
-
-NAME = "day_counter.name"
-NOTE = "day_slip.note"
+from core.storage.sealed import COUNTER_NAME, SLIP_NOTE, next_id
 
 
 def _ts(when: datetime) -> str:
@@ -32,7 +30,7 @@ class SqliteCounterRepo:
             Counter(
                 int(r[0]),
                 member_id,
-                self._cipher.decrypt(r[1], NAME),
+                self._cipher.decrypt(r[1], COUNTER_NAME.at(r[0], member_id)),
                 date.fromisoformat(r[2]),
                 datetime.fromisoformat(r[3]),
                 int(r[4]),
@@ -42,13 +40,13 @@ class SqliteCounterRepo:
 
     async def add(self, member_id: int, name: str, started_on: date, now: datetime) -> Counter:
         async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO day_counters (member_id, name, started_on, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (member_id, self._cipher.encrypt(name, NAME), started_on.isoformat(), _ts(now)),
+            counter_id = await next_id(conn, "day_counters")
+            sealed = self._cipher.encrypt(name, COUNTER_NAME.at(counter_id, member_id))
+            await conn.execute(
+                "INSERT INTO day_counters (id, member_id, name, started_on, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (counter_id, member_id, sealed, started_on.isoformat(), _ts(now)),
             )
-            counter_id = cursor.lastrowid
-        assert counter_id is not None
         return Counter(counter_id, member_id, name, started_on, now)
 
     async def remove(self, member_id: int, counter_id: int) -> bool:
@@ -84,7 +82,7 @@ class SqliteCounterRepo:
             member_id,
             date.fromisoformat(r[2]),
             datetime.fromisoformat(r[3]),
-            self._cipher.decrypt_opt(r[4], NOTE),
+            self._cipher.decrypt_opt(r[4], SLIP_NOTE.at(r[0], member_id)),
         )
 
     async def slips(self, member_id: int, counter_id: int) -> list[Slip]:
@@ -107,7 +105,7 @@ class SqliteCounterRepo:
         async with self._db.write() as conn:
             cursor = await conn.execute(
                 "UPDATE day_slips SET note=? WHERE id=? AND member_id=?",
-                (self._cipher.encrypt(note, NOTE), slip_id, member_id),
+                (self._cipher.encrypt(note, SLIP_NOTE.at(slip_id, member_id)), slip_id, member_id),
             )
             return cursor.rowcount > 0
 

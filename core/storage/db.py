@@ -1,9 +1,15 @@
-"""One aiosqlite connection, WAL, numbered migrations, and one lock for every write."""
+"""One aiosqlite connection, WAL, numbered migrations, and one lock for every write.
+
+`atomic()` is a unit of work: every write made inside it (through `write()` or `execute()`)
+commits together with the others, or none does.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+import contextvars
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -11,7 +17,20 @@ from typing import Any
 
 import aiosqlite
 
+from core.storage.files import private_file, private_folder, tighten
+
 Params = Sequence[Any]
+
+
+class _Unit:
+    """An open unit of work on one database; tasks it starts join it while it is open."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.open = True
+
+
+_UNIT: contextvars.ContextVar[_Unit | None] = contextvars.ContextVar("unblend_unit", default=None)
 
 
 class StorageError(Exception):
@@ -37,6 +56,7 @@ class Database:
         self._write_lock = asyncio.Lock()
         self._pending: list[tuple[str, Params, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._savepoints = itertools.count(1)
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -46,7 +66,11 @@ class Database:
 
     async def open(self) -> None:
         if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # SQLite gives the WAL and shared-memory files the database file's mode.
+            private_folder(self.path.parent)
+            private_file(self.path)
+            for suffix in ("-wal", "-shm", "-journal"):
+                tighten(Path(f"{self.path}{suffix}"))
         try:
             self._conn = await aiosqlite.connect(self.path)
             await self._conn.execute("PRAGMA journal_mode=WAL")
@@ -93,9 +117,53 @@ class Database:
                         f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;"
                     )
 
+    def _in_unit(self) -> bool:
+        unit = _UNIT.get()
+        return unit is not None and unit.db is self and unit.open
+
+    @asynccontextmanager
+    async def atomic(self) -> AsyncIterator[None]:
+        """A unit of work: the writes inside commit together, or none does.
+
+        It holds the write lock throughout (other members' writes wait for it), so keep what
+        runs inside short. Nested calls join the unit that is open.
+        """
+        if self._in_unit():
+            yield
+            return
+        async with self._write_lock:
+            unit = _Unit(self)
+            token = _UNIT.set(unit)
+            try:
+                await self.conn.execute("BEGIN IMMEDIATE")
+                yield
+            except BaseException:
+                await self.conn.rollback()
+                raise
+            else:
+                await self.conn.commit()
+            finally:
+                unit.open = False
+                _UNIT.reset(token)
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A transaction: commits on success, rolls back on any error."""
+        """A transaction: commits on success, rolls back on any error.
+
+        Inside `atomic()` it is a savepoint of the unit instead: its error undoes its own
+        writes only, and nothing commits before the unit does.
+        """
+        if self._in_unit():
+            name = f"w{next(self._savepoints)}"
+            await self.conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute(f"ROLLBACK TO {name}")
+                await self.conn.execute(f"RELEASE {name}")
+                raise
+            await self.conn.execute(f"RELEASE {name}")
+            return
         async with self._write_lock:
             try:
                 yield self.conn
@@ -109,7 +177,11 @@ class Database:
 
         Statements from concurrent callers share one commit (group commit): a commit costs a
         disk sync, so sharing it is what lets many members write at once on a small VPS.
+        Inside `atomic()` the statement runs in the unit, which commits it.
         """
+        if self._in_unit():
+            await self.conn.execute(sql, params)
+            return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((sql, params, future))
         if self._flusher is None or self._flusher.done():
@@ -154,3 +226,22 @@ class Database:
     async def fetchall(self, sql: str, params: Params = ()) -> Iterable[aiosqlite.Row]:
         async with self.conn.execute(sql, params) as cursor:
             return await cursor.fetchall()
+
+
+Fetch = Callable[[str, Params], Awaitable[Iterable[Any]]]
+
+
+def read_only_uri(path: Path) -> str:
+    return f"{path.resolve().as_uri()}?mode=ro"
+
+
+@asynccontextmanager
+async def read_only(path: Path) -> AsyncIterator[Fetch]:
+    """Reads a database without migrating or writing anything (doctor, keys retire)."""
+    async with aiosqlite.connect(read_only_uri(path), uri=True) as conn:
+
+        async def fetch(sql: str, params: Params = ()) -> Iterable[Any]:
+            async with conn.execute(sql, params) as cursor:
+                return await cursor.fetchall()
+
+        yield fetch

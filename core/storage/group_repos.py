@@ -24,10 +24,7 @@ from core.schedule.records import (
 )
 from core.schedule.times import days_code, days_from_code, days_text
 from core.storage.db import Database
-
-PROMPT = "schedule.prompt_text"
-LINE = "shared_item.line"
-PAYLOAD = "outbox.payload"
+from core.storage.sealed import OUTBOX_PAYLOAD, SCHEDULE_PROMPT, SHARE_LINE, next_id
 
 
 def _ts(when: datetime) -> str:
@@ -42,13 +39,16 @@ async def insert_outbox(
     conn: aiosqlite.Connection, cipher: Cipher, item: NewOutboxItem, now: datetime
 ) -> int:
     """An outbox row, inside the caller's transaction."""
-    cursor = await conn.execute(
-        "INSERT INTO outbox (platform, target, payload, next_attempt_at, created_at, post_id,"
-        " member_id, share_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    row_id = await next_id(conn, "outbox")
+    place = OUTBOX_PAYLOAD.at(row_id, item.platform, item.target)
+    await conn.execute(
+        "INSERT INTO outbox (id, platform, target, payload, next_attempt_at, created_at, post_id,"
+        " member_id, share_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
+            row_id,
             item.platform,
             item.target,
-            cipher.encrypt(json.dumps(item.payload), PAYLOAD),
+            cipher.encrypt(json.dumps(item.payload), place),
             _ts(now),
             _ts(now),
             item.post_id,
@@ -56,8 +56,7 @@ async def insert_outbox(
             item.share_id,
         ),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    return row_id
 
 
 class SqliteOutboxRepo:
@@ -73,7 +72,7 @@ class SqliteOutboxRepo:
             int(r[0]),
             r[1],
             r[2],
-            json.loads(self._cipher.decrypt(r[3], PAYLOAD)),
+            json.loads(self._cipher.decrypt(r[3], OUTBOX_PAYLOAD.at(r[0], r[1], r[2]))),
             OutboxState(r[4]),
             int(r[5]),
             _dt(r[6]),
@@ -221,20 +220,26 @@ class SqliteGroupRepo:
 
     async def add_schedule(self, schedule: Schedule, now: datetime) -> Schedule:
         async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO schedules (group_id, at_time, timezone, days, prompt_key,"
+            new_id = await next_id(conn, "schedules")
+            await conn.execute(
+                "INSERT INTO schedules (id, group_id, at_time, timezone, days, prompt_key,"
                 " prompt_text, target, paused, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (schedule.group_id, *self._schedule_values(schedule), _ts(now), _ts(now)),
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    new_id,
+                    schedule.group_id,
+                    *self._schedule_values(schedule, new_id),
+                    _ts(now),
+                    _ts(now),
+                ),
             )
-            assert cursor.lastrowid is not None
-            new_id = cursor.lastrowid
         return replace(schedule, id=new_id, skip_dates=frozenset(), created_at=now)
 
-    def _schedule_values(self, schedule: Schedule) -> tuple[object, ...]:
+    def _schedule_values(self, schedule: Schedule, schedule_id: int) -> tuple[object, ...]:
         """The columns add and update both write, in the order their SQL names them."""
         text = schedule.prompt_text
-        prompt = self._cipher.encrypt(text, PROMPT) if text else None
+        place = SCHEDULE_PROMPT.at(schedule_id, schedule.group_id)
+        prompt = self._cipher.encrypt(text, place) if text else None
         return (
             schedule.at,
             schedule.timezone,
@@ -265,7 +270,11 @@ class SqliteGroupRepo:
                 r[3],
                 days_from_code(r[4]),
                 r[5],
-                self._cipher.decrypt(r[6], PROMPT) if r[6] is not None else "",
+                (
+                    self._cipher.decrypt(r[6], SCHEDULE_PROMPT.at(r[0], r[1]))
+                    if r[6] is not None
+                    else ""
+                ),
                 r[7],
                 bool(r[8]),
                 frozenset(skips.get(int(r[0]), ())),
@@ -279,7 +288,7 @@ class SqliteGroupRepo:
             await conn.execute(
                 "UPDATE schedules SET at_time=?, timezone=?, days=?, prompt_key=?, prompt_text=?,"
                 " target=?, paused=?, updated_at=? WHERE id=?",
-                (*self._schedule_values(schedule), _ts(now), schedule.id),
+                (*self._schedule_values(schedule, schedule.id), _ts(now), schedule.id),
             )
             await conn.execute("DELETE FROM schedule_skips WHERE schedule_id=?", (schedule.id,))
             await conn.executemany(
@@ -420,13 +429,13 @@ class SqliteGroupRepo:
         self, post_id: int, member_id: int, kind: str, line: str, now: datetime
     ) -> SharedItem:
         async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO shared_items (post_id, member_id, kind, line, state, at)"
-                " VALUES (?, ?, ?, ?, 'preview', ?)",
-                (post_id, member_id, kind, self._cipher.encrypt(line, LINE), _ts(now)),
+            share_id = await next_id(conn, "shared_items")
+            sealed = self._cipher.encrypt(line, SHARE_LINE.at(share_id, member_id))
+            await conn.execute(
+                "INSERT INTO shared_items (id, post_id, member_id, kind, line, state, at)"
+                " VALUES (?, ?, ?, ?, ?, 'preview', ?)",
+                (share_id, post_id, member_id, kind, sealed, _ts(now)),
             )
-            assert cursor.lastrowid is not None
-            share_id = cursor.lastrowid
         return SharedItem(share_id, post_id, member_id, kind, line)
 
     async def share(self, member_id: int, share_id: int) -> SharedItem | None:
@@ -436,7 +445,8 @@ class SqliteGroupRepo:
         )
         if row is None:
             return None
-        line = self._cipher.decrypt(row[3], LINE) if row[3] is not None else ""
+        place = SHARE_LINE.at(row[0], member_id)
+        line = self._cipher.decrypt(row[3], place) if row[3] is not None else ""
         return SharedItem(int(row[0]), int(row[1]), member_id, row[2], line, row[4])
 
     async def settle_share(
@@ -472,7 +482,8 @@ class SqliteGroupRepo:
     _SHARE = "id, post_id, member_id, kind, line, state, message_ref, posted_at, at"
 
     def _share(self, r: Any) -> SharedItem:
-        line = self._cipher.decrypt(r[4], LINE) if r[4] is not None else ""
+        place = SHARE_LINE.at(r[0], r[2])
+        line = self._cipher.decrypt(r[4], place) if r[4] is not None else ""
         posted = _dt(r[7]) if r[7] else None
         return SharedItem(
             int(r[0]), int(r[1]), int(r[2]), r[3], line, r[5], r[6], posted, _dt(r[8])
@@ -494,7 +505,7 @@ class SqliteGroupRepo:
             f"SELECT {self._SHARE} FROM shared_items WHERE member_id=? ORDER BY id", (member_id,)
         )
         messages = await self._db.fetchall(
-            f"SELECT platform, target, payload, state, created_at, sent_at FROM outbox"
+            f"SELECT platform, target, payload, state, created_at, sent_at, id FROM outbox"
             f" WHERE {self._ABOUT} ORDER BY id",
             (member_id, member_id, member_id),
         )
@@ -522,7 +533,9 @@ class SqliteGroupRepo:
                     **naming_of(data),
                 }
                 for r in messages
-                for data in [json.loads(self._cipher.decrypt(r[2], PAYLOAD))]
+                for data in [
+                    json.loads(self._cipher.decrypt(r[2], OUTBOX_PAYLOAD.at(r[6], r[0], r[1])))
+                ]
             ],
         }
 

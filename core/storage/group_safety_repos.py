@@ -12,14 +12,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from core.crypto import Cipher
+from core.crypto import Cipher, Place
 from core.group_safety import GroupSafetySettings
 from core.schedule.records import Group, OutboxState
 from core.storage.db import Database
 from core.storage.group_memory import InMemoryGroupRepo, InMemoryOutboxRepo
-
-TERMS = "group_safety.terms"
-EXCLUSIONS = "group_safety.exclusions"
+from core.storage.sealed import GROUP_EXCLUSIONS, GROUP_TERMS
 
 
 def _ts(when: datetime) -> str:
@@ -31,13 +29,13 @@ class SqliteGroupSafetyRepo:
     def __init__(self, db: Database, cipher: Cipher) -> None:
         self._db, self._cipher = db, cipher
 
-    def _phrases(self, blob: bytes | None, purpose: str) -> tuple[str, ...]:
+    def _phrases(self, blob: bytes | None, place: Place) -> tuple[str, ...]:
         if blob is None:
             return ()
-        return tuple(str(p) for p in json.loads(self._cipher.decrypt(blob, purpose)))
+        return tuple(str(p) for p in json.loads(self._cipher.decrypt(blob, place)))
 
-    def _blob(self, phrases: tuple[str, ...], purpose: str) -> bytes | None:
-        return self._cipher.encrypt(json.dumps(list(phrases)), purpose) if phrases else None
+    def _blob(self, phrases: tuple[str, ...], place: Place) -> bytes | None:
+        return self._cipher.encrypt(json.dumps(list(phrases)), place) if phrases else None
 
     async def all(self) -> list[GroupSafetySettings]:
         rows = await self._db.fetchall(
@@ -50,8 +48,8 @@ class SqliteGroupSafetyRepo:
                 int(r[0]),
                 r[1],
                 r[2],
-                self._phrases(r[3], TERMS),
-                self._phrases(r[4], EXCLUSIONS),
+                self._phrases(r[3], GROUP_TERMS.at(r[0])),
+                self._phrases(r[4], GROUP_EXCLUSIONS.at(r[0])),
                 bool(r[5]),
                 None if r[6] is None else int(r[6]),
             )
@@ -67,8 +65,8 @@ class SqliteGroupSafetyRepo:
             " updated_at=excluded.updated_at",
             (
                 settings.group_id,
-                self._blob(settings.terms, TERMS),
-                self._blob(settings.exclusions, EXCLUSIONS),
+                self._blob(settings.terms, GROUP_TERMS.at(settings.group_id)),
+                self._blob(settings.exclusions, GROUP_EXCLUSIONS.at(settings.group_id)),
                 int(settings.screening),
                 settings.retention_days,
                 _ts(now),

@@ -1,23 +1,42 @@
-"""Opens the database with its data key, and refuses to guess when the key is wrong or gone."""
+"""Opens the database with its keyring, and refuses to guess when a key is wrong or gone.
+
+At start-up it also finishes what an older version left: values sealed before places existed
+are re-sealed to their rows (the move-over, resumable), and a rotation that an older version
+left half done is taken over (its two keys join the keyring). A rotation this version left
+pending needs nothing at start: each value names its key, so the bot reads both halves.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 
 from core.crypto import (
     KEY_ENV,
+    LEGACY_FORMAT,
     Cipher,
     DataKeyError,
     DecryptError,
-    create_key_file,
+    Keyring,
+    decode_key,
     key_path_for,
-    read_key,
+    new_key,
+    value_format,
 )
 from core.storage.db import Database
+from core.storage.keyfile import create_key_file, key_source, read_keyring, write_key_file
+from core.storage.reseal import (
+    MARKER,
+    describe,
+    open_key_check,
+    read_key_check,
+    read_marker,
+    run_pass,
+)
+from core.storage.sealed import KEY_CHECK, KEY_CHECK_TEXT
 
-_CHECK_PLAINTEXT = "unblend-key-check"
-_CHECK_PURPOSE = "meta.key_check"
+log = logging.getLogger(__name__)
 
 
 async def open_encrypted(path: Path, env: Mapping[str, str]) -> tuple[Database, Cipher]:
@@ -33,23 +52,32 @@ async def open_encrypted(path: Path, env: Mapping[str, str]) -> tuple[Database, 
 
 
 async def _cipher_for(db: Database, path: Path, env: dict[str, str]) -> Cipher:
-    if await db.fetchone("SELECT 1 FROM meta WHERE key='key_rotation'") is not None:
-        # Half the values are under the old key, half under the new: finish first.
-        raise DataKeyError(
-            f"A data key rotation of {path} was interrupted. Run `unblend keys rotate` again "
-            "to finish it (it resumes where it stopped), then start the bot."
+    await take_over_old_rotation(db, path, env)
+    check = await read_key_check(db.fetchall)
+    if check is None:
+        return await _first_key(db, path, env)
+    cipher = verify_key(path, env, check)
+    if value_format(check) == LEGACY_FORMAT:
+        await move_over(db, cipher)
+    elif await read_marker(db.fetchall) is not None:
+        log.warning(
+            "a data key rotation of %s is pending: run `unblend keys rotate` to finish it "
+            "(the bot reads and writes meanwhile)",
+            path,
         )
-    row = await db.fetchone("SELECT value FROM meta WHERE key='key_check'")
-    if row is not None:
-        return verify_key(path, env, bytes(row[0]))
-    key = read_key(path, env)
-    if key is None:
-        key = create_key_file(path) if str(path) != ":memory:" else _ephemeral_key()
-    cipher = Cipher(key)
+    return cipher
+
+
+async def _first_key(db: Database, path: Path, env: dict[str, str]) -> Cipher:
+    keyring = read_keyring(path, env)
+    if keyring is None:
+        in_memory = str(path) == ":memory:"
+        keyring = Keyring({1: new_key()}) if in_memory else create_key_file(path)
+    cipher = Cipher(keyring)
     async with db.write() as conn:
         await conn.execute(
             "INSERT INTO meta (key, value) VALUES ('key_check', ?)",
-            (cipher.encrypt(_CHECK_PLAINTEXT, _CHECK_PURPOSE),),
+            (cipher.encrypt(KEY_CHECK_TEXT, KEY_CHECK),),
         )
     return cipher
 
@@ -60,27 +88,71 @@ def verify_key(path: Path, env: Mapping[str, str], check: bytes) -> Cipher:
     Raises DataKeyError saying how to fix a missing or wrong key. Writes nothing, so
     `unblend doctor` and `unblend restore` use it too.
     """
-    env = dict(env)
-    key = read_key(path, env)
-    if key is None:
+    keyring = read_keyring(path, env)
+    if keyring is None:
         raise DataKeyError(
             f"The database {path} holds encrypted data, but its key was not found: no "
             f"{key_path_for(path)} and no ${KEY_ENV}. Restore the key file from your backup "
             "(a new key could not read what is stored, so none is made)."
         )
-    cipher = Cipher(key)
+    return cipher_opening(keyring, check, path, key_source(path, env))
+
+
+def cipher_opening(keyring: Keyring, check: bytes, path: Path, source: str) -> Cipher:
+    cipher = Cipher(keyring)
     try:
-        cipher.decrypt(check, _CHECK_PURPOSE)
+        open_key_check(cipher, check)
     except DecryptError as exc:
-        source = f"${KEY_ENV}" if env.get(KEY_ENV) else str(key_path_for(path))
+        if exc.missing_key is not None:
+            held = ", ".join(map(str, keyring.ids))
+            raise DataKeyError(
+                f"The data key from {source} does not open {path}: it was sealed with data key "
+                f"{exc.missing_key}, and {source} holds key(s) {held}. Put the key file from "
+                "your backup in place (a retired key cannot be made again)."
+            ) from None
         raise DataKeyError(
             f"The data key from {source} does not open {path}. Use the key this database was "
             "created with (check the key file and the environment variable)."
-        ) from exc
+        ) from None
     return cipher
 
 
-def _ephemeral_key() -> bytes:
-    from core.crypto import new_key
+async def move_over(db: Database, cipher: Cipher) -> None:
+    """Values sealed before places existed are re-sealed to their rows, once, resumably."""
+    log.info("binding encrypted values to their rows (once, after an upgrade)")
+    result = await run_pass(db, cipher, legacy=True)
+    log.info("bound %d encrypted values to their rows", result.resealed)
+    if result.damaged_count:
+        log.warning(
+            "%d value(s) could not be opened and were left as they were: %s. "
+            "`unblend doctor` lists them; see docs/deploy.md (damaged values)",
+            result.damaged_count,
+            describe(result.damaged, result.damaged_count),
+        )
 
-    return new_key()
+
+async def take_over_old_rotation(db: Database, path: Path, env: Mapping[str, str]) -> None:
+    """An older version's interrupted `keys rotate` kept its new key in `<key>.new` and refused
+    to start. Its two keys join the keyring (old values name no key: each is tried), its marker
+    goes, and the move-over then re-seals everything under the newer key."""
+    marker = await read_marker(db.fetchall)
+    if marker is None or "stage" not in marker:
+        return
+    if env.get(KEY_ENV):
+        raise DataKeyError(
+            f"An older Unblend's key rotation of {path} was interrupted. Unset ${KEY_ENV} and "
+            f"put the key in {key_path_for(path)} (mode 600), then start again: it is finished."
+        )
+    keyring = read_keyring(path, env)
+    newer = key_path_for(path).with_name(key_path_for(path).name + ".new")
+    if keyring is not None and newer.is_file():
+        try:
+            key = decode_key(newer.read_bytes().decode("ascii"), str(newer))
+        except UnicodeDecodeError:
+            raise DataKeyError(f"{newer} holds non-ASCII bytes; restore it.") from None
+        if key not in (keyring.key(i) for i in keyring.ids):
+            write_key_file(path, keyring.with_key(keyring.current + 1, key))
+        newer.unlink()
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM meta WHERE key=?", (MARKER,))
+    log.info("took over a key rotation an older version left unfinished")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -216,9 +219,44 @@ class InMemoryPracticeLogRepo:
         return removed
 
 
+class InMemoryUnit:
+    """The twin of the SQLite unit of work: on an error inside, every repository's tables go
+    back to what they held when it began (restored in place: some repositories share one)."""
+
+    def __init__(self, repos: list[object]) -> None:
+        self._repos = repos
+        self._depth = 0
+
+    @asynccontextmanager
+    async def atomic(self) -> AsyncIterator[None]:
+        saved = [_tables(r) for r in self._repos] if self._depth == 0 else []
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            for repo, tables in zip(self._repos, saved, strict=True):
+                for name, rows in tables.items():
+                    _put_back(getattr(repo, name), rows)
+            raise
+        finally:
+            self._depth -= 1
+
+
+def _tables(repo: object) -> dict[str, Any]:
+    return {k: copy.deepcopy(v) for k, v in vars(repo).items() if isinstance(v, (dict, list))}
+
+
+def _put_back(table: Any, rows: Any) -> None:
+    if isinstance(table, dict):
+        table.clear()
+        table.update(rows)
+    else:
+        table[:] = rows
+
+
 def in_memory_repos() -> Repos:
     outbox = InMemoryOutboxRepo()
-    return Repos(
+    repos = Repos(
         InMemoryMemberRepo(),
         InMemoryCheckinRepo(),
         InMemoryPartRepo(),
@@ -234,3 +272,5 @@ def in_memory_repos() -> Repos:
         group_safety=InMemoryGroupSafetyRepo(groups, outbox),
         names=InMemoryNameRepo(),
     )
+    every = [getattr(repos, f.name) for f in fields(repos) if f.name != "unit"]
+    return replace(repos, unit=InMemoryUnit(every))

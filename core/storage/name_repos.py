@@ -7,8 +7,7 @@ from typing import Any
 
 from core.crypto import Cipher
 from core.storage.db import Database
-
-NAME = "member_name.name"
+from core.storage.sealed import MEMBER_NAME
 
 
 def _ts(when: datetime) -> str:
@@ -27,14 +26,14 @@ class SqliteNameRepo:
             "INSERT INTO member_names (member_id, name, updated_at) VALUES (?, ?, ?)"
             " ON CONFLICT (member_id) DO UPDATE SET name=excluded.name,"
             " updated_at=excluded.updated_at",
-            (member_id, self._cipher.encrypt(name, NAME), _ts(now)),
+            (member_id, self._cipher.encrypt(name, MEMBER_NAME.at(member_id)), _ts(now)),
         )
 
     async def get(self, member_id: int) -> str | None:
         row = await self._db.fetchone(
             "SELECT name FROM member_names WHERE member_id=?", (member_id,)
         )
-        return None if row is None else self._cipher.decrypt(row[0], NAME)
+        return None if row is None else self._cipher.decrypt(row[0], MEMBER_NAME.at(member_id))
 
     async def purge(self, member_id: int, before: datetime) -> int:
         async with self._db.write() as conn:

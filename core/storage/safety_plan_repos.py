@@ -7,11 +7,7 @@ from typing import Any
 
 from core.crypto import Cipher
 from core.storage.db import Database
-
-
-def _purpose(section: str) -> str:
-    # Bound to its section, so a value cannot be moved to another section unnoticed.
-    return f"safety_plan.{section}"
+from core.storage.sealed import PLAN_SECTION
 
 
 class SqliteSafetyPlanRepo:
@@ -22,7 +18,9 @@ class SqliteSafetyPlanRepo:
         rows = await self._db.fetchall(
             "SELECT section, body FROM safety_plan_sections WHERE member_id=?", (member_id,)
         )
-        return {str(r[0]): self._cipher.decrypt(r[1], _purpose(str(r[0]))) for r in rows}
+        return {
+            str(r[0]): self._cipher.decrypt(r[1], PLAN_SECTION.at(r[0], member_id)) for r in rows
+        }
 
     async def put_section(self, member_id: int, section: str, text: str, now: datetime) -> None:
         await self._db.execute(
@@ -32,7 +30,7 @@ class SqliteSafetyPlanRepo:
             (
                 member_id,
                 section,
-                self._cipher.encrypt(text, _purpose(section)),
+                self._cipher.encrypt(text, PLAN_SECTION.at(section, member_id)),
                 now.isoformat(timespec="microseconds"),
             ),
         )

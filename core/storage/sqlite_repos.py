@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from core.crypto import Cipher
 from core.flows.engine import FlowState
@@ -19,6 +21,13 @@ from core.storage.group_safety_repos import SqliteGroupSafetyRepo
 from core.storage.name_repos import SqliteNameRepo
 from core.storage.reachout_repos import SqliteReachOutRepo
 from core.storage.safety_plan_repos import SqliteSafetyPlanRepo
+from core.storage.sealed import (
+    CHECKIN_NOTE,
+    PART_NAME,
+    PART_NOTE_COLUMNS,
+    SESSION_STATE,
+    next_id,
+)
 
 # The encrypted note columns of `parts`, in the order of Part's fields.
 PART_NOTE_FIELDS = ("notes", "body", "says", "protects")
@@ -160,24 +169,28 @@ class SqliteCheckinRepo:
         self._db, self._cipher = db, cipher
 
     async def add(self, checkin: Checkin) -> None:
-        await self._db.execute(
-            "INSERT INTO checkins (member_id, at, mood, urge, part, need, protector, note)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                checkin.member_id,
-                _ts(checkin.at),
-                checkin.mood,
-                checkin.urge,
-                checkin.part,
-                checkin.need,
-                checkin.protector,
-                self._cipher.encrypt_opt(checkin.note, "checkin.note"),
-            ),
-        )
+        async with self._db.write() as conn:
+            row_id = await next_id(conn, "checkins")
+            note = CHECKIN_NOTE.at(row_id, checkin.member_id)
+            await conn.execute(
+                "INSERT INTO checkins (id, member_id, at, mood, urge, part, need, protector,"
+                " note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row_id,
+                    checkin.member_id,
+                    _ts(checkin.at),
+                    checkin.mood,
+                    checkin.urge,
+                    checkin.part,
+                    checkin.need,
+                    checkin.protector,
+                    self._cipher.encrypt_opt(checkin.note, note),
+                ),
+            )
 
     async def since(self, member_id: int, since: datetime) -> list[Checkin]:
         rows = await self._db.fetchall(
-            "SELECT at, mood, urge, part, need, protector, note FROM checkins"
+            "SELECT at, mood, urge, part, need, protector, note, id FROM checkins"
             " WHERE member_id=? AND at>=? ORDER BY at",
             (member_id, _ts(since)),
         )
@@ -190,7 +203,7 @@ class SqliteCheckinRepo:
                 r[3],
                 r[4],
                 r[5],
-                self._cipher.decrypt_opt(r[6], "checkin.note"),
+                self._cipher.decrypt_opt(r[6], CHECKIN_NOTE.at(r[7], member_id)),
             )
             for r in rows
         ]
@@ -241,10 +254,11 @@ class SqlitePartRepo:
             Part(
                 int(r[0]),
                 member_id,
-                self._cipher.decrypt(r[1], "part.name"),
+                self._cipher.decrypt(r[1], PART_NAME.at(r[0], member_id)),
                 r[2],
                 *(
-                    self._cipher.decrypt_opt(blob, f"part.{field}") or ""
+                    self._cipher.decrypt_opt(blob, PART_NOTE_COLUMNS[field].at(r[0], member_id))
+                    or ""
                     for blob, field in zip(r[3:], PART_NOTE_FIELDS, strict=True)
                 ),
             )
@@ -255,12 +269,12 @@ class SqlitePartRepo:
 
     async def add(self, member_id: int, name: str, role: str, now: datetime) -> Part:
         async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO parts (member_id, name, role, created_at) VALUES (?, ?, ?, ?)",
-                (member_id, self._cipher.encrypt(name, "part.name"), role, _ts(now)),
+            part_id = await next_id(conn, "parts")
+            sealed = self._cipher.encrypt(name, PART_NAME.at(part_id, member_id))
+            await conn.execute(
+                "INSERT INTO parts (id, member_id, name, role, created_at) VALUES (?, ?, ?, ?, ?)",
+                (part_id, member_id, sealed, role, _ts(now)),
             )
-            part_id = cursor.lastrowid
-        assert part_id is not None
         part = Part(part_id, member_id, name, role)
         self._cache.pop(member_id, None)
         return part
@@ -287,7 +301,7 @@ class SqlitePartRepo:
             return None
         return await self._write_part(
             "UPDATE parts SET name=? WHERE id=? AND member_id=?",
-            (self._cipher.encrypt(name, "part.name"), part_id, member_id),
+            (self._cipher.encrypt(name, PART_NAME.at(part_id, member_id)), part_id, member_id),
             replace(current, name=name),
         )
 
@@ -296,7 +310,9 @@ class SqlitePartRepo:
         if current is None:
             return None
         notes = [
-            self._cipher.encrypt_opt(getattr(part, field) or None, f"part.{field}")
+            self._cipher.encrypt_opt(
+                getattr(part, field) or None, PART_NOTE_COLUMNS[field].at(part.id, part.member_id)
+            )
             for field in PART_NOTE_FIELDS
         ]
         return await self._write_part(
@@ -344,14 +360,14 @@ class SqliteSessionRepo:
         )
         state = None
         if row is not None:
-            data = json.loads(self._cipher.decrypt(row[0], "session.state"))
+            data = json.loads(self._cipher.decrypt(row[0], SESSION_STATE.at(member_id)))
             state = FlowState.from_json(data, datetime.fromisoformat(row[1]))
         self._cache[member_id] = state
         return state
 
     async def put(self, member_id: int, state: FlowState) -> None:
         assert state.updated_at is not None
-        blob = self._cipher.encrypt(json.dumps(state.to_json()), "session.state")
+        blob = self._cipher.encrypt(json.dumps(state.to_json()), SESSION_STATE.at(member_id))
         due = _ts(state.due_at) if state.due_at else None
         await self._db.execute(
             "INSERT INTO sessions (member_id, state, updated_at, due_at) VALUES (?, ?, ?, ?)"
@@ -443,12 +459,36 @@ def practice_json(p: Practice) -> dict[str, Any]:
     return {"at": p.at.isoformat(), "exercise": p.exercise, "before": p.before, "after": p.after}
 
 
+class _Cached(Protocol):
+    _cache: dict[Any, Any]
+
+
+class SqliteUnit:
+    """A unit of work on the database (Database.atomic). When it rolls back, the repositories'
+    caches are emptied: they may hold what was written inside and is now undone."""
+
+    def __init__(self, db: Database, cached: list[_Cached]) -> None:
+        self._db, self._cached = db, cached
+
+    @asynccontextmanager
+    async def atomic(self) -> AsyncIterator[None]:
+        try:
+            async with self._db.atomic():
+                yield
+        except BaseException:
+            for repo in self._cached:
+                repo._cache.clear()
+            raise
+
+
 def sqlite_repos(db: Database, cipher: Cipher) -> Repos:
+    members, parts = SqliteMemberRepo(db), SqlitePartRepo(db, cipher)
+    sessions = SqliteSessionRepo(db, cipher)
     return Repos(
-        SqliteMemberRepo(db),
+        members,
         SqliteCheckinRepo(db, cipher),
-        SqlitePartRepo(db, cipher),
-        SqliteSessionRepo(db, cipher),
+        parts,
+        sessions,
         practices=SqlitePracticeLogRepo(db),
         plans=SqliteSafetyPlanRepo(db, cipher),
         counters=SqliteCounterRepo(db, cipher),
@@ -459,4 +499,5 @@ def sqlite_repos(db: Database, cipher: Cipher) -> Repos:
         audit=SqliteAuditRepo(db, cipher),
         group_safety=SqliteGroupSafetyRepo(db, cipher),
         names=SqliteNameRepo(db, cipher),
+        unit=SqliteUnit(db, [members, parts, sessions]),
     )
