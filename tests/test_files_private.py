@@ -61,9 +61,14 @@ async def test_a_new_data_folder_and_every_file_in_it_are_private(tmp_path: Path
         assert {"unblend.sqlite", "unblend.sqlite-wal", "unblend.sqlite-shm"} <= made
         assert {"unblend.key", CACHE_NAME} <= made
         # While the bot runs: the log and shared-memory files exist, and exports were written.
-        for folder in (tmp_path / "srv", data, exports):
+        # Each member's exports sit in a folder of their own, private as the rest.
+        member_folders = [p for p in exports.rglob("*") if p.is_dir()]
+        assert member_folders
+        for folder in (tmp_path / "srv", data, exports, *member_folders):
             assert mode(folder) == 0o700, folder
-        files = [p for p in data.iterdir() if p.is_file()] + list(exports.iterdir())
+        exported = [p for p in exports.rglob("*") if p.is_file()]
+        assert exported
+        files = [p for p in data.iterdir() if p.is_file()] + exported
         assert len(files) >= 7
         for path in files:
             assert mode(path) == 0o600, path
