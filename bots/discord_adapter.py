@@ -37,7 +37,7 @@ from bots.discord_commands import (
     build_commands,
     private_everywhere,
 )
-from bots.discord_groups import GroupPoster, group_commands
+from bots.discord_groups import DiscordMembership, GroupPoster, group_commands
 from bots.discord_messages import (
     DISALLOWED_INTENTS,
     gateway_intents,
@@ -231,6 +231,7 @@ class DiscordAdapter:
                 f"({reason}). Check the network, or [discord] gateway_url."
             )
         self.app.outbound.register(PLATFORM, self)
+        self.app.membership.register(PLATFORM, DiscordMembership(self.client))
         await self._sync_commands()
         user = self.client.user
         log.info("Discord: running as %s", user.name if user else "?")
@@ -287,6 +288,7 @@ class DiscordAdapter:
             # The server nickname where there is one: a shared line shows under it.
             display_name=interaction.user.display_name,
             is_moderator=interaction_is_moderator(interaction, self.settings.moderator_role),
+            from_group=str(interaction.guild_id or ""),
             **what,  # type: ignore[arg-type]
         )
 
