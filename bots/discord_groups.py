@@ -1,7 +1,7 @@
 """Discord's side of group check-ins: outbox posts and the /schedule, /group, /remind commands.
 
 The core decides what is posted and where; this module only sends it. A prompt goes to the
-schedule's channel with a "Check in privately" button (the `~open:gcheckin-<post>` component,
+schedule's channel with a "Check in privately" button (the `~open:gcheckin-<token>` component,
 which opens the private check-in ephemerally for whoever taps it). What members share goes to
 that day's thread: a thread started on the prompt message the first time, whose id is the
 prompt's message id (Discord's rule for threads started from a message), so nothing new is

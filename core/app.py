@@ -320,7 +320,7 @@ class Unblend:
             await turn.reshow()
         elif name == "start" and args and self._startable(command_name(args[0]).split("-")[0]):
             # `/start <payload>` from a group's button runs that command (after the welcome);
-            # `<command>-<arg>` carries one argument (a group check-in's post number).
+            # `<command>-<arg>` carries one argument (a group check-in's token).
             link, _, arg = command_name(args[0]).partition("-")
             await self._command(turn, link, (arg,) if arg else ())
         elif not turn.member.introduced and name not in self.registry.traceless:

@@ -222,3 +222,44 @@ async def test_stop_back_and_skip_still_work_as_commands_during_a_text_step(
     await ann.expect("How is your mood")
     ann.send("/stop")
     await ann.expect("we've stopped")
+
+
+async def tell_a_moderator(member: Member, expect: str) -> None:
+    member.send("i can't go on, i want to end my life tonight")
+    await member.expect("Are you safe right now?")
+    member.tap("I'm not safe")
+    await member.expect("emergency number")
+    member.tap("Tell a moderator")
+    await member.expect("let a moderator of your group know")
+    member.tap("Only that I asked for support")
+    await member.expect(expect)
+
+
+async def test_a_moderators_chat_is_used_only_while_it_still_passes_the_check(
+    fake: FakeTelegram, bot: TelegramAdapter, app: Unblend, clock: FakeClock
+) -> None:
+    ada, ann = Member(fake, 1005, "Ada"), Member(fake, 1001, "Ann")
+    for chat in (GROUP, OTHER):
+        fake.join(chat, ada.user.id, "administrator")
+    ada.send(f"/group settings modchannel {OTHER}", group=GROUP)
+    await ada.expect(f"Saved. modchannel is now: {OTHER}", chat=GROUP)
+    ann.send("/help", group=GROUP)  # Ann belongs to the group
+    await ann.expect("Here is what I can do", chat=GROUP)
+    await meet(ann)
+    timer = Timer(app, clock)
+    await tell_a_moderator(ann, "I've let a moderator know")
+    assert await timer.at(clock.now()) == 1
+    await ada.expect("Ann asked for support", chat=OTHER)
+    # The bot is removed from the moderators' chat: it is no longer used.
+    fake.leave(OTHER, BOT_ID)
+    await tell_a_moderator(ann, "couldn't reach a moderator")
+    assert await timer.at(clock.now()) == 0
+    assert [r[2] for r in fake.rejections] == [
+        "Forbidden: bot is not a member of the supergroup chat"
+    ]
+    fake.rejections.clear()
+    # Ann leaves the group: its moderators are not told about her any more.
+    fake.leave(OTHER, BOT_ID, "member")
+    fake.leave(GROUP, ann.user.id)
+    await tell_a_moderator(ann, "couldn't reach a moderator")
+    assert await timer.at(clock.now()) == 0

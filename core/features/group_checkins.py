@@ -1,5 +1,5 @@
 """Group check-ins: moderators' /schedule and /group settings, the private check-in a group's
-prompt opens (/start gcheckin-<post>), the share choice with its preview, and /remind.
+prompt opens (/start gcheckin-<token>), the share choice with its preview, and /remind.
 
 Who moderates is the adapter's call (Event.is_moderator). A group sees the prompt, what a
 member chose to share (under their name), and totals; nothing else a member answered.
