@@ -43,7 +43,7 @@ from bots.discord_commands import (
     build_commands,
     private_everywhere,
 )
-from bots.discord_groups import GroupPoster, group_commands
+from bots.discord_groups import DiscordMembership, GroupPoster, group_commands
 from bots.discord_messages import (
     DISALLOWED_INTENTS,
     gateway_intents,
@@ -245,6 +245,7 @@ class DiscordAdapter:
                 f"({reason}). Check the network, or [discord] gateway_url."
             )
         self.app.outbound.register(PLATFORM, self)
+        self.app.membership.register(PLATFORM, DiscordMembership(self.client))
         await self._sync_commands()
         user = self.client.user
         log.info("Discord: running as %s", user.name if user else "?")
@@ -305,6 +306,7 @@ class DiscordAdapter:
             # a private command typed in a server right there, privately. The difference from
             # Telegram is the platform's, so it is this one fact, and the core decides.
             can_reply_privately_in_place=True,
+            from_group=str(interaction.guild_id or ""),
             **what,  # type: ignore[arg-type]
         )
 

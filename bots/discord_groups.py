@@ -1,7 +1,7 @@
 """Discord's side of group check-ins: outbox posts and the /schedule, /group, /remind commands.
 
 The core decides what is posted and where; this module only sends it. A prompt goes to the
-schedule's channel with a "Check in privately" button (the `~open:gcheckin-<post>` component,
+schedule's channel with a "Check in privately" button (the `~open:gcheckin-<token>` component,
 which opens the private check-in ephemerally for whoever taps it). What members share goes to
 that day's thread: a thread started on the prompt message the first time, whose id is the
 prompt's message id (Discord's rule for threads started from a message), so nothing new is
@@ -38,7 +38,8 @@ from bots.discord_perms import MODERATOR_PERMISSIONS
 from bots.discord_render import Labels, build_view, split_text
 from core.catalog import Catalog
 from core.features.group_checkins import PROMPT_LIMIT, SETTING_EXAMPLES
-from core.model import Reply
+from core.membership import Check
+from core.model import Event, Reply
 from core.schedule.outbox import Delivery, SendNotice, SendResult, SendStatus
 from core.schedule.times import DAY_WORDS
 
@@ -197,6 +198,59 @@ def _remember(prompts: OrderedDict[int, None], prompt_id: int) -> None:
     prompts[prompt_id] = None
     while len(prompts) > KNOWN_THREADS:
         prompts.popitem(last=False)
+
+
+# -- who is in a server (issue 12) -----------------------------------------------------------------
+
+
+def _snowflake(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _refused(exc: BaseException) -> Check:
+    """Discord said no (unknown member or channel, no access), or could not be asked."""
+    if isinstance(exc, discord.NotFound | discord.Forbidden):
+        return Check.NO
+    log.warning("Discord: a membership check failed (%s)", type(exc).__name__)
+    return Check.UNKNOWN
+
+
+class DiscordMembership:
+    """The core's Membership port on Discord (the adapter registers it)."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    async def in_group(self, group: str, user_id: str) -> Check:
+        guild, user = _snowflake(group), _snowflake(user_id)
+        if guild is None or user is None:
+            return Check.NO
+        try:
+            # GET /guilds/{guild}/members/{user}: asked each time, no member cache or intent.
+            await self.client.http.get_member(guild, user)
+        except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            return _refused(exc)
+        return Check.YES
+
+    async def opens_from(self, group: str, event: Event) -> Check:
+        # Only a tap inside that server: Discord vouches for where an interaction came from,
+        # and only a member of the server can tap there. Never from direct messages.
+        return Check.YES if event.from_group and event.from_group == group else Check.NO
+
+    async def mod_channel(self, group: str, channel: str, setter: str | None) -> Check:
+        """A channel or thread of the same server (the setter's rights were the command's)."""
+        guild, wanted = _snowflake(group), _snowflake(channel)
+        if guild is None or wanted is None:
+            return Check.NO
+        known = self.client.get_channel(wanted)
+        if known is not None:
+            home = getattr(known, "guild", None)
+            return Check.YES if home is not None and home.id == guild else Check.NO
+        try:
+            data: Any = await self.client.http.get_channel(wanted)
+        except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            return _refused(exc)
+        return Check.YES if str(data.get("guild_id", "")) == str(guild) else Check.NO
 
 
 # -- slash commands ----------------------------------------------------------------------------

@@ -35,7 +35,13 @@ from telegram.ext import (
 )
 
 from bots.runner import AdapterStartError
-from bots.telegram_groups import DELETE_WINDOW, AdminCache, delete_posted, post_delivery
+from bots.telegram_groups import (
+    DELETE_WINDOW,
+    AdminCache,
+    TelegramMembership,
+    delete_posted,
+    post_delivery,
+)
 from bots.telegram_limits import TelegramLimiter
 from bots.telegram_render import CAPTION_LIMIT, deep_link, escape, keyboard, split_text, tg_len
 from core.app import Unblend
@@ -121,6 +127,7 @@ class TelegramAdapter:
             ) from None
         self.username = self.tg.bot.username
         self.app.outbound.register(PLATFORM, self)
+        self.app.membership.register(PLATFORM, TelegramMembership(self.tg.bot))
         await self._set_commands()
         if self.settings.webhook_url:
             await self._start_webhook()
@@ -196,7 +203,9 @@ class TelegramAdapter:
             args = tuple(msg.text[len(word) :].split())
             if not private:
                 admins, now = self._admins, self.app.clock.now()
-                base["is_moderator"] = await admins.is_admin(self.tg.bot, chat.id, user.id, now)
+                rights = await admins.is_admin(self.tg.bot, chat.id, user.id, now)
+                base["is_moderator"] = rights is True
+                base["moderator_unknown"] = rights is None
             event = Event(**base, command=name, args=args)  # type: ignore[arg-type]
         else:
             event = Event(**base, text=msg.text)  # type: ignore[arg-type]

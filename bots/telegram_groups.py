@@ -6,8 +6,8 @@ import logging
 from datetime import datetime, timedelta
 from functools import partial
 
-from telegram import Bot, ReplyParameters
-from telegram.constants import ParseMode
+from telegram import Bot, ChatMember, ChatMemberRestricted, ReplyParameters
+from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bots.telegram_render import (
@@ -21,32 +21,39 @@ from bots.telegram_render import (
     user_link_refused,
 )
 from core.catalog import Catalog
+from core.membership import Check
+from core.model import Event
 from core.schedule.outbox import DeleteStatus, Delivery, SendResult, SendStatus
 
 log = logging.getLogger(__name__)
 
-ADMIN_TTL = timedelta(minutes=10)
+# Who moderates is asked again after a few minutes: a demoted admin loses the rights soon.
+ADMIN_TTL = timedelta(minutes=5)
 # Telegram lets a bot delete its own messages in a group for 48 hours after sending them.
 DELETE_WINDOW = timedelta(hours=48)
 MAX_CACHED_CHATS = 10_000
 
 
 class AdminCache:
-    """Each group's admins from getChatAdministrators, kept for ADMIN_TTL, then refreshed."""
+    """Each group's admins from getChatAdministrators, kept for ADMIN_TTL, then asked again.
+
+    When Telegram can't be asked, the answer is None ("could not check"): never an older list,
+    so a moderator action is refused kindly rather than allowed on stale rights (issue 12).
+    """
 
     def __init__(self, ttl: timedelta = ADMIN_TTL) -> None:
         self.ttl = ttl
         self._chats: dict[int, tuple[datetime, frozenset[int]]] = {}
 
-    async def is_admin(self, bot: Bot, chat_id: int, user_id: int, now: datetime) -> bool:
+    async def is_admin(self, bot: Bot, chat_id: int, user_id: int, now: datetime) -> bool | None:
         cached = self._chats.get(chat_id)
-        if cached is None or now - cached[0] > self.ttl:
+        if cached is None or not timedelta(0) <= now - cached[0] < self.ttl:
+            self._chats.pop(chat_id, None)
             try:
                 admins = await bot.get_chat_administrators(chat_id)
             except TelegramError as exc:
                 log.warning("Telegram: getChatAdministrators failed (%s)", type(exc).__name__)
-                # Keep what we knew; knowing nothing, nobody is treated as a moderator.
-                return cached is not None and user_id in cached[1]
+                return None
             if len(self._chats) >= MAX_CACHED_CHATS:
                 self._chats.clear()
             cached = (now, frozenset(a.user.id for a in admins))
@@ -55,6 +62,74 @@ class AdminCache:
 
     def forget(self, chat_id: int) -> None:
         self._chats.pop(chat_id, None)
+
+
+IN_CHAT = frozenset(
+    {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
+)
+ADMIN = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
+
+
+def _chat_id(text: str) -> int | None:
+    digits = text.removeprefix("-")
+    return int(text) if digits.isascii() and digits.isdigit() else None
+
+
+def is_in_chat(member: ChatMember) -> bool:
+    """Member, administrator or creator; restricted counts only while still in the chat."""
+    if isinstance(member, ChatMemberRestricted):
+        return member.is_member
+    return member.status in IN_CHAT
+
+
+class TelegramMembership:
+    """The core's Membership port on Telegram: getChatMember, asked each time (issue 12)."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def _member(self, chat: int, user: int) -> ChatMember | Check:
+        try:
+            return await self.bot.get_chat_member(chat, user)
+        except (BadRequest, Forbidden) as exc:
+            # No such chat or user, or the bot is not in the chat: nobody is in it for us.
+            log.info("Telegram: getChatMember refused (%s)", type(exc).__name__)
+            return Check.NO
+        except TelegramError as exc:
+            log.warning("Telegram: getChatMember failed (%s)", type(exc).__name__)
+            return Check.UNKNOWN
+
+    async def in_group(self, group: str, user_id: str) -> Check:
+        chat, user = _chat_id(group), _chat_id(user_id)
+        if chat is None or user is None:
+            return Check.NO
+        found = await self._member(chat, user)
+        if isinstance(found, Check):
+            return found
+        return Check.YES if is_in_chat(found) else Check.NO
+
+    async def opens_from(self, group: str, event: Event) -> Check:
+        # A deep link opens in the private chat from anywhere: only the member's presence in
+        # the group, asked now, lets it open.
+        return await self.in_group(group, event.user_id)
+
+    async def mod_channel(self, group: str, channel: str, setter: str | None) -> Check:
+        if channel == group or (channel.isascii() and channel.isdigit()):
+            return Check.YES  # the group itself, or one of its topics: inside the group
+        chat = _chat_id(channel)
+        if chat is None or chat >= 0:
+            return Check.NO
+        # Another chat: the bot must be in it, and whoever sets it an admin there.
+        bot = await self._member(chat, self.bot.id)
+        if isinstance(bot, Check) or not is_in_chat(bot):
+            return bot if isinstance(bot, Check) else Check.NO
+        if setter is None:
+            return Check.YES  # re-checked before use: the bot is still there
+        who = _chat_id(setter)
+        person = await self._member(chat, who) if who is not None else Check.NO
+        if isinstance(person, Check):
+            return person
+        return Check.YES if person.status in ADMIN else Check.NO
 
 
 async def post_delivery(

@@ -26,6 +26,7 @@ from core.flows import engine
 from core.flows.engine import Nav
 from core.group_safety import GroupSafety, configures_terms
 from core.locks import KeyedLocks
+from core.membership import MembershipRouter
 from core.model import MAX_LINK_PAYLOAD, Event, Reply, Space, SpaceKind
 from core.outbound import OutboundRouter
 from core.ports import ModeratorAlerts, Repos
@@ -125,13 +126,18 @@ class Unblend:
         self.settings = settings or Settings()
         self.registry = build_registry(features)
         self.outbound = OutboundRouter()
+        # Who is in a group, asked of each platform's adapter at the moment it matters (issue
+        # 12): a platform with no adapter registered answers "could not ask", never yes.
+        self.membership = MembershipRouter()
         # Run by /forget before a member's data is erased. Issue 6's outbox adds one that
         # deletes the shared lines the bot posted for the member, where the platform allows.
         self.erase_hooks: list[Callable[[Member], Awaitable[None]]] = []
         # "Tell a moderator" after a crisis reply: the moderators' channel of each group the
         # member belongs to, through the outbox (core.reachout); the words that brought the
         # reply wait in memory only, for the member's choice.
-        self.moderator_alerts: ModeratorAlerts = GroupModeratorAlerts(repos, library.catalog())
+        self.moderator_alerts: ModeratorAlerts = GroupModeratorAlerts(
+            repos, library.catalog(), self.membership
+        )
         self.crisis_words = CrisisWords()
         # Each group's own crisis terms, opt-in screening and retention (issue 7, brief H5).
         self.group_safety = GroupSafety(repos.group_safety)
@@ -388,7 +394,7 @@ class Unblend:
             await turn.reshow()
         elif name == "start" and args and self._startable(command_name(args[0]).split("-")[0]):
             # `/start <payload>` from a group's button runs that command (after the welcome);
-            # `<command>-<arg>` carries one argument (a group check-in's post number).
+            # `<command>-<arg>` carries one argument (a group check-in's token).
             link, _, arg = command_name(args[0]).partition("-")
             await self._command(turn, link, (arg,) if arg else ())
         elif not turn.member.introduced and name not in self.registry.traceless:
@@ -453,12 +459,11 @@ class Unblend:
             await turn.reshow()
 
     async def _text(self, turn: Turn, text: str) -> None:
+        # Free text is never a command, whatever it starts with (issue 12): only the adapter,
+        # where the platform marks one, makes an Event a command. "/start ..." typed in a form
+        # is just words.
         word = text.strip().strip(".!?").casefold()
-        if word.startswith("/"):
-            # Arguments keep their case: a part called "Sam" stays "Sam".
-            name, *args = text.split()
-            await self._command(turn, command_name(name), tuple(args))
-        elif turn.session is None:
+        if turn.session is None:
             turn.say("input.idle_text")
         elif word in NAV_WORDS:
             await turn.nav(NAV_WORDS[word])

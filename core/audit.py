@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.membership import refused_moderator
 from core.model import Reply
 from core.shown import one_line
 
@@ -148,8 +149,7 @@ def audit_text(turn: Turn, group: Group, entries: list[AuditEntry]) -> str:
 
 async def show_audit(turn: Turn, group: Group) -> None:
     """`/group audit`: the last SHOWN changes, only to the moderator who asked (privately)."""
-    if not turn.event.is_moderator:
-        turn.add(Reply(turn.cat.text("audit.not_moderator"), private=False))
+    if refused_moderator(turn, "audit.not_moderator"):
         return
     entries = await turn.repos.audit.recent(group.id, SHOWN)
     fallback = Reply(turn.cat.text("audit.start_bot"), private=False)

@@ -218,6 +218,16 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
         "reach.taken_volunteer": "",
         "reach.timeout": "",
         "gone.notice": "id",
+        # trust: only a group's members reach into it; moderators' channels and rights (issue 12)
+        "trust.checkin_members_only": "",
+        "trust.checkin_unchecked": "",
+        "trust.finish_not_member": "",
+        "trust.finish_unchecked": "",
+        "trust.share_not_member": "",
+        "trust.share_unchecked": "",
+        "trust.rights_unchecked": "",
+        "trust.modchannel_refused": "",
+        "trust.modchannel_unchecked": "",
         # reaching the member who asked, and /volunteer, /group audit, /group terms on Discord
         # (brief H7: Discord follow-ups)
         "reach.contact_button": "name",

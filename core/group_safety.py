@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from core.audit import Action, record
+from core.membership import refused_moderator
 from core.model import Event, Reply, Space, SpaceKind
 from core.numbers import parse_number
 from core.safety import CrisisDetector, Level
@@ -229,8 +230,7 @@ def _private(turn: Turn, text: str) -> None:
 
 async def terms_command(turn: Turn, group: Group, args: tuple[str, ...]) -> None:
     """`/group terms [list|add|remove|exclude|unexclude] <phrase>`, for moderators."""
-    if not turn.event.is_moderator:
-        turn.add(Reply(turn.cat.text("gsafety.terms_not_moderator"), private=False))
+    if refused_moderator(turn, "gsafety.terms_not_moderator"):
         return
     cache = turn.app.group_safety
     settings = await cache.settings(group)

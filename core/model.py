@@ -31,8 +31,9 @@ class Space:
 class Event:
     """One thing a member did: a command, a tap on a choice, or free text.
 
-    Exactly one of `command`, `choice` or `text` is normally set; an adapter that cannot
-    tell them apart may send text and let the core decide.
+    Exactly one of `command`, `choice` or `text` is set. Only the adapter makes something a
+    command, where the platform says it is one (a Telegram bot_command entity, a Discord slash
+    command, a console line starting with "/"); the core never reads free text as a command.
     """
 
     platform: str
@@ -52,6 +53,12 @@ class Event:
     # there, privately, flow and all, rather than answering with a public line and a link
     # into the private chat (what a Telegram group gets: it has no such messages).
     can_reply_privately_in_place: bool = False
+    # Set by the adapter when it could not ask the platform whether the member moderates
+    # (Telegram's getChatAdministrators failed): moderator actions get a kind "try again".
+    moderator_unknown: bool = False
+    # The group the platform says a privately answered event came from (Discord: a button
+    # tapped inside a server; its answer stays ephemeral). "" from a private chat.
+    from_group: str = ""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from core.catalog import Catalog
 from core.crisis import resources_text
 from core.flows.schema import Answer
+from core.membership import Check, MembershipRouter
 from core.model import Choice, Event, Reply
 from core.names import name_slot, naming
 from core.ports import Repos
@@ -84,6 +85,21 @@ def mod_destination(group: Group) -> tuple[str, str] | None:
     return group.space_id, channel
 
 
+async def checked_destination(membership: MembershipRouter, group: Group) -> tuple[str, str] | None:
+    """The moderators' channel, re-checked with the platform right before it is used (issue
+    12): a value that no longer belongs to the group (or stored before that rule) is not used."""
+    where = mod_destination(group)
+    if where is None:
+        return None
+    check = await membership.mod_channel(group.platform, group.space_id, group.mod_channel, None)
+    if check is not Check.YES:
+        log.warning(
+            "group %s: its moderators' channel did not pass the check (%s)", group.id, check
+        )
+        return None
+    return where
+
+
 def wait_text(cat: Catalog, timeout: timedelta) -> str:
     minutes = max(1, int(timeout.total_seconds() // 60))
     if minutes == 60:
@@ -133,7 +149,13 @@ async def after_group_checkin(turn: Turn, post: Post, answers: Mapping[str, Answ
     line = answers.get("line")
     include = answers.get("share") == "line" and answers.get("reach_line") == "line"
     shared = one_line(line) if include and isinstance(line, str) else ""
-    await ask_for_reach_out(turn, post, shared or None)
+
+    async def ask() -> None:
+        # Volunteers and the moderators' channel are checked with the platform first: after
+        # the check-in is saved, so no network call holds the write lock.
+        await ask_for_reach_out(turn, post, shared or None)
+
+    turn.after_save(ask)
 
 
 async def ask_for_reach_out(turn: Turn, post: Post, line: str | None) -> None:
@@ -158,7 +180,7 @@ async def ask_for_reach_out(turn: Turn, post: Post, line: str | None) -> None:
     contact = _contact(turn, name)
     items = await _volunteer_items(turn, group, text, token, contact) if group.volunteers else []
     sent_to = "volunteers"
-    where = mod_destination(group)
+    where = await checked_destination(turn.app.membership, group) if not items else None
     if not items and where is not None:
         sent_to = "moderators"
         target, thread = where
@@ -205,6 +227,12 @@ async def _volunteer_items(
             continue
         who = await turn.repos.members.by_id(volunteer.member_id)
         if who is None or who.platform != group.platform:
+            continue
+        # A request goes only to someone the platform says is in the group right now.
+        check = await turn.app.membership.in_group(group.platform, group.space_id, who.user_id)
+        if check is Check.NO:
+            await turn.repos.reachouts.left(group.id, volunteer.member_id)
+        if check is not Check.YES:
             continue
         reply = Reply(
             text + "\n\n" + turn.cat.text("reach.request_volunteer"), (button,), meta=contact
@@ -383,8 +411,8 @@ class GroupModeratorAlerts:
     """Delivers a member's own "tell a moderator" to the moderators' channel of every group the
     member belongs to, through the outbox. False when no such channel exists."""
 
-    def __init__(self, repos: Repos, catalog: Catalog) -> None:
-        self.repos, self.cat = repos, catalog
+    def __init__(self, repos: Repos, catalog: Catalog, membership: MembershipRouter) -> None:
+        self.repos, self.cat, self.membership = repos, catalog, membership
 
     async def notify(self, request: SupportRequest) -> bool:
         member = await self.repos.members.find(request.platform, request.user_id)
@@ -398,8 +426,16 @@ class GroupModeratorAlerts:
         unnamed = request.user_id
         for group_id in await self.repos.reachouts.groups_of(member.id):
             group = await self.repos.groups.by_id(group_id)
-            where = mod_destination(group) if group is not None else None
-            if group is None or where is None or group.platform != request.platform:
+            if group is None or group.platform != request.platform or not group.mod_channel:
+                continue
+            # Only a group the platform says the member is still in; one they left forgets them.
+            check = await self.membership.in_group(group.platform, group.space_id, request.user_id)
+            if check is Check.NO:
+                await self.repos.reachouts.left(group.id, member.id)
+            where = (
+                await checked_destination(self.membership, group) if check is Check.YES else None
+            )
+            if where is None:
                 continue
             target, thread = where
             data = naming(payload(Reply(text, private=False), thread=thread), [member.id], unnamed)

@@ -10,6 +10,7 @@ from core.catalog import Catalog
 from core.flows import engine
 from core.flows.engine import FlowState, Nav, NavLabels, Outcome, Status
 from core.flows.schema import Flow, Option, StepKind
+from core.membership import Check
 from core.model import Choice, Event, Reply
 from core.ports import Repos
 from core.records import Member
@@ -29,6 +30,9 @@ class Turn:
         self.replies: list[Reply] = []
         self.session: FlowState | None = None
         self._after_save: list[Callable[[], Awaitable[None]]] = []
+        # What the platform answered during this event, by question: asked once, before the
+        # writes that depend on it (see Feature.preflights).
+        self.asked: dict[str, Check] = {}
 
     # -- saying things --------------------------------------------------------------------
 
@@ -107,6 +111,11 @@ class Turn:
             await self.repos.sessions.put(self.member.id, outcome.state)
             await self.reshow()
         elif outcome.status is Status.DONE:
+            preflight = self.app.registry.preflights.get(
+                self.cat.flows[outcome.state.flow_id].finish
+            )
+            if preflight is not None:
+                await preflight(self, outcome.state)
             # The flow's end and what its finisher saves commit together: a crash between
             # them must not lose the answers (issue 12). On an error both stay undone, and the
             # member can finish again from the last step.

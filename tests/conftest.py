@@ -11,6 +11,7 @@ from core.clock import FakeClock
 from core.safety import CrisisDetector, load_detector
 from core.storage.memory import in_memory_repos
 from tests.chat import Chat
+from tests.roster import Roster
 
 CONTENT = bundled_content_dir()
 _DETECTOR: CrisisDetector | None = None
@@ -38,8 +39,16 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def app(clock: FakeClock) -> Unblend:
-    return Unblend(in_memory_repos(), library(), detector(), clock, Settings(default_country="GB"))
+def roster() -> Roster:
+    """The test platform's groups: everyone is in every group unless a test says otherwise."""
+    return Roster()
+
+
+@pytest.fixture
+def app(clock: FakeClock, roster: Roster) -> Unblend:
+    app = Unblend(in_memory_repos(), library(), detector(), clock, Settings(default_country="GB"))
+    app.membership.register("test", roster)
+    return app
 
 
 @pytest.fixture

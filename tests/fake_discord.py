@@ -38,6 +38,10 @@ APP_ID = 900_000_000_000_000_001
 BOT_ID = APP_ID
 GUILD_ID = 800_000_000_000_000_001
 CHANNEL_ID = 800_000_000_000_000_002
+MODS_CHANNEL_ID = CHANNEL_ID + 5  # the server's moderators' channel
+# Another server the bot is in, with a channel of its own (a group the first one must not reach).
+OTHER_GUILD_ID = 810_000_000_000_000_001
+OTHER_CHANNEL_ID = 810_000_000_000_000_002
 TIMESTAMP = "2026-01-05T09:00:00.000000+00:00"
 EPHEMERAL = 64
 FIRST_ANSWER_SECONDS = 3.0
@@ -278,6 +282,11 @@ class FakeDiscord:
         self.deleted: list[FakeMessage] = []  # taken back with DELETE (a member's /forget)
         self.guild_roles: set[int] = set()  # roles the server has besides @everyone
         self.threads_forbidden = False  # the bot lacks Create Public Threads
+        # Who is in the server (GET /guilds/{guild}/members/{user}): everyone but those who
+        # left; and channels of other servers the bot is in (GET /channels/{channel}).
+        self.left_guild: set[int] = set()
+        self.guild_channels: dict[int, str] = {CHANNEL_ID: "check-ins", MODS_CHANNEL_ID: "mods"}
+        self.other_channels: dict[int, int] = {OTHER_CHANNEL_ID: OTHER_GUILD_ID}
         # The Developer Portal's Message Content switch: off, as on a new application. A bot
         # asking for the intent while it is off is disconnected with 4014.
         self.message_content_allowed = False
@@ -407,7 +416,10 @@ class FakeDiscord:
             "owner_id": "1",
             "roles": [everyone]
             + [{**everyone, "id": str(r), "name": f"role {r}"} for r in sorted(self.guild_roles)],
-            "channels": [{"id": str(CHANNEL_ID), "type": 0, "name": "check-ins", "position": 0}],
+            "channels": [
+                {"id": str(c), "type": 0, "name": name, "position": i}
+                for i, (c, name) in enumerate(self.guild_channels.items())
+            ],
             "members": [],
             "emojis": [],
             "stickers": [],
@@ -524,6 +536,10 @@ class FakeDiscord:
             return {"id": str(channel), "type": 1, "recipients": [{**DcUser(user, "x").to_json()}]}
         if parts[0] == "channels" and int(parts[1]) in self.gone_channels:
             raise RefusedError(404, "Unknown Channel", 10003)
+        if parts[0] == "guilds" and len(parts) == 4 and parts[2] == "members" and method == "GET":
+            return self._guild_member(int(parts[1]), int(parts[3]))
+        if parts[0] == "channels" and len(parts) == 2 and method == "GET":
+            return self._channel_info(int(parts[1]))
         if parts[0] == "channels" and parts[2] == "messages" and parts[-1] == "threads":
             return self._start_thread(method, int(parts[1]), int(parts[3]), body)
         if parts[0] == "channels" and parts[2] == "messages":
@@ -532,6 +548,49 @@ class FakeDiscord:
                 await self._echo(sent)
             return sent
         raise RefusedError(404, "404: Not Found", 0)
+
+    def _guild_member(self, guild_id: int, user_id: int) -> dict[str, Any]:
+        if guild_id != GUILD_ID:
+            raise RefusedError(404, "Unknown Guild", 10004)
+        if user_id in self.left_guild:
+            raise RefusedError(404, "Unknown Member", 10007)
+        return {
+            "user": DcUser(user_id, f"user{user_id}").to_json(),
+            "roles": [],
+            "joined_at": TIMESTAMP,
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+        }
+
+    def _channel_info(self, channel_id: int) -> dict[str, Any]:
+        guild = {**dict.fromkeys(self.guild_channels, GUILD_ID), **self.other_channels}.get(
+            channel_id
+        )
+        if channel_id in self.threads:
+            guild = GUILD_ID
+        if guild is None:
+            raise RefusedError(404, "Unknown Channel", 10003)
+        data: dict[str, Any] = {
+            "id": str(channel_id),
+            "type": 11 if channel_id in self.threads else 0,
+            "guild_id": str(guild),
+            "name": "check-ins",
+            "position": 0,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "parent_id": None,
+        }
+        if channel_id in self.threads:
+            data["parent_id"] = str(self.threads[channel_id])
+            data["owner_id"] = str(BOT_ID)
+            data["thread_metadata"] = {
+                "archived": False,
+                "auto_archive_duration": 1440,
+                "archive_timestamp": TIMESTAMP,
+                "locked": False,
+            }
+        return data
 
     def _intends(self, intent: int) -> bool:
         return bool(self.identify and int(self.identify.get("intents") or 0) & intent)

@@ -226,6 +226,13 @@ class FakeTelegram:
         self.blocked: set[int] = set()
         self.deleted: list[BotMessage] = []  # taken back with deleteMessage
         self.too_old: set[tuple[int, int]] = set()  # (chat, message) past Telegram's 48 hours
+        # Who is in which group (getChatMember, getChatAdministrators), as Telegram knows it:
+        # chat -> user -> status ("creator", "administrator", "member", "restricted",
+        # "left", "kicked"). A group comes into being with its creator (user 1, "Host") and
+        # the bot; a member who writes in it is in it. `restricted_out`: restricted members
+        # who are no longer in the chat (Telegram's is_member false).
+        self.chats: dict[int, dict[int, str]] = {}
+        self.restricted_out: set[tuple[int, int]] = set()
         self._failures: dict[str, list[RefusedError]] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -325,9 +332,72 @@ class FakeTelegram:
             self._open_queries.discard(query)
             return True
         if method == "getChatAdministrators":
-            owner = {"id": 1, "is_bot": False, "first_name": "Host"}
-            return [{"status": "creator", "user": owner, "is_anonymous": False}]
+            members = self._group(p)
+            return [
+                self._chat_member(user, status)
+                for user, status in members.items()
+                if status in ("creator", "administrator")
+            ]
+        if method == "getChatMember":
+            members = self._group(p)
+            user = p.get("user_id")
+            if not isinstance(user, int):
+                raise RefusedError(400, "Bad Request: PARTICIPANT_ID_INVALID")
+            return self._chat_member(user, members.get(user, "left"), int(p["chat_id"]))
         raise RefusedError(404, "Not Found")
+
+    # -- groups and who is in them ----------------------------------------------------------
+
+    def group(self, chat_id: int) -> dict[int, str]:
+        """The group `chat_id` (created with its creator, user 1, and the bot in it)."""
+        return self.chats.setdefault(chat_id, {1: "creator", BOT_ID: "member"})
+
+    def join(self, chat_id: int, user_id: int, status: str = "member") -> None:
+        self.group(chat_id)[user_id] = status
+
+    def leave(self, chat_id: int, user_id: int, status: str = "left") -> None:
+        """The member leaves (or, with status "kicked", is banned from) the group."""
+        self.group(chat_id)[user_id] = status
+
+    def _group(self, p: dict[str, Any]) -> dict[int, str]:
+        chat_id = p.get("chat_id")
+        if not isinstance(chat_id, int) or chat_id not in self.chats:
+            raise RefusedError(400, "Bad Request: chat not found")
+        members = self.chats[chat_id]
+        if members.get(BOT_ID) in (None, "left", "kicked"):
+            raise RefusedError(403, "Forbidden: bot is not a member of the supergroup chat")
+        return members
+
+    def _chat_member(self, user_id: int, status: str, chat_id: int = 0) -> dict[str, Any]:
+        """A ChatMember object as the Bot API gives it, for each status."""
+        who = {"id": user_id, "is_bot": user_id == BOT_ID, "first_name": f"User {user_id}"}
+        if user_id == 1:
+            who["first_name"] = "Host"
+        data: dict[str, Any] = {"status": status, "user": who}
+        if status == "creator":
+            data["is_anonymous"] = False
+        elif status == "administrator":
+            rights = (
+                "can_be_edited can_manage_chat can_delete_messages can_manage_video_chats"
+                " can_restrict_members can_promote_members can_change_info can_invite_users"
+                " can_post_stories can_edit_stories can_delete_stories"
+            )
+            data.update({right: right != "can_be_edited" for right in rights.split()})
+            data["is_anonymous"] = False
+        elif status == "restricted":
+            rights = (
+                "can_send_messages can_send_audios can_send_documents can_send_photos"
+                " can_send_videos can_send_video_notes can_send_voice_notes can_send_polls"
+                " can_send_other_messages can_add_web_page_previews can_change_info"
+                " can_invite_users can_pin_messages can_manage_topics can_edit_tag"
+                " can_react_to_messages"
+            )
+            data.update({right: False for right in rights.split()})
+            data["is_member"] = (chat_id, user_id) not in self.restricted_out
+            data["until_date"] = 0
+        elif status == "kicked":
+            data["until_date"] = 0
+        return data
 
     async def _get_updates(self, p: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(p.get("offset") or 0)
@@ -487,6 +557,10 @@ class FakeTelegram:
             chat: dict[str, Any] = {"id": user.id, "type": "private", "first_name": user.first_name}
         else:
             chat = {"id": group, "type": "supergroup", "title": "Recovery circle"}
+            # Telegram delivers a group's messages only from those in it.
+            members = self.group(group)
+            if members.get(user.id) in (None, "left", "kicked"):
+                members[user.id] = "member"
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "date": START_DATE,

@@ -14,6 +14,7 @@ from core.app import Unblend
 from core.audit import AuditEntry
 from core.crypto import Cipher, encode_key, key_path_for
 from core.group_safety import GroupSafetySettings
+from core.schedule.engine import new_post_token
 from core.schedule.records import NewOutboxItem, Schedule
 from core.storage.db import Database
 from core.storage.reseal import open_value
@@ -88,7 +89,9 @@ async def fill_every_column(app: Unblend, users: tuple[str, ...] = ("ana", "ben"
             AuditEntry(0, group.id, member_id, f"@{user}", "settings", "x", "old", "new", now)
         )
         item = NewOutboxItem("test", f"g-{user}", {"text": f"hello from {user}"})
-        post = await repos.groups.claim_post(schedule, date(2026, 1, 5), now, now, item)
+        post = await repos.groups.claim_post(
+            schedule, date(2026, 1, 5), now, now, item, new_post_token()
+        )
         assert post is not None
         await repos.groups.add_share(post.id, member_id, "line", f"{user}'s line", now)
         await repos.group_safety.put(

@@ -13,6 +13,7 @@ from core.schedule.outbox import DeleteStatus, OutboxDrainer, RecordingPoster
 from core.schedule.times import hhmm
 from core.storage.db import Database
 from tests.chat import Chat
+from tests.roster import Roster
 
 NOTE = 'slept badly, "tired" = true, 3 of 5'
 PART = "The Night Watch"
@@ -85,6 +86,7 @@ async def fill_group(
     and changes a setting; the prompt goes out; they check in privately and share a line,
     which is posted; and they set a personal reminder. Returns the member's id."""
     app.outbound.register(chat.platform, platform)
+    app.membership.register(chat.platform, Roster())
     engine = GroupEngine(app.repos, app.library.catalog(), app.clock)
     drainer = OutboxDrainer(app.repos, app.outbound, app.clock)
     at = hhmm((app.clock.now() + timedelta(minutes=1)).time())
@@ -95,8 +97,7 @@ async def fill_group(
     await engine.run_due_posts()
     await drainer.drain(chat.platform)
     prompt = next(d for d in reversed(platform.sent) if d.reply.private_link)
-    post_id = prompt.reply.private_link.rsplit("-", 1)[1]
-    await chat.send(f"/start gcheckin-{post_id}")
+    await chat.send(f"/start {prompt.reply.private_link}")
     if "I'm Unblend" in chat.text():
         await chat.tap("Okay")
         await chat.tap("Yes, keep them")

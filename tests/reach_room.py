@@ -12,6 +12,7 @@ from core.schedule.engine import GroupEngine
 from core.schedule.outbox import Delivery, OutboxDrainer, RecordingPoster
 from core.schedule.times import hhmm
 from tests.chat import Chat
+from tests.roster import Roster
 
 GROUP = Space.group("g1")
 
@@ -45,6 +46,9 @@ class Room:
         self.app, self.clock = app, clock
         self.poster = RecordingPoster()
         app.outbound.register("test", self.poster)
+        # Who is in the group, as the test platform says (everyone, unless a test says not).
+        self.roster = Roster()
+        app.membership.register("test", self.roster)
         self.engine = GroupEngine(app.repos, app.library.catalog(), clock)
         self.drainer = OutboxDrainer(app.repos, app.outbound, clock)
         self.reach = ReachOuts(app)

@@ -85,3 +85,15 @@ async def test_adapter_prints_prompt_lines_and_exits_zero_at_end(app: Unblend) -
     assert lines.count("> ") == 3
     assert any("/checkin" in line for line in lines)
     assert "didn't catch anything" in out.getvalue()
+
+
+async def test_the_console_marks_its_own_commands_so_stop_works_in_a_text_step(
+    app: Unblend,
+) -> None:
+    """The core never reads text as a command (issue 12): the console, whose syntax is "/",
+    marks a line starting with "/" as a command itself, so /stop still stops a text step."""
+    script = "/start\nOkay\nYes, keep them\n/checkin\n3\n4\nNot sure\nTired\n/stop\n"
+    out = StringIO()
+    assert await ConsoleAdapter(app, StringIO(script), out).run() == 0
+    said = out.getvalue()
+    assert "in your own words" in said and "we've stopped" in said

@@ -23,6 +23,7 @@ from core.catalog import ContentLibrary
 from core.clock import FakeClock
 from core.flows import engine
 from core.ports import Repos
+from core.schedule.engine import new_post_token
 from core.schedule.records import NewOutboxItem, Schedule
 from core.storage.keyring import open_encrypted
 from core.storage.memory import in_memory_repos
@@ -125,7 +126,9 @@ async def open_group_checkin(app: Unblend, chat: Chat, clock: FakeClock) -> int:
     group = await app.repos.groups.get_or_create("test", "g1", now)
     schedule = await app.repos.groups.add_schedule(Schedule(0, group.id, "09:00", "UTC"), now)
     item = NewOutboxItem("test", "g1", {"text": "How is everyone?"})
-    post = await app.repos.groups.claim_post(schedule, date(2026, 1, 5), now, now, item)
+    post = await app.repos.groups.claim_post(
+        schedule, date(2026, 1, 5), now, now, item, new_post_token()
+    )
     assert post is not None
     member = await app.repos.members.find(chat.platform, chat.user_id)
     assert member is not None

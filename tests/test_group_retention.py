@@ -17,6 +17,7 @@ from core.clock import FakeClock
 from core.model import Event, Reply, Space
 from core.reachout_records import NewReachOut, ReachOut
 from core.records import Checkin
+from core.schedule.engine import new_post_token
 from core.schedule.records import NewOutboxItem, OutboxItem, OutboxState, Post, Response, Schedule
 from core.storage.memory import in_memory_repos
 from tests.conftest import detector, library
@@ -91,7 +92,7 @@ async def checked_in(app: Unblend, space: str, user: str, now: datetime) -> Grou
     group = await repos.groups.get_or_create("test", space, now)
     schedule = await repos.groups.add_schedule(Schedule(0, group.id, "09:00", "UTC"), now)
     item = NewOutboxItem("test", space, {"text": "prompt"})
-    post = await repos.groups.claim_post(schedule, now.date(), now, now, item)
+    post = await repos.groups.claim_post(schedule, now.date(), now, now, item, new_post_token())
     assert post is not None
     member = await repos.members.get_or_create("test", user, now)
     await repos.groups.put_response(Response(post.id, member.id, 3, 4), now)

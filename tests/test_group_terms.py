@@ -11,6 +11,7 @@ from core.app import Unblend
 from core.clock import FakeClock
 from core.group_safety import MAX_PHRASES
 from core.model import Event, Reply, Space
+from core.schedule.engine import new_post_token
 from core.schedule.records import NewOutboxItem, Schedule
 from tests.chat import Chat
 from tests.test_storage import database_bytes, sqlite_app
@@ -61,11 +62,12 @@ async def test_a_groups_terms_apply_in_its_private_check_in(app: Unblend, clock:
     group = await app.repos.groups.get_or_create("test", GROUP.id, clock.now())
     schedule = await app.repos.groups.add_schedule(Schedule(0, group.id, "09:00", "UTC"), NOW)
     item = NewOutboxItem("test", GROUP.id, {"text": "prompt"})
-    post = await app.repos.groups.claim_post(schedule, date.today(), clock.now(), clock.now(), item)
+    today, now = date.today(), clock.now()
+    post = await app.repos.groups.claim_post(schedule, today, now, now, item, new_post_token())
     assert post is not None
     chat = Chat(app, "u7")
     await chat.welcome()
-    await chat.send(f"/start gcheckin-{post.id}")
+    await chat.send(f"/start gcheckin-{post.token}")
     assert "today's group check-in" in chat.text()
     assert crisis(await chat.send(SAID)), "the group's own term, in the group's check-in"
     # The check-in waits where it was, and the member can go on.

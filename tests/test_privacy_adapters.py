@@ -135,6 +135,7 @@ async def share_in_group(fake: FakeTelegram, timer: Timer) -> tuple[Member, int]
     prompt = await host.expect("Time for our check-in", chat=GROUP)
     link = str(prompt.message.buttons()[0]["url"]).rsplit("start=", 1)[1]
     alice = Member(fake, ALICE, "Alice")
+    fake.join(GROUP, alice.user.id)  # a member of the group (issue 12)
     await check_in(alice, link, "Share a short line", first_time=True)
     await alice.expect("short line you'd like to share")
     alice.send(LINE)
@@ -242,6 +243,7 @@ async def test_telegram_refusing_or_missing_messages_are_reported_kindly(
         fake.rejections.clear()
         # Someone else shares; a moderator deletes it by hand before they /forget.
         bo = Member(fake, 5550002, "Bo")
+        fake.join(GROUP, bo.user.id)
         prompt = next(o for o in fake.outbox if "Time for our check-in" in o.text)
         link = str(prompt.message.buttons()[0]["url"]).rsplit("start=", 1)[1]
         await check_in(bo, link, "Share a short line", first_time=True)

@@ -61,6 +61,7 @@ async def test_the_volunteer_gets_a_button_to_the_member_and_a_refused_link_lose
     link = start_payload(prompt.message.buttons()[0]["url"])
 
     alice = Member(fake, 1001, "Alice")
+    fake.join(GROUP, alice.user.id)  # members of the group (issue 12)
     await ask(alice, link)
     assert await timer.at(TEN_IN_BERLIN + timedelta(minutes=1)) == 1
     request = await vi.expect("Alice from your group asked for someone to reach out")
@@ -75,6 +76,7 @@ async def test_the_volunteer_gets_a_button_to_the_member_and_a_refused_link_lose
 
     # Bo's privacy settings allow no link to him: Telegram refuses the button, once.
     bo = Member(fake, 1003, "Bo")
+    fake.join(GROUP, bo.user.id)
     await ask(bo, link)
     fake.fail("sendMessage", 400, "Bad Request: BUTTON_USER_PRIVACY_RESTRICTED")
     assert await timer.at(TEN_IN_BERLIN + timedelta(minutes=3)) == 1, "sent all the same"

@@ -92,6 +92,7 @@ async def test_a_volunteer_takes_a_request_nobody_takes_another_and_a_gone_group
     link = start_payload(prompt.message.buttons()[0]["url"])
 
     alice = Member(fake, 1001, "Alice")
+    fake.join(GROUP, alice.user.id)  # members of the group (issue 12)
     await check_in(alice, link, "Share nothing", first_time=True)
     await alice.expect("reach out to you")
     alice.tap("Yes, please")
@@ -108,6 +109,7 @@ async def test_a_volunteer_takes_a_request_nobody_takes_another_and_a_gone_group
 
     # Bo asks too; nobody takes it: after two hours Bo is told kindly, with the lines.
     bo = Member(fake, 1003, "Bo")
+    fake.join(GROUP, bo.user.id)
     await check_in(bo, link, "Share nothing", first_time=True)
     await bo.expect("reach out to you")
     bo.tap("Yes, please")

@@ -8,7 +8,7 @@ from core.app import Unblend
 from core.clock import FakeClock
 from core.model import Event, Reply, Space
 from core.outbound import OutboundRouter
-from core.schedule.engine import GroupEngine
+from core.schedule.engine import POST_TOKEN, GroupEngine
 from core.schedule.outbox import OutboxDrainer, RecordingPoster
 from tests.chat import Chat
 
@@ -175,7 +175,9 @@ async def test_the_prompt_a_private_check_in_a_previewed_line_and_the_summary(
     assert await round_.run() == []
     clock.set(MON_0700_UTC)
     [prompt] = await round_.run()
-    assert prompt.private_link == "gcheckin-3" and not prompt.private
+    # The link names the post by a random token (issue 12), never by its number (3).
+    link, _, token = prompt.private_link.partition("-")
+    assert link == "gcheckin" and POST_TOKEN.fullmatch(token) and not prompt.private
     assert prompt.meta["link_label"] == "Check in privately"
     assert await round_.run() == [], "posted once"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.ports import Repos
+from core.schedule.engine import new_post_token
 from core.schedule.records import Group, NewOutboxItem, OutboxState, Reminder, Response, Schedule
 from core.storage.keyring import open_encrypted
 from core.storage.memory import in_memory_repos
@@ -43,8 +44,8 @@ async def test_a_local_date_is_claimed_once_with_its_outbox_row(repos: Repos) ->
     schedule = await repos.groups.add_schedule(
         Schedule(0, group.id, "09:00", "Europe/Berlin", prompt_text=SECRET), NOW
     )
-    first = await repos.groups.claim_post(schedule, DAY, NOW, NOW, item())
-    again = await repos.groups.claim_post(schedule, DAY, NOW, NOW, item())
+    first = await repos.groups.claim_post(schedule, DAY, NOW, NOW, item(), new_post_token())
+    again = await repos.groups.claim_post(schedule, DAY, NOW, NOW, item(), new_post_token())
     assert first is not None and again is None
     [queued] = await repos.outbox.items()
     assert queued.post_id == first.id and queued.payload == {"text": "prompt"}
@@ -58,7 +59,7 @@ async def test_a_local_date_is_claimed_once_with_its_outbox_row(repos: Repos) ->
 async def test_sending_writes_the_message_id_back_to_the_post(repos: Repos) -> None:
     group = await repos.groups.get_or_create("test", "g1", NOW)
     schedule = await repos.groups.add_schedule(Schedule(0, group.id, "09:00", "UTC"), NOW)
-    post = await repos.groups.claim_post(schedule, DAY, NOW, NOW, item())
+    post = await repos.groups.claim_post(schedule, DAY, NOW, NOW, item(), new_post_token())
     assert post is not None
     [due] = await repos.outbox.due("test", NOW, 10)
     assert await repos.outbox.due("other", NOW, 10) == []
@@ -75,7 +76,7 @@ async def test_sending_writes_the_message_id_back_to_the_post(repos: Repos) -> N
 async def test_a_previewed_share_is_posted_at_most_once(repos: Repos) -> None:
     group = await repos.groups.get_or_create("test", "g1", NOW)
     schedule = await repos.groups.add_schedule(Schedule(0, group.id, "09:00", "UTC"), NOW)
-    post = await repos.groups.claim_post(schedule, DAY, NOW, NOW, item())
+    post = await repos.groups.claim_post(schedule, DAY, NOW, NOW, item(), new_post_token())
     assert post is not None
     me, other = await members(repos, 2)
     share = await repos.groups.add_share(post.id, me, "line", SECRET, NOW)
@@ -104,7 +105,7 @@ async def test_answers_settings_holidays_and_reminders_round_trip(repos: Repos) 
     )
     assert changed.volunteers and changed.holidays == {DAY}
     schedule = await repos.groups.add_schedule(Schedule(0, group.id, "09:00", "UTC"), NOW)
-    post = await repos.groups.claim_post(schedule, DAY, NOW, NOW, item())
+    post = await repos.groups.claim_post(schedule, DAY, NOW, NOW, item(), new_post_token())
     assert post is not None
     await repos.groups.put_response(Response(post.id, me, 3, 4), NOW)
     await repos.groups.put_response(Response(post.id, me, 4, 2, True), NOW)
@@ -126,7 +127,9 @@ async def test_own_prompts_and_payloads_are_never_stored_in_plaintext(tmp_path: 
     schedule = await repos.groups.add_schedule(
         Schedule(0, group.id, "09:00", "UTC", prompt_text="PROMPT-SECRET"), NOW
     )
-    post = await repos.groups.claim_post(schedule, DAY, NOW, NOW, item("PAYLOAD-SECRET"))
+    post = await repos.groups.claim_post(
+        schedule, DAY, NOW, NOW, item("PAYLOAD-SECRET"), new_post_token()
+    )
     assert post is not None
     [me] = await members(repos, 1)
     await repos.groups.add_share(post.id, me, "line", "LINE-SECRET", NOW)

@@ -90,6 +90,7 @@ async def test_schedule_post_private_check_in_shared_line_and_summary(
     assert await timer.at(TEN_IN_BERLIN + timedelta(minutes=1)) == 0, "posted once"
 
     alice = Member(fake, 1001, "Alice")
+    fake.join(GROUP, alice.user.id)  # in the group (only its members check in: issue 12)
     await check_in(alice, link, "Share a short line", first_time=True)
     await alice.expect("short line you'd like to share")
     alice.send("Glad to be here <3 & grateful")
@@ -111,6 +112,7 @@ async def test_schedule_post_private_check_in_shared_line_and_summary(
     second = await host.expect("Time for our check-in", chat=GROUP)
     link2 = str(second.message.buttons()[0]["url"]).rsplit("start=", 1)[1]
     cy = Member(fake, 1003, "Cy")
+    fake.join(GROUP, cy.user.id)
     for member, first_time in ((alice, False), (bo, False), (cy, True)):
         await check_in(member, link2, "Share nothing", first_time)
         await member.expect("Nothing was shared")

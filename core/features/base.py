@@ -41,6 +41,9 @@ class Feature:
     choices: Mapping[str, ChoiceHandler] = field(default_factory=dict)
     # A flow's `finish = "<name>"` -> handler(turn, final state).
     finishers: Mapping[str, FinishHandler] = field(default_factory=dict)
+    # A flow's `finish = "<name>"` -> what to ask before its writes begin (the platform, say):
+    # the finisher's writes hold the database's write lock, so no network call belongs there.
+    preflights: Mapping[str, FinishHandler] = field(default_factory=dict)
     # A step's `options_from = "<name>"` -> the member's own options.
     option_sources: Mapping[str, OptionSource] = field(default_factory=dict)
     # A text step's `validate = "<name>"` -> its check.
@@ -57,6 +60,7 @@ class Registry:
     choices: Mapping[str, ChoiceHandler]
     finishers: Mapping[str, FinishHandler]
     dynamic: Mapping[str, OptionSource]
+    preflights: Mapping[str, FinishHandler] = field(default_factory=dict)
     validators: Mapping[str, Validator] = field(default_factory=dict)
     traceless: frozenset[str] = frozenset()
 
@@ -73,6 +77,7 @@ def build_registry(features: tuple[Feature, ...]) -> Registry:
     commands: dict[str, CommandHandler] = {}
     choices: dict[str, ChoiceHandler] = {}
     finishers: dict[str, FinishHandler] = {}
+    preflights: dict[str, FinishHandler] = {}
     dynamic: dict[str, OptionSource] = {}
     validators: dict[str, Validator] = {}
     buttons: set[str] = set()
@@ -81,6 +86,7 @@ def build_registry(features: tuple[Feature, ...]) -> Registry:
         _join(f.name, commands, f.commands)
         _join(f.name, choices, f.choices)
         _join(f.name, finishers, f.finishers)
+        _join(f.name, preflights, f.preflights)
         _join(f.name, dynamic, f.option_sources)
         _join(f.name, validators, f.validators)
         buttons |= f.buttons
@@ -91,6 +97,7 @@ def build_registry(features: tuple[Feature, ...]) -> Registry:
         choices,
         finishers,
         dynamic,
+        preflights,
         validators,
         frozenset(traceless),
     )

@@ -1,5 +1,5 @@
 """Group check-ins: moderators' /schedule and /group settings, the private check-in a group's
-prompt opens (/start gcheckin-<post>), the share choice with its preview, and /remind.
+prompt opens (/start gcheckin-<token>), the share choice with its preview, and /remind.
 
 Who moderates is the adapter's call (Event.is_moderator). A group sees the prompt, what a
 member chose to share (under their name), and totals; nothing else a member answered.
@@ -15,13 +15,15 @@ from zoneinfo import ZoneInfo
 from core import group_safety
 from core.audit import Action, record, show_audit
 from core.checkin import build_checkin
+from core.crisis import resources_text
 from core.features.base import Feature
 from core.flows.engine import FlowState
+from core.membership import Check, refused_moderator
 from core.model import Choice, Reply, SpaceKind
 from core.names import NAME_LIMIT, name_slot, naming
 from core.numbers import parse_number
 from core.reachout import after_group_checkin, offer_reach_out, tell_gone
-from core.schedule.engine import LINK_COMMAND, prompt_reply
+from core.schedule.engine import LINK_COMMAND, POST_TOKEN, prompt_reply
 from core.schedule.outbox import payload
 from core.schedule.records import ALL_DAYS, Group, NewOutboxItem, Reminder, Response, Schedule
 from core.schedule.times import (
@@ -109,8 +111,7 @@ async def schedule_command(turn: Turn, args: tuple[str, ...]) -> None:
     if turn.event.space.kind is not SpaceKind.GROUP:
         turn.say("schedule.group_only")
         return
-    if not turn.event.is_moderator:
-        _public(turn, "schedule.not_moderator")
+    if refused_moderator(turn, "schedule.not_moderator"):
         return
     group = await _group(turn)
     await tell_gone(turn, group)  # a schedule paused because its channel is gone, once
@@ -352,8 +353,7 @@ async def group_command(turn: Turn, args: tuple[str, ...]) -> None:
         _public(turn, "group.settings", **_settings_view(turn, group))
         await group_safety.add_settings_view(turn, group)
         return
-    if not turn.event.is_moderator:
-        _public(turn, "group.not_moderator")
+    if refused_moderator(turn, "group.not_moderator"):
         return
     name, value = args[1].casefold(), " ".join(args[2:]).strip()
     if name in group_safety.SETTINGS:  # screening, retention (issue 7)
@@ -369,6 +369,15 @@ async def group_command(turn: Turn, args: tuple[str, ...]) -> None:
     if isinstance(changed, str):
         turn.add(Reply(changed, private=False))
         return
+    if name == "modchannel" and changed.mod_channel:
+        # Only a place that belongs to this group, as the platform says (issue 12).
+        check = await turn.app.membership.mod_channel(
+            group.platform, group.space_id, changed.mod_channel, turn.event.user_id
+        )
+        if check is not Check.YES:
+            unchecked = check is Check.UNKNOWN
+            _public(turn, "trust.modchannel_unchecked" if unchecked else "trust.modchannel_refused")
+            return
     await turn.repos.groups.update(changed)
     old, new = _setting_value(group, name), _setting_value(changed, name)
     if old != new:
@@ -441,8 +450,10 @@ def _settings_view(turn: Turn, group: Group) -> dict[str, str | int]:
 
 
 async def open_group_checkin(turn: Turn, args: tuple[str, ...]) -> None:
-    post_id = parse_number(args[0]) if args else None
-    post = await turn.repos.groups.post(post_id) if post_id is not None else None
+    """`/start gcheckin-<token>`: the link names its post by a random token; a post number or
+    a wrong token opens nothing, and the platform is asked whether the member may open it."""
+    token = args[0] if args else ""
+    post = await turn.repos.groups.post_by_token(token) if POST_TOKEN.fullmatch(token) else None
     group = await turn.repos.groups.by_id(post.group_id) if post is not None else None
     if (
         post is None
@@ -452,8 +463,43 @@ async def open_group_checkin(turn: Turn, args: tuple[str, ...]) -> None:
     ):
         turn.say("gcheckin.unknown_post")
         return
+    check = await turn.app.membership.opens_from(group.space_id, turn.event)
+    if check is not Check.YES:
+        unchecked = check is Check.UNKNOWN
+        turn.say("trust.checkin_unchecked" if unchecked else "trust.checkin_members_only")
+        return
     await turn.start_flow("group_checkin", {"post": str(post.id)})
     await offer_reach_out(turn, group)  # asked only where the group can take one
+
+
+async def _membership(turn: Turn, group_id: int) -> Check:
+    """Asked of the platform right before anything reaches the group: is the member still in
+    it? One who left is forgotten there (nothing of the group reaches them, volunteering
+    included)."""
+    question = f"in_group:{group_id}"
+    if question in turn.asked:
+        return turn.asked[question]
+    group = await turn.repos.groups.by_id(group_id)
+    if group is None:
+        return Check.NO
+    check = await turn.app.membership.in_group(group.platform, group.space_id, turn.event.user_id)
+    if check is Check.NO:
+        await turn.repos.reachouts.left(group.id, turn.member.id)
+    turn.asked[question] = check
+    return check
+
+
+async def ask_before_finishing(turn: Turn, state: FlowState) -> None:
+    """Before a group check-in's writes begin: the platform is asked whether the member is still
+    in the group, so the finisher reads the answer without a network call under the lock."""
+    post_id = parse_number(state.context.get("post", ""))
+    post = await turn.repos.groups.post(post_id) if post_id is not None else None
+    if post is not None:
+        await _membership(turn, post.group_id)
+
+
+def _refuse(turn: Turn, check: Check, what: str) -> None:
+    turn.say(f"trust.{what}_{'unchecked' if check is Check.UNKNOWN else 'not_member'}")
 
 
 def _int(value: object) -> int | None:
@@ -468,13 +514,22 @@ async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
         return
     answers = state.answers
     mood = _int(answers.get("mood"))
-    if state.context.get("editing") != "1":  # a changed line: the answers stand
+    editing = state.context.get("editing") == "1"  # a changed line: the answers stand
+    if not editing and turn.member.consent:
+        # The member's own check-in is theirs, whatever the group: kept as they chose.
+        await turn.repos.checkins.add(build_checkin(turn.member.id, answers, turn.now))
+    # Everything below reaches the group (its totals, what is shared, a reach-out request):
+    # only while the platform says the member is still in it.
+    check = await _membership(turn, post.group_id)
+    if check is not Check.YES:
+        _refuse(turn, check, "finish")
+        if not editing and answers.get("reach") == "yes":
+            turn.add(Reply(resources_text(turn.cat, turn.country)))  # asked; nobody can be
+        return
+    if not editing:
         reach = answers.get("reach") == "yes"  # counted in the summary's totals
         response = Response(post.id, turn.member.id, mood, _int(answers.get("urge")), reach)
         await turn.repos.groups.put_response(response, turn.now)
-        if turn.member.consent:
-            await turn.repos.checkins.add(build_checkin(turn.member.id, answers, turn.now))
-    editing = state.context.get("editing") == "1"
     share = "line" if editing else answers.get("share")
     line = answers.get("line")
     if share == "mood" and mood is None:
@@ -536,8 +591,18 @@ async def share_choice(turn: Turn, rest: str) -> None:
     if share is None or action not in ("post", "edit", "keep"):
         turn.say("flow.stale")
         return
+    post = await turn.repos.groups.post(share.post_id)
+    check = Check.NO
+    if share.state == "preview" and action == "post" and post is not None:
+        check = await _membership(turn, post.group_id)
     if share.state != "preview":
         turn.say("gcheckin.already")
+    elif action == "post" and post is not None and check is not Check.YES:
+        # Not in the group (any more): nothing is posted. One who left has the line dropped;
+        # when the platform could not be asked, it waits in the preview for another tap.
+        if check is Check.NO:
+            await turn.repos.groups.settle_share(share.id, "dropped", None, turn.now)
+        _refuse(turn, check, "share")
     elif action == "post":
         line = one_line(share.line)  # a line kept before lines were cleaned is cleaned here
         text = turn.cat.text("gcheckin.shared_line", name=await _name_slot(turn), line=line)
@@ -639,4 +704,5 @@ FEATURE = Feature(
     },
     choices={SHARE_PREFIX: share_choice},
     finishers={"group_checkin": finish_group_checkin},
+    preflights={"group_checkin": ask_before_finishing},
 )

@@ -11,6 +11,8 @@ tests call it with a FakeClock.
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -18,7 +20,7 @@ from core.catalog import Catalog
 from core.clock import Clock
 from core.model import Choice, Reply
 from core.ports import Repos
-from core.schedule.outbox import POST_MARK, payload
+from core.schedule.outbox import payload
 from core.schedule.records import ALL_DAYS, Group, NewOutboxItem, Reminder, Response, Schedule
 from core.schedule.times import Rule, Run, due_runs, parse_hhmm, parse_tz
 
@@ -28,6 +30,10 @@ DEFAULT_GRACE = timedelta(minutes=120)
 # Totals are shown only when at least this many members checked in (privacy).
 SUMMARY_MIN = 3
 LINK_COMMAND = "gcheckin"
+# A post's link names it by a random token (128 bits), never by its sequential id: a link can
+# be neither guessed nor walked. Lower-case hex: deep-link payloads are case-folded on the way
+# in, and it fits Telegram's 64 characters of [A-Za-z0-9_-] with "gcheckin-" in front.
+POST_TOKEN = re.compile(r"[0-9a-f]{32}")
 URGE_BANDS = ((0, 3), (4, 6), (7, 10))
 
 
@@ -68,14 +74,18 @@ def prompt_text(cat: Catalog, schedule: Schedule) -> str:
     return cat.text(key if key in cat.messages else "gcheckin.prompt.default")
 
 
-def prompt_reply(cat: Catalog, schedule: Schedule, post_id: int | str) -> Reply:
+def prompt_reply(cat: Catalog, schedule: Schedule, token: str) -> Reply:
     """The group's prompt with its "Check in privately" entry (a deep link / a button)."""
     return Reply(
         prompt_text(cat, schedule),
         private=False,
-        private_link=f"{LINK_COMMAND}-{post_id}",
+        private_link=f"{LINK_COMMAND}-{token}",
         meta={"link_label": cat.text("gcheckin.open_button")},
     )
+
+
+def new_post_token() -> str:
+    return secrets.token_hex(16)
 
 
 def urge_band(urge: int) -> int:
@@ -144,13 +154,16 @@ class GroupEngine:
             )
 
     async def _post(self, group: Group, schedule: Schedule, run: Run, now: datetime) -> bool:
-        reply = prompt_reply(self.cat, schedule, POST_MARK)
+        token = new_post_token()
+        reply = prompt_reply(self.cat, schedule, token)
         item = NewOutboxItem(
             group.platform,
             group.space_id,
             payload(reply, thread=schedule.target),
         )
-        post = await self.repos.groups.claim_post(schedule, run.local_date, run.due_at, now, item)
+        post = await self.repos.groups.claim_post(
+            schedule, run.local_date, run.due_at, now, item, token
+        )
         if post is not None:
             log.info("schedule %s: post %s queued for %s", schedule.id, post.id, run.local_date)
         return post is not None

@@ -31,7 +31,8 @@ from core.schedule.records import OutboxItem
 
 log = logging.getLogger(__name__)
 
-# Where a prompt's "Check in privately" link names its post: filled in at send time.
+# Where a prompt queued before issue 12 named its post: filled in at send time with the post's
+# number, which no longer opens anything (a prompt's link now carries the post's token).
 POST_MARK = "{post}"
 DEFAULT_BACKOFF = (5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0)
 

@@ -57,8 +57,10 @@ class GroupRepo(Protocol):
         due_at: datetime,
         now: datetime,
         item: NewOutboxItem,
+        token: str,
     ) -> Post | None:
-        """Claims (schedule, local date) and queues its prompt in ONE transaction.
+        """Claims (schedule, local date) and queues its prompt in ONE transaction; the post
+        keeps `token`, the random name its link carries.
 
         None when it was claimed before: nothing is queued twice.
         """
@@ -81,6 +83,10 @@ class GroupRepo(Protocol):
         ...
 
     async def post(self, post_id: int) -> Post | None: ...
+
+    async def post_by_token(self, token: str) -> Post | None:
+        """The post a link names by its random token (never by its number)."""
+        ...
 
     async def posts_on(self, group_id: int, local_date: date) -> list[Post]: ...
 

@@ -50,6 +50,7 @@ class Post:
     local_date: date
     due_at: datetime
     message_ref: str = ""
+    token: str = ""  # the random name its link carries ("" for posts made before issue 12)
 
 
 @dataclass(frozen=True)

@@ -162,12 +162,14 @@ class InMemoryGroupRepo:
         due_at: datetime,
         now: datetime,
         item: NewOutboxItem,
+        token: str,
     ) -> Post | None:
         key = (schedule.id, local_date)
         if key in self._claims:
             return None
         self._claims[key] = "posted"
-        post = Post(next(self._ids), schedule.group_id, schedule.id, local_date, due_at)
+        post_id = next(self._ids)
+        post = Post(post_id, schedule.group_id, schedule.id, local_date, due_at, token=token)
         self._posts[post.id] = post
         self._outbox.add(replace(item, post_id=post.id), now)
         return post
@@ -201,6 +203,10 @@ class InMemoryGroupRepo:
 
     async def post(self, post_id: int) -> Post | None:
         return self._posts.get(post_id)
+
+    async def post_by_token(self, token: str) -> Post | None:
+        found = [p for p in self._posts.values() if token and p.token == token]
+        return found[0] if found else None
 
     async def posts_on(self, group_id: int, local_date: date) -> list[Post]:
         return [

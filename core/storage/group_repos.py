@@ -319,6 +319,7 @@ class SqliteGroupRepo:
         due_at: datetime,
         now: datetime,
         item: NewOutboxItem,
+        token: str,
     ) -> Post | None:
         async with self._db.write() as conn:
             cursor = await conn.execute(
@@ -329,8 +330,9 @@ class SqliteGroupRepo:
             if cursor.rowcount == 0:
                 return None
             cursor = await conn.execute(
-                "INSERT INTO posts (schedule_id, group_id, local_date, due_at) VALUES (?, ?, ?, ?)",
-                (schedule.id, schedule.group_id, local_date.isoformat(), _ts(due_at)),
+                "INSERT INTO posts (schedule_id, group_id, local_date, due_at, token)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (schedule.id, schedule.group_id, local_date.isoformat(), _ts(due_at), token),
             )
             assert cursor.lastrowid is not None
             post_id = cursor.lastrowid
@@ -340,7 +342,7 @@ class SqliteGroupRepo:
                 NewOutboxItem(item.platform, item.target, item.payload, post_id),
                 now,
             )
-        return Post(post_id, schedule.group_id, schedule.id, local_date, due_at)
+        return Post(post_id, schedule.group_id, schedule.id, local_date, due_at, token=token)
 
     async def claim_missed(self, schedule_id: int, local_date: date, now: datetime) -> bool:
         async with self._db.write() as conn:
@@ -381,15 +383,22 @@ class SqliteGroupRepo:
 
     # -- posts, answers, shares -----------------------------------------------------------
 
-    _POST = "id, group_id, schedule_id, local_date, due_at, message_ref"
+    _POST = "id, group_id, schedule_id, local_date, due_at, message_ref, token"
 
     @staticmethod
     def _post(r: Any) -> Post:
         schedule_id = None if r[2] is None else int(r[2])
-        return Post(int(r[0]), int(r[1]), schedule_id, date.fromisoformat(r[3]), _dt(r[4]), r[5])
+        day, due = date.fromisoformat(r[3]), _dt(r[4])
+        return Post(int(r[0]), int(r[1]), schedule_id, day, due, r[5], r[6] or "")
 
     async def post(self, post_id: int) -> Post | None:
         row = await self._db.fetchone(f"SELECT {self._POST} FROM posts WHERE id=?", (post_id,))
+        return None if row is None else self._post(row)
+
+    async def post_by_token(self, token: str) -> Post | None:
+        if not token:
+            return None
+        row = await self._db.fetchone(f"SELECT {self._POST} FROM posts WHERE token=?", (token,))
         return None if row is None else self._post(row)
 
     async def posts_on(self, group_id: int, local_date: date) -> list[Post]:

@@ -79,6 +79,13 @@ class SqliteReachOutRepo:
         )
         return [int(r[0]) for r in rows]
 
+    async def left(self, group_id: int, member_id: int) -> None:
+        async with self._db.write() as conn:
+            for table in ("group_members", "volunteers"):
+                await conn.execute(
+                    f"DELETE FROM {table} WHERE group_id=? AND member_id=?", (group_id, member_id)
+                )
+
     # -- volunteers -----------------------------------------------------------------------
 
     _VOLUNTEER = "group_id, member_id, quiet_from, quiet_to, timezone"
@@ -324,6 +331,10 @@ class InMemoryReachOutRepo:
 
     async def groups_of(self, member_id: int) -> list[int]:
         return sorted(g for g, m in self._members if m == member_id)
+
+    async def left(self, group_id: int, member_id: int) -> None:
+        self._members.pop((group_id, member_id), None)
+        self._volunteers.pop((group_id, member_id), None)
 
     async def volunteers(self, group_id: int) -> list[Volunteer]:
         return [v for (g, _), v in self._volunteers.items() if g == group_id]
