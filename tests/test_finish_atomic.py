@@ -30,6 +30,7 @@ from core.storage.memory import in_memory_repos
 from core.storage.sqlite_repos import sqlite_repos
 from tests.chat import Chat
 from tests.conftest import CONTENT, detector
+from tests.roster import Roster
 
 PLAN = "the walk by the river"
 
@@ -80,7 +81,9 @@ async def sqlite_app(path: Path, clock: FakeClock, repo: str, hook: Callable[[],
     hooked = getattr(repos, repo)
     method = {"checkins": "add", "plans": "put_section", "groups": "put_response"}[repo]
     repos = replace(repos, **{repo: cast(Any, Hook(hooked, method, hook))})
-    return Unblend(repos, ContentLibrary(CONTENT), detector(), clock)
+    app = Unblend(repos, ContentLibrary(CONTENT), detector(), clock)
+    app.membership.register("test", Roster())  # everyone is in every group
+    return app
 
 
 async def test_a_kill_between_ending_a_checkin_and_saving_it_loses_nothing(
@@ -182,6 +185,7 @@ async def test_a_group_checkin_whose_saving_fails_is_all_undone_and_can_finish_a
         repos = in_memory_repos()
     repos = replace(repos, checkins=cast(Any, Hook(repos.checkins, "add", fail_once())))
     app = Unblend(repos, ContentLibrary(CONTENT), detector(), clock)
+    app.membership.register("test", Roster())  # everyone is in every group
     chat = Chat(app)
     await chat.welcome(keep=True)
     post = await open_group_checkin(app, chat, clock)
