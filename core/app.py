@@ -12,6 +12,9 @@ from datetime import datetime, timedelta
 from core.catalog import Catalog, ContentLibrary
 from core.clock import Clock
 from core.crisis import (
+    SAFE_PREFIX,
+    SUPPORT_PREFIX,
+    SafeAnswer,
     crisis_reply,
     own_plan_replies,
     parse_safe,
@@ -232,6 +235,11 @@ class Unblend:
             self.detector, self.repos, event.platform, event.space, member.id
         )
         level = detector.assess(screened) if screened else Level.NONE
+        if level is Level.CRISIS and await self._calm_context(turn, detector, text):
+            # Safety work in the member's own words (a safety plan's warning signs): a gentle
+            # line and where /crisis is; the words are kept as written, like any answer.
+            turn.say("crisis.calm_plan")
+            level = Level.NONE
         if level is Level.CRISIS:
             log.info("crisis reply sent (platform=%s)", event.platform)
             self.crisis_words.remember((event.platform, event.user_id), screened, turn.now)
@@ -239,12 +247,12 @@ class Unblend:
             if in_group or event.text is None:
                 return turn.replies
             await turn.load_session()
-            if not turn.expects_text():
-                # Safety first: this input is not applied; the flow waits where it was.
-                return turn.replies
-            # Words written into a flow's text step (a note, a safety plan's warning signs)
-            # are kept as the member meant them, after the crisis reply: nothing is lost.
-            await turn.answer_text(text or "")
+            if turn.expects_text() and text and text.strip():
+                # The crisis reply stands alone. Words written into a text step (a note, a
+                # section of the plan) are held, not lost: they are applied as the member
+                # meant them once they answer "are you safe right now?" or move on.
+                await turn.hold(text)
+            # Anything else is not applied at all; the flow waits where it was.
             return turn.replies
         if level is Level.CONCERN and not in_group:
             turn.say("concern.note")
@@ -254,6 +262,8 @@ class Unblend:
                 await self._command(turn, command_name(event.command), args)
             return turn.replies
         await turn.load_session()
+        if turn.holding and await self._moved_on(turn, event, text):
+            return turn.replies
         if event.command is not None:
             await self._command(turn, command_name(event.command), args)
         elif event.choice is not None:
@@ -264,6 +274,44 @@ class Unblend:
             turn.say("input.empty")
             await turn.reshow()
         return turn.replies
+
+    async def _calm_context(self, turn: Turn, detector: CrisisDetector, text: str | None) -> bool:
+        """Whether crisis words are safety work being written down, not a crisis happening now:
+        text at a step with `safety_context = "plan"` that describes a hard moment ahead of
+        time. Anything said in the present ("I have the pills ready") is a crisis everywhere."""
+        if turn.event.space.kind is SpaceKind.GROUP or turn.event.command is not None or not text:
+            return False
+        await turn.load_session()
+        if turn.holding or turn.safety_context() != "plan":
+            return False
+        return not detector.happening_now(text)
+
+    async def _moved_on(self, turn: Turn, event: Event, text: str | None) -> bool:
+        """A held answer (see `_handle`) is applied before the member's next step, except on
+        the safety path itself. True when that already answered this event."""
+        name = command_name(event.command) if event.command is not None else None
+        prefix = (event.choice or "").partition(":")[0]
+        if name in ("crisis", "sos") or prefix in (SAFE_PREFIX, SUPPORT_PREFIX):
+            return False
+        nav = NAV_WORDS.get(name) if name is not None else engine.parse_nav(event.choice or "")
+        if nav is None and name is None and event.choice is None and text is not None:
+            nav = NAV_WORDS.get(text.strip().strip(".!?").casefold())
+        if nav in (Nav.SKIP, Nav.BACK):
+            # Skip and Back act on the step itself: what was held was not the answer.
+            await turn.drop_held()
+            return False
+        if nav is Nav.STOP:
+            # Stop after words already sent: they count, and whatever remains is stopped.
+            await turn.release(show_next=False)
+            if turn.session is not None:
+                await turn.nav(Nav.STOP)
+            return True
+        if name is None and event.choice is None:
+            # Typing again moves on: the held words are applied and the flow shows what's next.
+            await turn.release(show_next=True)
+            return True
+        await turn.release(show_next=False)
+        return False
 
     async def _member(self, event: Event) -> Member:
         """The stored member; a traceless command (/privacy, /export, /forget) creates none."""
@@ -300,7 +348,7 @@ class Unblend:
         elif name in ("crisis", "sos"):
             # The member's own safety plan first (when they wrote one), then the resources.
             turn.replies += await own_plan_replies(turn.cat, self.repos.plans, turn.member.id)
-            turn.add(await self._crisis(turn))
+            turn.add(await self._crisis(turn, disclosed=False))
         elif name == "help" and turn.event.space.kind is SpaceKind.GROUP:
             turn.add(Reply(turn.cat.text("help.text"), private=False, private_link="start"))
         elif name == "help":
@@ -330,8 +378,8 @@ class Unblend:
     def _startable(self, name: str) -> bool:
         return name != "start" and (name in self.registry.commands or name in BUILTIN_COMMANDS)
 
-    async def _crisis(self, turn: Turn) -> Reply:
-        reply = crisis_reply(turn.cat, turn.country)
+    async def _crisis(self, turn: Turn, disclosed: bool = True) -> Reply:
+        reply = crisis_reply(turn.cat, turn.country, disclosed)
         if turn.event.space.kind is not SpaceKind.GROUP:
             return reply
         # If the member cannot be reached privately, the group sees resources only: the
@@ -365,7 +413,13 @@ class Unblend:
             )
         elif safe is not None:
             turn.add(safe_followup(turn.cat, safe, turn.country))
-            if turn.session is not None:
+            if turn.holding and safe is not SafeAnswer.NOT_SAFE:
+                # Only now do the words written with the crisis words go where they were meant.
+                at = len(turn.replies)
+                await turn.release(show_next=True)
+                if turn.session is not None:
+                    turn.replies.insert(at, Reply(turn.cat.text("crisis.resume")))
+            elif turn.session is not None and not turn.holding:
                 turn.say("crisis.resume")
                 await turn.reshow()
         elif prefix == CMD_PREFIX and (rest in self.registry.buttons or rest in ("crisis", "help")):

@@ -552,6 +552,8 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
         "parts.field.says": "",
         "parts.field.protects": "",
         "parts.field.notes": "",
+        # issue 13: what a member meets (content/en/messages/member.toml, history.toml)
+        "crisis.calm_plan": "",
     }.items()
 }
 

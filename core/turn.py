@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,9 @@ class Turn:
         self.now: datetime = app.clock.now()
         self.replies: list[Reply] = []
         self.session: FlowState | None = None
+        self._loaded = False
+        # While set, moving a flow on shows no next step: the member asked for something else.
+        self.quiet = False
 
     # -- saying things --------------------------------------------------------------------
 
@@ -48,6 +52,9 @@ class Turn:
         return self.cat.flows[self.session.flow_id]
 
     async def load_session(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
         session = await self.repos.sessions.get(self.member.id)
         if session is None:
             return
@@ -83,8 +90,50 @@ class Turn:
             self.session is not None and self.flow().step(self.session.step).kind is StepKind.TEXT
         )
 
+    def safety_context(self) -> str:
+        """The current text step's `safety_context` ("plan" for a safety plan's sections)."""
+        if not self.expects_text():
+            return ""
+        assert self.session is not None
+        return self.flow().step(self.session.step).safety_context
+
+    @property
+    def holding(self) -> bool:
+        return self.session is not None and self.session.held is not None
+
+    async def hold(self, text: str) -> None:
+        """Keeps a text answer back while a crisis reply stands alone (see `release`)."""
+        assert self.session is not None
+        if self.session.held is None:
+            self.session = replace(self.session, held=text, updated_at=self.now)
+            await self.repos.sessions.put(self.member.id, self.session)
+
+    async def drop_held(self) -> None:
+        """The member chose skip or back at the step: what was held is not their answer."""
+        if self.session is not None and self.session.held is not None:
+            self.session = replace(self.session, held=None)
+            await self.repos.sessions.put(self.member.id, self.session)
+
+    async def release(self, show_next: bool = True) -> bool:
+        """Applies a held answer as the member meant it; whether there was one.
+
+        `show_next`: whether the step it leads to is shown (not when the member asked for
+        something else, which is answered instead).
+        """
+        if self.session is None or self.session.held is None:
+            return False
+        held = self.session.held
+        self.session = replace(self.session, held=None)
+        await self.repos.sessions.put(self.member.id, self.session)
+        self.quiet = not show_next
+        try:
+            await self.answer_text(held)
+        finally:
+            self.quiet = False
+        return True
+
     async def reshow(self) -> None:
-        if self.session is not None:
+        if self.session is not None and not self.quiet:
             self.replies.append(
                 engine.render(self.flow(), self.session, self.nav_labels(), await self.dynamic())
             )
