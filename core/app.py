@@ -49,6 +49,7 @@ GROUP_COMMANDS = frozenset({"crisis", "sos", "help"})
 GROUP_FEATURE_COMMANDS = frozenset({"schedule", "group", "volunteer"})
 LINK_PAYLOAD = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_LINK_PAYLOAD}}}")
 CMD_PREFIX = "cmd"
+WELCOME = "welcome"
 # What may follow a command's name: a few words (a part's or counter's name, a date, an id).
 MAX_ARGS = 32
 MAX_ARG_CHARS = 1000
@@ -369,11 +370,24 @@ class Unblend:
             then = {"then": "" if name == "start" else name}
             if len(args) == 1 and LINK_PAYLOAD.fullmatch(args[0]):
                 then["then_arg"] = args[0]
-            await turn.start_flow("welcome", then)
+            welcoming = turn.session is not None and turn.session.flow_id == WELCOME
+            if welcoming and (name != "start" or args):
+                await self._remind_welcome(turn, then)
+            else:
+                await turn.start_flow(WELCOME, then)
         elif name == "start":
             turn.say("welcome.again")
         elif handler is not None:
             await handler(turn, args)
+
+    async def _remind_welcome(self, turn: Turn, then: dict[str, str]) -> None:
+        """The welcome was shown a moment ago: one line and its buttons, not all of it again.
+        The latest command is the one that runs after it."""
+        assert turn.session is not None
+        turn.session = replace(turn.session, context={**turn.session.context, **then})
+        await self.repos.sessions.put(turn.member.id, turn.session)
+        shown = engine.render(turn.flow(), turn.session, turn.nav_labels())
+        turn.say("welcome.reminder", shown.choices)
 
     def _startable(self, name: str) -> bool:
         return name != "start" and (name in self.registry.commands or name in BUILTIN_COMMANDS)

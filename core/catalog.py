@@ -554,6 +554,8 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
         "parts.field.notes": "",
         # issue 13: what a member meets (content/en/messages/member.toml, history.toml)
         "crisis.calm_plan": "",
+        "ground.carried": "level",
+        "welcome.reminder": "",
     }.items()
 }
 

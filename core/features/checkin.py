@@ -11,6 +11,7 @@ from core.checkin import build_checkin, part_option_id, reflection
 from core.features.base import Feature
 from core.flows.engine import FlowState
 from core.flows.schema import Option
+from core.grounding import menu
 from core.model import Choice, Reply
 from core.records import Checkin
 from core.turn import Turn
@@ -32,7 +33,9 @@ async def finish_checkin(turn: Turn, state: FlowState) -> None:
     if state.answers.get("urge_now") == "ground":
         # A very strong urge: what was answered is kept and grounding starts at once.
         turn.add(Reply(lines[0]))
-        await turn.app.registry.commands["ground"](turn, ())
+        # The urge they just rated rides along: the exercise they pick doesn't ask again.
+        urge = state.answers.get("urge")
+        turn.add(menu(turn, carried=urge if isinstance(urge, int) else None))
         return
     parts = await turn.repos.parts.list(turn.member.id)
     text, offers = reflection(turn.cat, state.answers, parts)
