@@ -9,7 +9,7 @@ from dataclasses import replace
 from core.features.base import Feature
 from core.flows import engine
 from core.flows.engine import FlowState
-from core.flows.schema import StepKind
+from core.flows.schema import Answer, StepKind
 from core.grounding import (
     CHOICE_PREFIX,
     COLD,
@@ -76,7 +76,7 @@ async def _start_carried(turn: Turn, fid: str, level: int) -> bool:
     if first.intro:
         turn.add(Reply(first.intro))
     turn.say("ground.carried", level=level)
-    answers = {BEFORE: level}
+    answers: dict[str, Answer] = {BEFORE: level}
     started = engine.start(flow, turn.now, at=first.next_step(answers))
     turn.session = replace(started, answers=dict(answers), trail=(BEFORE,))
     await turn.repos.sessions.put(turn.member.id, turn.session)
