@@ -204,6 +204,8 @@ class Unblend:
         event = Event(member.platform, member.user_id, Space.private(member.user_id))
         turn = Turn(self, catalog, event, member)
         await turn.load_session()
+        if turn.expired:
+            turn.say("flow.expired")
         if turn.session is not None:
             outcome = engine.tick(turn.flow(), turn.session, turn.now)
             if outcome is not None:
@@ -263,6 +265,10 @@ class Unblend:
                 await self._command(turn, command_name(event.command), args)
             return turn.replies
         await turn.load_session()
+        if turn.expired and self._for_the_flow(event):
+            # Words or buttons meant for a flow set aside: one note, nothing else.
+            turn.say("flow.expired")
+            return turn.replies
         if turn.holding and await self._moved_on(turn, event, text):
             return turn.replies
         if event.command is not None:
@@ -274,7 +280,33 @@ class Unblend:
         else:
             turn.say("input.empty")
             await turn.reshow()
+        if turn.expired:
+            self._say_expired(turn, event)
         return turn.replies
+
+    @staticmethod
+    def _for_the_flow(event: Event) -> bool:
+        """Whether an event answers the flow in progress (words, its buttons, stop/back/skip)."""
+        choice = event.choice or ""
+        if event.command is not None:
+            return command_name(event.command) in NAV_WORDS
+        return (
+            choice == ""
+            or engine.parse_nav(choice) is not None
+            or engine.parse_step_choice(choice) is not None
+        )
+
+    @staticmethod
+    def _say_expired(turn: Turn, event: Event) -> None:
+        """One message about a flow set aside: at the top of the answer's own first one."""
+        note = turn.cat.text("flow.expired")
+        first = turn.replies[0] if turn.replies else None
+        if first is None:
+            turn.replies.append(Reply(note))
+        elif first.image is None and first.file is None and len(first.text) + len(note) < 1900:
+            turn.replies[0] = replace(first, text=f"{note}\n\n{first.text}")
+        else:
+            turn.replies.insert(0, Reply(note))
 
     async def _calm_context(self, turn: Turn, detector: CrisisDetector, text: str | None) -> bool:
         """Whether crisis words are safety work being written down, not a crisis happening now:

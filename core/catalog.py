@@ -556,6 +556,8 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
         "crisis.calm_plan": "",
         "ground.carried": "level",
         "welcome.reminder": "",
+        "parts.role_for": "name",
+        "parts.add_set_aside": "name",
     }.items()
 }
 

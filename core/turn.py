@@ -30,6 +30,8 @@ class Turn:
         self.replies: list[Reply] = []
         self.session: FlowState | None = None
         self._loaded = False
+        # An unfinished flow was set aside on loading (it was idle, or content changed).
+        self.expired = False
         # While set, moving a flow on shows no next step: the member asked for something else.
         self.quiet = False
 
@@ -65,7 +67,8 @@ class Turn:
         if flow is None or session.step not in flow.steps or idle:
             # A flow that content no longer has, or one left idle, is set aside kindly.
             await self.repos.sessions.delete(self.member.id)
-            self.say("flow.expired")
+            # Said once, by whoever handles this turn (see Unblend._handle).
+            self.expired = True
             return
         self.session = session
 
