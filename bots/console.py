@@ -21,7 +21,7 @@ def parse_line(line: str, user_id: str, choices: list[Choice]) -> Event:
     """A command, a choice (by label first, then by number) or free text."""
     text = line.strip()
     base = {"platform": PLATFORM, "user_id": user_id, "space": Space.private(user_id)}
-    if text.startswith("/") and len(text) > 1:
+    if text.startswith("/"):
         name, *args = text.split()
         return Event(**base, command=name, args=tuple(args))  # type: ignore[arg-type]
     folded = text.casefold()

@@ -384,7 +384,8 @@ class Unblend:
             turn.add(await self._crisis(turn, disclosed=False))
         elif name == "help" and turn.event.space.kind is SpaceKind.GROUP:
             turn.add(Reply(turn.cat.text("help.text"), private=False, private_link="start"))
-        elif name == "help":
+        elif name in ("help", ""):
+            # "/" alone is someone looking for the commands.
             turn.say("help.text")
         elif name in NAV_WORDS:
             await turn.nav(NAV_WORDS[name])

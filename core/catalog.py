@@ -558,6 +558,7 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
         "welcome.reminder": "",
         "parts.role_for": "name",
         "parts.add_set_aside": "name",
+        "country.typed_unknown": "",
     }.items()
 }
 
