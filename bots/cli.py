@@ -96,7 +96,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _keys_rotate(load_config(args.config))
         return _safety_check(args.lines, args.content)
     except (ConfigError, ContentError) as exc:
-        print("Unblend could not start. Please fix:", file=sys.stderr)
+        # A check that finds problems did its job; only starting the bot "could not start".
+        checking = args.command in ("config", "content")
+        lead = (
+            "Unblend found problems. Please fix:"
+            if checking
+            else "Unblend could not start. Please fix:"
+        )
+        print(lead, file=sys.stderr)
         for line in exc.problems.lines():
             print(f"  - {line}", file=sys.stderr)
         return 2
