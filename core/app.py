@@ -159,6 +159,20 @@ class Unblend:
                 log.exception("a paced step failed (platform=%s)", member.platform)
         return moved
 
+    async def timed_step_running(self, platform: str, user_id: str) -> bool:
+        """Whether a paced exercise of this member is still moving on by itself."""
+        member = await self.repos.members.find(platform, user_id)
+        if member is None:
+            return False
+        state = await self.repos.sessions.get(member.id)
+        if state is None or state.due_at is None:
+            return False
+        # One left idle is set aside at its next step rather than played out.
+        idle = state.updated_at is not None and (
+            self.clock.now() - state.updated_at > self.settings.idle_timeout
+        )
+        return not idle
+
     def _held_back(self, event: Event) -> bool:
         """Whether the rate limit applies: commands, except the crisis ones and crisis words."""
         if event.command is None or command_name(event.command) in ("crisis", "sos"):

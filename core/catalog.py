@@ -559,6 +559,7 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
         "parts.role_for": "name",
         "parts.add_set_aside": "name",
         "country.typed_unknown": "",
+        "input.tap_continue": "label",
     }.items()
 }
 

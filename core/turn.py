@@ -180,9 +180,15 @@ class Turn:
                 params = dict(invalid.params)
                 await self.apply(Outcome(Status.INVALID, self.session, invalid.key, params))
                 return
-        await self.apply(
-            engine.answer_text(flow, self.session, text, self.now, await self.dynamic())
+        outcome = engine.answer_text(
+            flow, self.session, text, self.now, await self.dynamic(), self.nav_labels()
         )
+        if outcome.problem == engine.TAP_CONTINUE:
+            # Not a yes: one line with the step's buttons, rather than all of the step again.
+            shown = engine.render(flow, self.session, self.nav_labels())
+            self.say(outcome.problem, shown.choices, **outcome.params)
+            return
+        await self.apply(outcome)
 
     async def finish(self, state: FlowState) -> None:
         flow = self.cat.flows[state.flow_id]

@@ -12,6 +12,8 @@ from core.flows.schema import END, Answer, Flow, Option, Step, StepKind
 from core.model import Choice, Reply
 
 STEP_PREFIX = "s"
+# The message for words typed where only a button goes on (see `answer_text`).
+TAP_CONTINUE = "input.tap_continue"
 NAV_PREFIX = "nav"
 
 
@@ -200,7 +202,10 @@ def answer_text(
     text: str,
     now: datetime,
     dynamic: Mapping[str, tuple[Option, ...]] | None = None,
+    labels: NavLabels | None = None,
 ) -> Outcome:
+    """Typed words for the current step. With `labels`, an info or paced step goes on only
+    for its own button's words ("Okay", "Continue"): anything else was not a yes."""
     step = flow.step(state.step)
     cleaned = text.strip()
     if step.kind is StepKind.TEXT:
@@ -215,6 +220,10 @@ def answer_text(
             )
         return _advance(flow, state, step, cleaned, now)
     if step.is_info_like:
+        label = step.continue_label or (labels.cont if labels else "")
+        said = cleaned.strip(".!?").casefold()
+        if labels is not None and said not in {label.casefold(), labels.cont.casefold()}:
+            return Outcome(Status.INVALID, state, TAP_CONTINUE, {"label": label})
         return _advance(flow, state, step, "ok", now)
     parsed = _parse_value(step, cleaned, dynamic or {}, by_label=True)
     if isinstance(parsed, _Missing):
