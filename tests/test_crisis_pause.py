@@ -70,8 +70,8 @@ class Member:
 
 
 async def member_at(flow_id: str, step_id: str, reads_crisis: bool) -> Member:
-    """A welcomed member with a part, a day counter with a slip and an open group check-in,
-    standing at `step_id` of `flow_id` with whatever that flow carries along."""
+    """A welcomed member with a part, a kept check-in, a day counter with a slip and an open
+    group check-in, standing at `step_id` of `flow_id` with whatever that flow carries."""
     clock = FakeClock(MON_0700_UTC - timedelta(minutes=30))
     judge = detector() if reads_crisis else ReadsNoCrisis(detector()._lexicon)
     app = Unblend(in_memory_repos(), library(), judge, clock, Settings(default_country="GB"))
@@ -82,6 +82,8 @@ async def member_at(flow_id: str, step_id: str, reads_crisis: bool) -> Member:
     await chat.send("/days add")
     await chat.send("no gambling")
     await chat.tap("Today")
+    await chat.checkin(note="a quiet day")
+    [checkin] = await app.repos.checkins.page(1, 0, 1)
     [counter] = await app.repos.counters.for_member(1)
     slip = await app.repos.counters.add_slip(1, counter.id, clock.now().date(), clock.now())
     args = ("add", "09:00", "Europe/Berlin")
@@ -97,6 +99,8 @@ async def member_at(flow_id: str, step_id: str, reads_crisis: bool) -> Member:
         "parts_talk": {"part": "1"},
         "days_slip": {"slip": str(slip.id)},
         "group_checkin": {"post": post},
+        "days_edit": {"counter": str(counter.id)},
+        "history_edit": {"checkin": str(checkin.id)},
     }
     context = contexts.get(flow_id, {})
     flow = app.library.catalog().flows[flow_id]

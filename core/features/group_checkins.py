@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from core import group_safety
 from core.audit import Action, record, show_audit
-from core.checkin import build_checkin
+from core.checkin import answered, build_checkin
 from core.features.base import Feature
 from core.flows.engine import FlowState
 from core.model import Choice, Reply, SpaceKind
@@ -476,8 +476,9 @@ async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
         reach = answers.get("reach") == "yes"  # counted in the summary's totals
         response = Response(post.id, turn.member.id, mood, _int(answers.get("urge")), reach)
         await turn.repos.groups.put_response(response, turn.now)
-        if turn.member.consent:
-            await turn.repos.checkins.add(build_checkin(turn.member.id, answers, turn.now))
+        kept = build_checkin(turn.member.id, answers, turn.now)
+        if turn.member.consent and answered(kept):
+            await turn.repos.checkins.add(kept)
     editing = state.context.get("editing") == "1"
     share = "line" if editing else answers.get("share")
     line = answers.get("line")
