@@ -155,7 +155,7 @@ def restore(
     check = key_check(backup_file)
     if check is not None:
         try:
-            verify_key(db_path, env, check)
+            verify_key(db_path, env, check, checked=backup_file)
         except DataKeyError as exc:
             raise BackupError(
                 f"{exc} Put the key that was in use when the backup was taken at "

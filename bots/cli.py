@@ -13,13 +13,12 @@ from pathlib import Path
 
 from bots import ops
 from bots.bootstrap import build_runtime, bundled_content_dir
-from bots.console import ConsoleAdapter
+from bots.console import PLATFORM, ConsoleAdapter
 from bots.logsafe import setup_logging
 from bots.runner import AdapterStartError
 from core.catalog import check_content
 from core.config import Config, ConfigError, load_config, readable_by_others
 from core.crypto import KEY_ENV, DataKeyError, key_path_for
-from core.pacing import PacingLoop
 from core.privacy import PolicyFacts, policy_text
 from core.problems import ContentError
 from core.retention import PurgeLoop
@@ -107,7 +106,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _keys(args)
         return _safety_check(args.lines, args.content)
     except (ConfigError, ContentError) as exc:
-        print("Unblend could not start. Please fix:", file=sys.stderr)
+        # A check that finds problems did its job; only starting the bot "could not start".
+        checking = args.command in ("config", "content")
+        lead = (
+            "Unblend found problems. Please fix:"
+            if checking
+            else "Unblend could not start. Please fix:"
+        )
+        print(lead, file=sys.stderr)
         for line in exc.problems.lines():
             print(f"  - {line}", file=sys.stderr)
         return 2
@@ -172,29 +178,40 @@ async def _serve(config: Config) -> int:
 
 
 async def _console(config: Config, user: str) -> int:
+    # Imported here: the scheduler is only needed once a conversation starts.
+    from core.schedule.service import ScheduleService
+
     runtime = await build_runtime(config)
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     assert task is not None
     # SIGTERM ends the conversation like end of input: the database is closed cleanly.
     loop.add_signal_handler(signal.SIGTERM, task.cancel)
-    pacing = asyncio.create_task(PacingLoop(runtime.app).run())
-    purge = asyncio.create_task(PurgeLoop(runtime.app).run())
+    purge = PurgeLoop(runtime.app)
+    purge_task = asyncio.create_task(purge.run())
+    data = config.db_path.parent
+    adapter = ConsoleAdapter(
+        runtime.app,
+        sys.stdin,
+        sys.stdout,
+        user,
+        interactive=sys.stdin.isatty(),
+        files_dir=data / "exports",
+    )
+    runtime.app.outbound.register(PLATFORM, adapter)
+    # /remind works here too: reminders come while the console is open, like on a platform.
+    schedules = ScheduleService(runtime.app, platforms=(PLATFORM,))
     try:
-        adapter = ConsoleAdapter(
-            runtime.app,
-            sys.stdin,
-            sys.stdout,
-            user,
-            interactive=sys.stdin.isatty(),
-            files_dir=config.db_path.parent / "exports",
-        )
+        await schedules.start()
         return await adapter.run()
     except asyncio.CancelledError:
         return 0
     finally:
-        pacing.cancel()
-        purge.cancel()
+        # Every loop finishes its round before the database closes: leaving at once (end of
+        # input straight away) must not cut a write in half.
+        await schedules.stop()
+        purge.stop()
+        await purge_task
         loop.remove_signal_handler(signal.SIGTERM)
         await runtime.close()
 

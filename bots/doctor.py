@@ -98,6 +98,7 @@ async def diagnose(
                 f"chmod 600 {config_path}",
             )
         )
+    findings.append(_platforms(config))
     findings.append(_content(config))
     findings.extend(await _database(config, env))
     if check_tokens:
@@ -113,6 +114,20 @@ async def diagnose(
             )
         )
     return findings
+
+
+def _platforms(config: Config) -> Finding:
+    tokens = (("Telegram", config.telegram_token), ("Discord", config.discord_token))
+    chosen = [name for name, token in tokens if token]
+    if chosen:
+        return ok("platforms", " and ".join(chosen))
+    return note(
+        "platforms",
+        "no Telegram or Discord token is set, so `unblend run` starts the console; on a "
+        "server with nobody typing it ends at once (exit 0) and the service seems to work",
+        "set UNBLEND_TELEGRAM_TOKEN and/or UNBLEND_DISCORD_TOKEN in the service's environment "
+        "(or [telegram] token / [discord] token in the config)",
+    )
 
 
 def _content(config: Config) -> Finding:
@@ -423,5 +438,8 @@ def print_findings(findings: list[Finding]) -> int:
     if problems:
         print(f"{problems} problem(s) found; each comes with its fix.")
         return 1
-    print("Everything Unblend needs looks right.")
+    if any(f.status is Status.NOTE for f in findings):
+        print("No problems found; the notes above may still need a look.")
+    else:
+        print("Everything Unblend needs looks right.")
     return 0

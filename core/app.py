@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 from core.catalog import Catalog, ContentLibrary
 from core.clock import Clock
 from core.crisis import (
+    SAFE_PREFIX,
     SUPPORT_PREFIX,
+    SafeAnswer,
     crisis_reply,
     own_plan_replies,
     parse_safe,
@@ -52,6 +54,7 @@ GROUP_FEATURE_COMMANDS = frozenset({"schedule", "group", "volunteer"})
 PUBLIC_GROUP_COMMANDS = frozenset({"help", *GROUP_FEATURE_COMMANDS})
 LINK_PAYLOAD = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_LINK_PAYLOAD}}}")
 CMD_PREFIX = "cmd"
+WELCOME = "welcome"
 # What may follow a command's name: a few words (a part's or counter's name, a date, an id).
 MAX_ARGS = 32
 MAX_ARG_CHARS = 1000
@@ -224,6 +227,20 @@ class Unblend:
         )
         return detector.assess(text) is Level.CRISIS
 
+    async def timed_step_running(self, platform: str, user_id: str) -> bool:
+        """Whether a paced exercise of this member is still moving on by itself."""
+        member = await self.repos.members.find(platform, user_id)
+        if member is None:
+            return False
+        state = await self.repos.sessions.get(member.id)
+        if state is None or state.due_at is None:
+            return False
+        # One left idle is set aside at its next step rather than played out.
+        idle = state.updated_at is not None and (
+            self.clock.now() - state.updated_at > self.settings.idle_timeout
+        )
+        return not idle
+
     def _held_back(self, event: Event) -> bool:
         """Whether the rate limit applies: commands, except the crisis ones and crisis words."""
         if event.command is None or command_name(event.command) in ("crisis", "sos"):
@@ -273,6 +290,8 @@ class Unblend:
         event = Event(member.platform, member.user_id, Space.private(member.user_id))
         turn = Turn(self, catalog, event, member)
         await turn.load_session()
+        if turn.expired:
+            turn.say("flow.expired")
         if turn.session is not None:
             outcome = engine.tick(turn.flow(), turn.session, turn.now)
             if outcome is not None:
@@ -313,6 +332,11 @@ class Unblend:
             self.detector, self.repos, event.platform, event.space, member.id
         )
         level = detector.assess(screened) if screened else Level.NONE
+        if level is Level.CRISIS and await self._calm_context(turn, detector, text):
+            # Safety work in the member's own words (a safety plan's warning signs): a gentle
+            # line and where /crisis is; the words are kept as written, like any answer.
+            turn.say("crisis.calm_plan")
+            level = Level.NONE
         if level is Level.CRISIS:
             log.info("crisis reply sent (platform=%s)", event.platform)
             self.crisis_words.remember((event.platform, event.user_id), screened, turn.now)
@@ -320,12 +344,12 @@ class Unblend:
             if in_group or event.text is None:
                 return turn.replies
             await turn.load_session()
-            if not turn.expects_text():
-                # Safety first: this input is not applied; the flow waits where it was.
-                return turn.replies
-            # Words written into a flow's text step (a note, a safety plan's warning signs)
-            # are kept as the member meant them, after the crisis reply: nothing is lost.
-            await turn.answer_text(text or "")
+            if turn.expects_text() and text and text.strip():
+                # The crisis reply stands alone. Words written into a text step (a note, a
+                # section of the plan) are held, not lost: they are applied as the member
+                # meant them once they answer "are you safe right now?" or move on.
+                await turn.hold(text)
+            # Anything else is not applied at all; the flow waits where it was.
             return turn.replies
         if level is Level.CONCERN and not in_group:
             turn.say("concern.note")
@@ -335,6 +359,12 @@ class Unblend:
                 await self._command(turn, command_name(event.command), args)
             return turn.replies
         await turn.load_session()
+        if turn.expired and self._for_the_flow(event):
+            # Words or buttons meant for a flow set aside: one note, nothing else.
+            turn.say("flow.expired")
+            return turn.replies
+        if turn.holding and await self._moved_on(turn, event, text):
+            return turn.replies
         if event.command is not None:
             await self._command(turn, command_name(event.command), args)
         elif event.choice is not None:
@@ -344,7 +374,71 @@ class Unblend:
         else:
             turn.say("input.empty")
             await turn.reshow()
+        if turn.expired:
+            self._say_expired(turn, event)
         return turn.replies
+
+    @staticmethod
+    def _for_the_flow(event: Event) -> bool:
+        """Whether an event answers the flow in progress (words, its buttons, stop/back/skip)."""
+        choice = event.choice or ""
+        if event.command is not None:
+            return command_name(event.command) in NAV_WORDS
+        return (
+            choice == ""
+            or engine.parse_nav(choice) is not None
+            or engine.parse_step_choice(choice) is not None
+        )
+
+    @staticmethod
+    def _say_expired(turn: Turn, event: Event) -> None:
+        """One message about a flow set aside: at the top of the answer's own first one."""
+        note = turn.cat.text("flow.expired")
+        first = turn.replies[0] if turn.replies else None
+        if first is None:
+            turn.replies.append(Reply(note))
+        elif first.image is None and first.file is None and len(first.text) + len(note) < 1900:
+            turn.replies[0] = replace(first, text=f"{note}\n\n{first.text}")
+        else:
+            turn.replies.insert(0, Reply(note))
+
+    async def _calm_context(self, turn: Turn, detector: CrisisDetector, text: str | None) -> bool:
+        """Whether crisis words are safety work being written down, not a crisis happening now:
+        text at a step with `safety_context = "plan"` that describes a hard moment ahead of
+        time. Anything said in the present ("I have the pills ready") is a crisis everywhere."""
+        if turn.event.space.kind is SpaceKind.GROUP or turn.event.command is not None or not text:
+            return False
+        await turn.load_session()
+        if turn.holding or turn.safety_context() != "plan":
+            return False
+        return not detector.happening_now(text)
+
+    async def _moved_on(self, turn: Turn, event: Event, text: str | None) -> bool:
+        """A held answer (see `_handle`) is applied before the member's next step, except on
+        the safety path itself. True when that already answered this event."""
+        name = command_name(event.command) if event.command is not None else None
+        prefix = (event.choice or "").partition(":")[0]
+        if name in ("crisis", "sos") or prefix in (SAFE_PREFIX, SUPPORT_PREFIX):
+            return False
+        nav = NAV_WORDS.get(name) if name is not None else engine.parse_nav(event.choice or "")
+        if nav is None and name is None and event.choice is None and text is not None:
+            nav = NAV_WORDS.get(text.strip().strip(".!?").casefold())
+        if nav in (Nav.SKIP, Nav.BACK):
+            # Skip and Back act on the step itself: what was held was not the answer.
+            await turn.drop_held()
+            return False
+        if nav is Nav.STOP:
+            # Stop after words already sent: they count, and whatever remains is stopped.
+            await turn.release(show_next=False)
+            if turn.session is not None:
+                await turn.nav(Nav.STOP)
+            return True
+        if name is None and event.choice is None:
+            # Typing again moves on: the held words are applied and the flow shows what's next.
+            await turn.release(show_next=True)
+            return True
+        await turn.release(show_next=False)
+        return False
 
     async def _member(self, event: Event) -> Member:
         """The stored member; a traceless command (/privacy, /export, /forget) creates none."""
@@ -381,10 +475,11 @@ class Unblend:
         elif name in ("crisis", "sos"):
             # The member's own safety plan first (when they wrote one), then the resources.
             turn.replies += await own_plan_replies(turn.cat, self.repos.plans, turn.member.id)
-            turn.add(await self._crisis(turn))
+            turn.add(await self._crisis(turn, disclosed=False))
         elif name == "help" and turn.event.space.kind is SpaceKind.GROUP:
             turn.add(Reply(turn.cat.text("help.text"), private=False, private_link="start"))
-        elif name == "help":
+        elif name in ("help", ""):
+            # "/" alone is someone looking for the commands.
             turn.say("help.text")
         elif name in NAV_WORDS:
             await turn.nav(NAV_WORDS[name])
@@ -401,17 +496,30 @@ class Unblend:
             then = {"then": "" if name == "start" else name}
             if len(args) == 1 and LINK_PAYLOAD.fullmatch(args[0]):
                 then["then_arg"] = args[0]
-            await turn.start_flow("welcome", then)
+            welcoming = turn.session is not None and turn.session.flow_id == WELCOME
+            if welcoming and (name != "start" or args):
+                await self._remind_welcome(turn, then)
+            else:
+                await turn.start_flow(WELCOME, then)
         elif name == "start":
             turn.say("welcome.again")
         elif handler is not None:
             await handler(turn, args)
 
+    async def _remind_welcome(self, turn: Turn, then: dict[str, str]) -> None:
+        """The welcome was shown a moment ago: one line and its buttons, not all of it again.
+        The latest command is the one that runs after it."""
+        assert turn.session is not None
+        turn.session = replace(turn.session, context={**turn.session.context, **then})
+        await self.repos.sessions.put(turn.member.id, turn.session)
+        shown = engine.render(turn.flow(), turn.session, turn.nav_labels())
+        turn.say("welcome.reminder", shown.choices)
+
     def _startable(self, name: str) -> bool:
         return name != "start" and (name in self.registry.commands or name in BUILTIN_COMMANDS)
 
-    async def _crisis(self, turn: Turn) -> Reply:
-        reply = crisis_reply(turn.cat, turn.country)
+    async def _crisis(self, turn: Turn, disclosed: bool = True) -> Reply:
+        reply = crisis_reply(turn.cat, turn.country, disclosed)
         if turn.event.space.kind is not SpaceKind.GROUP:
             return reply
         # If the member cannot be reached privately, the group sees resources only: the
@@ -445,7 +553,13 @@ class Unblend:
             )
         elif safe is not None:
             turn.add(safe_followup(turn.cat, safe, turn.country))
-            if turn.session is not None:
+            if turn.holding and safe is not SafeAnswer.NOT_SAFE:
+                # Only now do the words written with the crisis words go where they were meant.
+                at = len(turn.replies)
+                await turn.release(show_next=True)
+                if turn.session is not None:
+                    turn.replies.insert(at, Reply(turn.cat.text("crisis.resume")))
+            elif turn.session is not None and not turn.holding:
                 turn.say("crisis.resume")
                 await turn.reshow()
         elif prefix == CMD_PREFIX and (rest in self.registry.buttons or rest in ("crisis", "help")):

@@ -56,6 +56,14 @@ def build_checkin(member_id: int, answers: dict[str, Answer], now: datetime) -> 
     )
 
 
+def answered(checkin: Checkin) -> bool:
+    """Whether any question of a check-in was answered (one with none is not counted)."""
+    return any(
+        v is not None
+        for v in (checkin.mood, checkin.urge, checkin.part, checkin.need, checkin.note)
+    )
+
+
 def reflection(
     catalog: Catalog, answers: dict[str, Answer], parts: list[Part]
 ) -> tuple[str, tuple[str, ...]]:

@@ -34,23 +34,25 @@ def resources_text(catalog: Catalog, country_code: str) -> str:
     return "\n".join(lines)
 
 
-def safe_choices(catalog: Catalog) -> tuple[Choice, ...]:
-    return (
+def safe_choices(catalog: Catalog, disclosed: bool = True) -> tuple[Choice, ...]:
+    """ "Are you safe right now?" choices; "you misunderstood me" only after words we read."""
+    choices = (
         Choice(f"{SAFE_PREFIX}:{SafeAnswer.SAFE}", catalog.text("crisis.safe_yes")),
         Choice(f"{SAFE_PREFIX}:{SafeAnswer.NOT_SAFE}", catalog.text("crisis.safe_no")),
-        Choice(f"{SAFE_PREFIX}:{SafeAnswer.MISUNDERSTOOD}", catalog.text("crisis.misunderstood")),
     )
+    if not disclosed:
+        return choices
+    misunderstood = catalog.text("crisis.misunderstood")
+    return (*choices, Choice(f"{SAFE_PREFIX}:{SafeAnswer.MISUNDERSTOOD}", misunderstood))
 
 
-def crisis_reply(catalog: Catalog, country_code: str) -> Reply:
-    text = "\n\n".join(
-        [
-            catalog.text("crisis.intro"),
-            resources_text(catalog, country_code),
-            catalog.text("crisis.ask_safe"),
-        ]
-    )
-    return Reply(text=text, choices=safe_choices(catalog), private=True)
+def crisis_reply(catalog: Catalog, country_code: str, disclosed: bool = True) -> Reply:
+    """The crisis reply. `disclosed`: crisis words were read, so it opens with warmth for
+    having said something; a member who asked with /crisis gets the resources first."""
+    parts = [resources_text(catalog, country_code), catalog.text("crisis.ask_safe")]
+    if disclosed:
+        parts.insert(0, catalog.text("crisis.intro"))
+    return Reply(text="\n\n".join(parts), choices=safe_choices(catalog, disclosed), private=True)
 
 
 def parse_safe(choice: str) -> SafeAnswer | None:

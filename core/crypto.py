@@ -22,6 +22,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from core.failures import LoggableError
+
 KEY_ENV = "UNBLEND_DATA_KEY"
 LEGACY_FORMAT = 1
 FORMAT = 2
@@ -59,7 +61,7 @@ class Place:
         return f"{self.table}.{self.column} ({where})"
 
 
-class DecryptError(Exception):
+class DecryptError(LoggableError):
     """A stored value could not be opened; the message names its place, never its content."""
 
     def __init__(self, place: Place | None, why: str, missing_key: int | None = None) -> None:

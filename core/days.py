@@ -78,6 +78,27 @@ def milestone_due(run: int, celebrated: int) -> int | None:
     return max(reached)
 
 
+def milestones_reached(
+    started: date, slip_days: Iterable[date], today: date
+) -> list[tuple[int, date]]:
+    """Every milestone of every stretch so far, as (days, the day it was reached), newest
+    first. A stretch ends the day before a slip; the current one runs to today."""
+    days = sorted({d for d in slip_days if started <= d <= today})
+    stretches: list[tuple[date, date]] = []
+    run_from = started
+    for day in days:
+        stretches.append((run_from, day))
+        run_from = day + timedelta(days=1)
+    stretches.append((run_from, today))
+    reached: list[tuple[int, date]] = []
+    for first, end in stretches:
+        length = (end - first).days
+        marks = [m for m in MILESTONES if m <= length]
+        marks += [y * YEAR for y in range(2, length // YEAR + 1)]
+        reached += [(m, first + timedelta(days=m)) for m in marks]
+    return sorted(reached, key=lambda r: (r[1], r[0]), reverse=True)
+
+
 class DateProblem(StrEnum):
     UNREADABLE = "unreadable"
     FUTURE = "future"

@@ -14,6 +14,16 @@ from pathlib import Path
 from types import TracebackType
 
 
+class LoggableError(Exception):
+    """An error whose message is built only from ids and fixed words, never from member input
+    (a value's place in the database, say): logs show its message, so an admin can act on it."""
+
+
+def _described(exc: BaseException) -> str:
+    name = type(exc).__name__
+    return f"{name}: {exc}" if isinstance(exc, LoggableError) else name
+
+
 def failure_where(tb: TracebackType | None) -> str:
     """The frames of a traceback as "folder/file.py:line function", outermost first."""
     frames = traceback.extract_tb(tb)
@@ -25,12 +35,12 @@ def failure_where(tb: TracebackType | None) -> str:
 
 def failure_text(exc: BaseException) -> str:
     """An exception as a log may show it: its type and frames, and the types of what caused it."""
-    text = f"{type(exc).__name__} at {failure_where(exc.__traceback__) or 'unknown'}"
+    text = f"{_described(exc)} at {failure_where(exc.__traceback__) or 'unknown'}"
     cause = exc.__cause__ or exc.__context__
     seen = {id(exc)}
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
-        text += f"; from {type(cause).__name__} at {failure_where(cause.__traceback__)}"
+        text += f"; from {_described(cause)} at {failure_where(cause.__traceback__)}"
         cause = cause.__cause__ or cause.__context__
     return text
 

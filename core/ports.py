@@ -55,9 +55,26 @@ class MemberRepo(MemberData, Protocol):
 
 
 class CheckinRepo(MemberData, Protocol):
+    """A member's kept check-ins. Every call is scoped to one member: an id that is not
+    theirs is simply not found."""
+
     async def add(self, checkin: Checkin) -> None: ...
 
     async def since(self, member_id: int, since: datetime) -> list[Checkin]: ...
+
+    async def count(self, member_id: int) -> int: ...
+
+    async def page(self, member_id: int, offset: int, limit: int) -> list[Checkin]:
+        """The member's check-ins newest first, `limit` of them after the first `offset`."""
+        ...
+
+    async def get(self, member_id: int, checkin_id: int) -> Checkin | None: ...
+
+    async def update(self, checkin: Checkin) -> bool:
+        """Writes mood, urge and note of the member's check-in `checkin.id`; False if none."""
+        ...
+
+    async def delete(self, member_id: int, checkin_id: int) -> bool: ...
 
     async def purge(self, member_id: int, before: datetime) -> int:
         """Deletes the member's check-ins older than `before`; how many."""
@@ -140,6 +157,14 @@ class CounterRepo(MemberData, Protocol):
     async def set_slip_note(self, member_id: int, slip_id: int, note: str) -> bool: ...
 
     async def set_celebrated(self, member_id: int, counter_id: int, days: int) -> None: ...
+
+    async def rename(self, member_id: int, counter_id: int, name: str) -> bool: ...
+
+    async def set_start(self, member_id: int, counter_id: int, started_on: date) -> bool: ...
+
+    async def remove_slip(self, member_id: int, slip_id: int) -> bool:
+        """Undoes one of the member's slips (a slip noted by mistake); False if none."""
+        ...
 
     async def purge_slips(self, member_id: int, before: date) -> int:
         """Deletes the member's slips dated before `before`; how many."""

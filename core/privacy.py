@@ -56,7 +56,7 @@ def policy_text(content_dir: Path, facts: PolicyFacts, locale: str = "en") -> st
 
 # -- export ------------------------------------------------------------------------------------
 
-CHECKIN_COLUMNS = ("date", "time", "mood", "urge", "part", "need", "protector", "note")
+CHECKIN_COLUMNS = ("date", "time", "mood", "urge", "part", "need", "note")
 
 
 def export_json(data: Mapping[str, Any]) -> bytes:

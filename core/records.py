@@ -31,6 +31,8 @@ class Checkin:
     need: str | None = None
     protector: str | None = None
     note: str | None = None
+    # The stored row's number (0 before it is stored): what a member's edit or delete names.
+    id: int = 0
 
 
 @dataclass(frozen=True)

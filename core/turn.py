@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,11 @@ class Turn:
         # What the platform answered during this event, by question: asked once, before the
         # writes that depend on it (see Feature.preflights).
         self.asked: dict[str, Check] = {}
+        self._loaded = False
+        # An unfinished flow was set aside on loading (it was idle, or content changed).
+        self.expired = False
+        # While set, moving a flow on shows no next step: the member asked for something else.
+        self.quiet = False
 
     # -- saying things --------------------------------------------------------------------
 
@@ -53,6 +59,9 @@ class Turn:
         return self.cat.flows[self.session.flow_id]
 
     async def load_session(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
         session = await self.repos.sessions.get(self.member.id)
         if session is None:
             return
@@ -63,7 +72,8 @@ class Turn:
         if flow is None or session.step not in flow.steps or idle:
             # A flow that content no longer has, or one left idle, is set aside kindly.
             await self.repos.sessions.delete(self.member.id)
-            self.say("flow.expired")
+            # Said once, by whoever handles this turn (see Unblend._handle).
+            self.expired = True
             return
         self.session = session
 
@@ -88,8 +98,50 @@ class Turn:
             self.session is not None and self.flow().step(self.session.step).kind is StepKind.TEXT
         )
 
+    def safety_context(self) -> str:
+        """The current text step's `safety_context` ("plan" for a safety plan's sections)."""
+        if not self.expects_text():
+            return ""
+        assert self.session is not None
+        return self.flow().step(self.session.step).safety_context
+
+    @property
+    def holding(self) -> bool:
+        return self.session is not None and self.session.held is not None
+
+    async def hold(self, text: str) -> None:
+        """Keeps a text answer back while a crisis reply stands alone (see `release`)."""
+        assert self.session is not None
+        if self.session.held is None:
+            self.session = replace(self.session, held=text, updated_at=self.now)
+            await self.repos.sessions.put(self.member.id, self.session)
+
+    async def drop_held(self) -> None:
+        """The member chose skip or back at the step: what was held is not their answer."""
+        if self.session is not None and self.session.held is not None:
+            self.session = replace(self.session, held=None)
+            await self.repos.sessions.put(self.member.id, self.session)
+
+    async def release(self, show_next: bool = True) -> bool:
+        """Applies a held answer as the member meant it; whether there was one.
+
+        `show_next`: whether the step it leads to is shown (not when the member asked for
+        something else, which is answered instead).
+        """
+        if self.session is None or self.session.held is None:
+            return False
+        held = self.session.held
+        self.session = replace(self.session, held=None)
+        await self.repos.sessions.put(self.member.id, self.session)
+        self.quiet = not show_next
+        try:
+            await self.answer_text(held)
+        finally:
+            self.quiet = False
+        return True
+
     async def reshow(self) -> None:
-        if self.session is not None:
+        if self.session is not None and not self.quiet:
             self.replies.append(
                 engine.render(self.flow(), self.session, self.nav_labels(), await self.dynamic())
             )
@@ -149,9 +201,15 @@ class Turn:
                 params = dict(invalid.params)
                 await self.apply(Outcome(Status.INVALID, self.session, invalid.key, params))
                 return
-        await self.apply(
-            engine.answer_text(flow, self.session, text, self.now, await self.dynamic())
+        outcome = engine.answer_text(
+            flow, self.session, text, self.now, await self.dynamic(), self.nav_labels()
         )
+        if outcome.problem == engine.TAP_CONTINUE:
+            # Not a yes: one line with the step's buttons, rather than all of the step again.
+            shown = engine.render(flow, self.session, self.nav_labels())
+            self.say(outcome.problem, shown.choices, **outcome.params)
+            return
+        await self.apply(outcome)
 
     async def finish(self, state: FlowState) -> None:
         flow = self.cat.flows[state.flow_id]

@@ -94,6 +94,7 @@ async def fill_every_column(app: Unblend, users: tuple[str, ...] = ("ana", "ben"
         )
         assert post is not None
         await repos.groups.add_share(post.id, member_id, "line", f"{user}'s line", now)
+        await repos.names.put(member_id, user.title(), now)
         await repos.group_safety.put(
             GroupSafetySettings(group.id, "test", f"g-{user}", ("a phrase",), ("not this",)),
             now,

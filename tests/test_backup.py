@@ -188,6 +188,7 @@ def test_restore_refuses_a_backup_the_key_cannot_open(tmp_path: Path) -> None:
     backup(other, dest, say=lambda _: None)
     with pytest.raises(BackupError, match="does not open") as err:
         restore(dest, live, {}, say=lambda _: None)
+    assert f"does not open {dest}." in str(err.value), "it names the backup, not the database"
     assert "Put the key that was in use when the backup was taken" in str(err.value)
     assert "nothing was changed" in str(err.value)
     # With that key in the environment, it restores.

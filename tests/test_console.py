@@ -69,8 +69,11 @@ def test_killed_mid_checkin_continues_at_the_same_step(tmp_path: Path) -> None:
 
 def test_choices_are_numbered_and_answered_by_number_or_label() -> None:
     choices = [Choice("s:urge:0", "0"), Choice("s:urge:1", "1"), Choice("nav:skip", "Skip")]
-    assert parse_line("3", "me", choices).choice == "nav:skip"
+    # On a scale a number is a value, never an option's position (issue 13): 3 is not Skip.
+    assert parse_line("3", "me", choices).text == "3"
     assert parse_line("1", "me", choices).choice == "s:urge:1"  # a label wins over a number
+    options = [Choice("s:need:tired", "Tired"), Choice("nav:skip", "Skip")]
+    assert parse_line("2", "me", options).choice == "nav:skip"  # elsewhere, numbers pick
     assert parse_line("skip", "me", choices).choice == "nav:skip"
     assert parse_line("hello", "me", choices).text == "hello"
     event = parse_line("/checkin now", "me", choices)

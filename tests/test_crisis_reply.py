@@ -13,7 +13,9 @@ async def test_crisis_command_works_for_everyone_before_any_welcome(chat: Chat) 
     assert reply.private
     assert "Samaritans" in reply.text  # the test app's default country is GB
     assert "999" in reply.text
-    assert chat.labels() == ["I'm safe for now", "I'm not safe", "You misunderstood me"]
+    # Asked for, not read in someone's words: the resources first, no "you misunderstood".
+    assert reply.text.startswith("People you can reach")
+    assert chat.labels() == ["I'm safe for now", "I'm not safe"]
     await chat.send("/sos")
     assert "Samaritans" in chat.text()
 
@@ -26,15 +28,18 @@ async def test_crisis_words_in_a_note_get_resources_first_and_the_note_is_kept(
     for label in ("2", "6", "Not sure", "Lonely"):
         await chat.tap(label)
     replies = await chat.send("honestly i want to kill myself tonight")
-    assert "glad you said something" in replies[0].text
-    assert "Are you safe right now?" in replies[0].text
-    # What the member wrote is not lost: the check-in finishes after the crisis reply.
-    assert "Thank you for checking in" in chat.text()
+    # The crisis reply stands alone: the check-in waits, and nothing is saved yet.
+    [reply] = replies
+    assert "glad you said something" in reply.text
+    assert "Are you safe right now?" in reply.text
     repo = app.repos.checkins
     assert isinstance(repo, InMemoryCheckinRepo)
-    assert repo.rows[0].note == "honestly i want to kill myself tonight"
+    assert repo.rows == []
     await chat.tap("I'm safe for now")
     assert "/crisis brings these numbers back" in chat.text()
+    # What the member wrote is not lost: the check-in finishes with it, as they meant it.
+    assert "Thank you for checking in" in chat.text()
+    assert repo.rows[0].note == "honestly i want to kill myself tonight"
 
 
 async def test_crisis_words_at_a_button_step_leave_the_flow_waiting(chat: Chat) -> None:
@@ -56,7 +61,7 @@ async def test_not_safe_gives_emergency_guidance(chat: Chat) -> None:
 
 
 async def test_misunderstood_keeps_resources_visible_without_a_lecture(chat: Chat) -> None:
-    await chat.send("/crisis")
+    await chat.send("i want to end my life")
     await chat.tap("You misunderstood me")
     assert "Samaritans" in chat.text()
     assert "sorry" in chat.text().lower()

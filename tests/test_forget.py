@@ -162,7 +162,9 @@ async def test_withdrawing_consent_stops_storing_from_that_moment(
     checkins = await app.repos.checkins.since(member.id, clock.now() - timedelta(days=1))
     assert [c.note for c in checkins] == ["kept"]
     await chat.send("/history")
-    assert "not keeping your check-ins" in chat.text()
+    # Said plainly: the check-ins kept before are still kept (issue 13).
+    assert "not keeping new check-ins" in chat.text()
+    assert "still here (1 of them)" in chat.text()
 
 
 async def test_erasure_helpers_cover_every_repository(app: Unblend, chat: Chat) -> None:

@@ -153,7 +153,7 @@ async def test_crisis_shows_the_plan_first_then_the_resources(chat: Chat) -> Non
     assert "my sponsor Jo, 0770 000" in replies[0].text
     assert "not written yet" not in replies[0].text
     assert "Samaritans" in replies[1].text
-    assert chat.labels() == ["I'm safe for now", "I'm not safe", "You misunderstood me"]
+    assert chat.labels() == ["I'm safe for now", "I'm not safe"]
     await chat.send("/sos")
     assert chat.last[0].text.startswith("First, the plan you wrote")
 
@@ -163,7 +163,8 @@ async def test_crisis_before_any_welcome_and_without_a_plan_is_unchanged(chat: C
     assert "Samaritans" in reply.text
     await chat.welcome()
     [reply] = await chat.send("/crisis")
-    assert reply.text.startswith("I'm really glad you said something")
+    # Asked for with /crisis: the resources open the reply (issue 13).
+    assert reply.text.startswith("People you can reach")
 
 
 async def test_crisis_language_still_gets_the_resources_at_once(chat: Chat) -> None:
@@ -254,11 +255,14 @@ def test_console_safetyplan_then_crisis(tmp_path: Path) -> None:
     assert code == 0
 
 
-async def test_crisis_like_warning_signs_are_kept_after_the_crisis_reply(chat: Chat) -> None:
+async def test_crisis_like_warning_signs_get_a_calm_line_and_are_kept(chat: Chat) -> None:
     await chat.welcome()
     await write_section(
         chat, "Warning signs", "when I think everyone would be better off without me"
     )
-    assert "Are you safe right now?" in chat.last[0].text
+    # Writing warning signs is safety work: a gentle line and where /crisis is (issue 13).
+    assert "Are you safe right now?" not in chat.text()
+    assert "real safety work" in chat.text() and "/crisis" in chat.text()
+    assert "Saved “Warning signs”" in chat.text()
     await chat.send("/safetyplan")
     assert "everyone would be better off without me" in chat.text()

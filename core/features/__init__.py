@@ -14,12 +14,14 @@ from core.features import (
 )
 from core.features import days as day_counters
 from core.features import group_checkins as group_checkins
+from core.features import history as history
 from core.features import reachout as reachout
 from core.features.base import Feature
 
 ALL_FEATURES: tuple[Feature, ...] = (
     welcome.FEATURE,
     checkin.FEATURE,
+    history.FEATURE,
     grounding.FEATURE,
     parts.FEATURE,
     safety_plan.FEATURE,

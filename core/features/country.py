@@ -11,7 +11,22 @@ PREFIX = "country"
 ELSEWHERE = "INTL"
 
 
+def _typed_code(turn: Turn, typed: str) -> str | None:
+    """A country typed after /country, by its code ("DE") or its name ("Germany")."""
+    wanted = " ".join(typed.split()).casefold()
+    for code, country in turn.cat.countries.items():
+        if wanted in (code.casefold(), country.name.casefold()):
+            return code
+    return None
+
+
 async def show_country(turn: Turn, args: tuple[str, ...]) -> None:
+    if args:
+        code = _typed_code(turn, " ".join(args))
+        if code is not None:
+            await country_choice(turn, code)
+            return
+        turn.say("country.typed_unknown")
     countries = turn.cat.countries
     listed = [
         Choice(f"{PREFIX}:{code}", c.name) for code, c in countries.items() if code != ELSEWHERE

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import date, timedelta
 
 from core.days import (
@@ -12,10 +14,12 @@ from core.days import (
     Counter,
     DateProblem,
     NameProblem,
+    Slip,
     Stats,
     check_name,
     clean_name,
     milestone_due,
+    milestones_reached,
     parse_start,
     stats,
 )
@@ -30,6 +34,9 @@ from core.turn import Turn
 PREFIX = "days"
 ADD_FLOW = "days_add"
 SLIP_FLOW = "days_slip"
+EDIT_FLOW = "days_edit"
+EDIT_STEPS = ("name", "start", "slip_date")
+DATE_SHAPE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 DATE_KEYS = {
     DateProblem.UNREADABLE: "days.date_unreadable",
     DateProblem.FUTURE: "days.date_future",
@@ -76,6 +83,9 @@ def _menu(turn: Turn, counters: list[Counter]) -> tuple[Choice, ...]:
             Choice(f"{PREFIX}:slip:{counter.id}", c.text("days.slip", name=counter.name))
         )
     for counter in counters:
+        label = c.text("days.change", name=counter.name)
+        choices.append(Choice(f"{PREFIX}:edit:{counter.id}", label))
+    for counter in counters:
         label = c.text("days.remove", name=counter.name)
         choices.append(Choice(f"{PREFIX}:rm:{counter.id}", label))
     if len(counters) < MAX_COUNTERS:
@@ -107,14 +117,39 @@ async def show_counters(turn: Turn, heading: str = "days.heading") -> None:
 
 async def days_command(turn: Turn, args: tuple[str, ...]) -> None:
     sub = args[0].casefold() if args else ""
+    rest = " ".join(args[1:])
     if sub == "add":
         await start_add(turn)
     elif sub == "slip":
-        await slip_by_name(turn, " ".join(args[1:]))
+        await slip_by_name(turn, rest)
+    elif sub == "milestones" and not rest:
+        counters = await turn.repos.counters.for_member(turn.member.id)
+        for counter in counters:
+            await show_milestones(turn, counter)
+        if not counters:
+            turn.say("days.none_yet")
+    elif sub in NAMED_ACTIONS:
+        named = await _by_name(turn, rest)
+        if named is not None:
+            await NAMED_ACTIONS[sub](turn, named)
     else:
         if sub:
             turn.say("days.usage")
         await show_counters(turn)
+
+
+async def _by_name(turn: Turn, typed: str) -> Counter | None:
+    """The member's counter called `typed`; else says which there are."""
+    counters = await turn.repos.counters.for_member(turn.member.id)
+    if not counters:
+        turn.say("days.none_yet")
+        return None
+    wanted = clean_name(typed).casefold()
+    match = next((c for c in counters if c.name.casefold() == wanted), None)
+    if match is None:
+        turn.say("days.not_found_name" if wanted else "days.usage")
+        await show_counters(turn)
+    return match
 
 
 async def start_add(turn: Turn) -> None:
@@ -177,6 +212,18 @@ async def finish_add(turn: Turn, state: FlowState) -> None:
     await show_counters(turn)
 
 
+async def _find_slip(turn: Turn, raw: str) -> Slip | None:
+    """The member's own slip a button names; None for anyone else's."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12):
+        return None
+    wanted = int(raw)
+    for counter in await turn.repos.counters.for_member(turn.member.id):
+        for slip in await turn.repos.counters.slips(turn.member.id, counter.id):
+            if slip.id == wanted:
+                return slip
+    return None
+
+
 async def _find(turn: Turn, counter_id: str) -> Counter | None:
     wanted = parse_number(counter_id)
     if wanted is None:
@@ -185,12 +232,35 @@ async def _find(turn: Turn, counter_id: str) -> Counter | None:
     return next((c for c in counters if c.id == wanted), None)
 
 
+def _undo_button(turn: Turn, slip: Slip) -> tuple[Choice, ...]:
+    return (Choice(f"{PREFIX}:unslip:{slip.id}", turn.cat.text("days.undo_button")),)
+
+
 async def record_slip(turn: Turn, counter: Counter) -> None:
     slip = await turn.repos.counters.add_slip(turn.member.id, counter.id, today(turn), turn.now)
     st = await counter_stats(turn, counter)
     text = turn.cat.text("days.slip_noted", name=counter.name)
-    turn.add(Reply(f"{text}\n{counter_text(turn, counter, st)}"))
+    # A tap by mistake is one tap to take back.
+    turn.add(Reply(f"{text}\n{counter_text(turn, counter, st)}", choices=_undo_button(turn, slip)))
     await turn.start_flow(SLIP_FLOW, {"slip": str(slip.id)})
+
+
+async def _record_slip_on(turn: Turn, counter: Counter, on: date) -> None:
+    """A slip on an earlier day: noted on that day; milestones already reached stay shown."""
+    slip = await turn.repos.counters.add_slip(turn.member.id, counter.id, on, turn.now)
+    st = await _settle_celebrated(turn, counter)
+    text = turn.cat.text("days.slip_noted_on", name=counter.name, date=on.isoformat())
+    turn.add(Reply(f"{text}\n{counter_text(turn, counter, st)}", choices=_undo_button(turn, slip)))
+
+
+async def _settle_celebrated(turn: Turn, counter: Counter) -> Stats:
+    """After a change to the past, the current stretch's milestones count as already shown:
+    a correction is not a celebration."""
+    st = await counter_stats(turn, counter)
+    await turn.repos.counters.set_celebrated(
+        turn.member.id, counter.id, milestone_due(st.run, 0) or 0
+    )
+    return st
 
 
 async def slip_by_name(turn: Turn, typed: str) -> None:
@@ -198,8 +268,22 @@ async def slip_by_name(turn: Turn, typed: str) -> None:
     if not counters:
         turn.say("days.none_yet")
         return
+    words = typed.split()
+    on: date | None = None
+    if words and DATE_SHAPE.fullmatch(words[-1]):
+        # `/days slip <name> 2026-01-03`: a slip on an earlier day.
+        parsed = parse_start(words[-1], today(turn))
+        if isinstance(parsed, DateProblem):
+            example = (today(turn) - timedelta(days=1)).isoformat()
+            turn.say(DATE_KEYS[parsed], date=words[-1][:10], example=example)
+            return
+        on, typed = parsed, " ".join(words[:-1])
     name = clean_name(typed).casefold()
     match = next((c for c in counters if c.name.casefold() == name), None)
+    if match is not None and on is not None:
+        if await _slip_fits(turn, match, on):
+            await _record_slip_on(turn, match, on)
+        return
     if match is not None:
         await record_slip(turn, match)
         return
@@ -228,6 +312,156 @@ async def finish_slip(turn: Turn, state: FlowState) -> None:
         turn.say("days.reflect_saved" if saved else "days.reflect_lost")
 
 
+async def _slip_fits(turn: Turn, counter: Counter, on: date) -> bool:
+    if on >= counter.started_on:
+        return True
+    example = max(counter.started_on, today(turn) - timedelta(days=1)).isoformat()
+    turn.say(
+        "days.slip_before_start",
+        name=counter.name,
+        since=counter.started_on.isoformat(),
+        date=on.isoformat(),
+        example=example,
+    )
+    return False
+
+
+# -- changing a counter -------------------------------------------------------------------------
+
+
+async def show_change_menu(turn: Turn, counter: Counter) -> None:
+    c = turn.cat
+    cid = counter.id
+    choices = [
+        Choice(f"{PREFIX}:slipon:{cid}", c.text("days.slip_earlier")),
+        Choice(f"{PREFIX}:undo:{cid}", c.text("days.undo_last")),
+        Choice(f"{PREFIX}:rename:{cid}", c.text("days.rename")),
+        Choice(f"{PREFIX}:start:{cid}", c.text("days.change_start")),
+        Choice(f"{PREFIX}:miles:{cid}", c.text("days.milestones")),
+        Choice("cmd:days", c.text("days.back")),
+    ]
+    st = await counter_stats(turn, counter)
+    text = c.text("days.change_menu", name=counter.name) + "\n" + counter_text(turn, counter, st)
+    turn.add(Reply(text, choices=tuple(choices)))
+
+
+async def undo_last(turn: Turn, counter: Counter) -> None:
+    slips = await turn.repos.counters.slips(turn.member.id, counter.id)
+    if not slips:
+        turn.say("days.nothing_to_undo", name=counter.name)
+        return
+    await _undo(turn, counter, max(slips, key=lambda s: s.id))
+
+
+async def _undo(turn: Turn, counter: Counter, slip: Slip) -> None:
+    if not await turn.repos.counters.remove_slip(turn.member.id, slip.id):
+        turn.say("days.not_found")
+        return
+    if turn.session is not None and turn.session.context.get("slip") == str(slip.id):
+        # Its reflection has nothing left to belong to.
+        await turn.repos.sessions.delete(turn.member.id)
+        turn.session = None
+    st = await _settle_celebrated(turn, counter)
+    text = turn.cat.text("days.undone", name=counter.name, date=slip.on.isoformat())
+    turn.add(Reply(f"{text}\n{counter_text(turn, counter, st)}"))
+
+
+async def show_milestones(turn: Turn, counter: Counter) -> None:
+    slips = await turn.repos.counters.slips(turn.member.id, counter.id)
+    reached = milestones_reached(counter.started_on, (s.on for s in slips), today(turn))
+    if not reached:
+        turn.say("days.milestones_none", name=counter.name)
+        return
+    lines = [turn.cat.text("days.milestones_head", name=counter.name)]
+    lines += [
+        turn.cat.text("days.milestones_line", length=_length(turn, m), date=d.isoformat())
+        for m, d in reached
+    ]
+    for text in pack(["\n".join(lines)]):
+        turn.add(Reply(text))
+
+
+def _length(turn: Turn, days: int) -> str:
+    if days >= YEAR and days % YEAR == 0:
+        years = days // YEAR
+        return (
+            turn.cat.text("days.one_year") if years == 1 else turn.cat.text("days.n_years", n=years)
+        )
+    return _days(turn, days)
+
+
+async def _open_edit(turn: Turn, counter: Counter, step: str) -> None:
+    await turn.start_flow(EDIT_FLOW, {"counter": str(counter.id)}, at=step)
+
+
+async def _rename(turn: Turn, counter: Counter) -> None:
+    await _open_edit(turn, counter, "name")
+
+
+async def _change_start(turn: Turn, counter: Counter) -> None:
+    await _open_edit(turn, counter, "start")
+
+
+async def _slip_on(turn: Turn, counter: Counter) -> None:
+    await _open_edit(turn, counter, "slip_date")
+
+
+NAMED_ACTIONS = {
+    "undo": undo_last,
+    "rename": _rename,
+    "start": _change_start,
+    "milestones": show_milestones,
+    "edit": show_change_menu,
+}
+COUNTER_ACTIONS = {
+    "edit": show_change_menu,
+    "slipon": _slip_on,
+    "undo": undo_last,
+    "rename": _rename,
+    "start": _change_start,
+    "miles": show_milestones,
+}
+
+
+async def finish_edit(turn: Turn, state: FlowState) -> None:
+    counter = await _find(turn, state.context.get("counter", ""))
+    if counter is None:
+        turn.say("days.not_found")
+        await show_counters(turn)
+        return
+    step = state.step
+    typed = state.answers.get(step)
+    if step not in EDIT_STEPS or not isinstance(typed, str) or not typed.strip():
+        turn.say("days.unchanged", name=counter.name)
+        return
+    again = {"counter": str(counter.id)}
+    if step == "name":
+        name = clean_name(typed)
+        others = [c.name for c in await turn.repos.counters.for_member(turn.member.id)]
+        problem = check_name(name, [n for n in others if n != counter.name])
+        if problem is not None:
+            _name_problem(turn, problem, name)
+            await open_at(turn, EDIT_FLOW, "name", context=again)
+        elif await turn.repos.counters.rename(turn.member.id, counter.id, name):
+            turn.say("days.renamed", old=counter.name, name=name)
+        return
+    parsed = parse_start(typed, today(turn))
+    if isinstance(parsed, DateProblem):
+        example = (today(turn) - timedelta(days=30)).isoformat()
+        turn.say(DATE_KEYS[parsed], date=typed.strip()[:10], example=example)
+        await open_at(turn, EDIT_FLOW, step, context=again)
+    elif step == "slip_date":
+        if await _slip_fits(turn, counter, parsed):
+            await _record_slip_on(turn, counter, parsed)
+        else:
+            await open_at(turn, EDIT_FLOW, step, context=again)
+    elif await turn.repos.counters.set_start(turn.member.id, counter.id, parsed):
+        moved = replace(counter, started_on=parsed)
+        st = await _settle_celebrated(turn, moved)
+        text = turn.cat.text("days.start_changed", name=counter.name, since=parsed.isoformat())
+        turn.add(Reply(f"{text}\n{counter_text(turn, moved, st)}"))
+
+
 async def days_choice(turn: Turn, rest: str) -> None:
     action, _, arg = rest.partition(":")
     if action == "add" and not arg:
@@ -236,10 +470,22 @@ async def days_choice(turn: Turn, rest: str) -> None:
     if action == "keep" and not arg:
         turn.say("days.kept")
         return
-    counter = await _find(turn, arg) if action in ("slip", "rm", "rmyes") else None
+    if action == "unslip":
+        slip = await _find_slip(turn, arg)
+        counter = await _find(turn, str(slip.counter_id)) if slip is not None else None
+        if slip is None or counter is None:
+            turn.say("days.not_found")
+            await show_counters(turn)
+        else:
+            await _undo(turn, counter, slip)
+        return
+    counters_actions = ("slip", "rm", "rmyes", *COUNTER_ACTIONS)
+    counter = await _find(turn, arg) if action in counters_actions else None
     if counter is None:
         turn.say("days.not_found")
         await show_counters(turn)
+    elif action in COUNTER_ACTIONS:
+        await COUNTER_ACTIONS[action](turn, counter)
     elif action == "slip":
         await record_slip(turn, counter)
     elif action == "rm":
@@ -259,5 +505,5 @@ FEATURE = Feature(
     commands={"days": days_command},
     buttons=frozenset({"days"}),
     choices={PREFIX: days_choice},
-    finishers={ADD_FLOW: finish_add, SLIP_FLOW: finish_slip},
+    finishers={ADD_FLOW: finish_add, SLIP_FLOW: finish_slip, EDIT_FLOW: finish_edit},
 )

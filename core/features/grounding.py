@@ -4,54 +4,42 @@ practice log for members who chose to keep history, and offers a next step."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.features.base import Feature
+from core.flows import engine
 from core.flows.engine import FlowState
+from core.flows.schema import Answer, StepKind
+from core.grounding import (
+    CHOICE_PREFIX,
+    COLD,
+    EXERCISES,
+    FLOW_PREFIX,
+    flow_id,
+    menu,
+    offered,
+    parse_level,
+)
 from core.model import Choice, Reply
 from core.records import Practice
 from core.shown import echo
 from core.turn import Turn
 
-# Menu order. Each id has the flow `ground_<id>` and the messages ground.label.<id>,
-# ground.about.<id>.
-EXERCISES: tuple[str, ...] = ("senses", "paced", "box", "sigh", "sober", "surf", "orient", "cold")
-COLD = "cold"
-FLOW_PREFIX = "ground_"
-CHOICE_PREFIX = "ground"
+__all__ = ["EXERCISES", "FEATURE"]
+
 MENU = "menu"
 FINISHER = "grounding"
+# The step every exercise opens with: 0-10 before (a rating carried in answers it).
+BEFORE = "before"
 # At or above this after an exercise, the ending points gently to people and /crisis too.
 STILL_HIGH = 8
 
 
-def flow_id(exercise: str) -> str:
-    return f"{FLOW_PREFIX}{exercise}"
-
-
-def offered(turn: Turn) -> tuple[str, ...]:
-    """The exercises this bot offers: cold water only when the config turns it on."""
-    return tuple(e for e in EXERCISES if e != COLD or turn.app.settings.cold_water)
-
-
-def menu(turn: Turn, leave_out: str = "") -> Reply:
-    ids = [e for e in offered(turn) if e != leave_out]
-    cat = turn.cat
-    items = "\n".join(
-        cat.text(
-            "ground.item",
-            label=cat.text(f"ground.label.{e}"),
-            id=e,
-            about=cat.text(f"ground.about.{e}"),
-        )
-        for e in ids
-    )
-    choices = tuple(Choice(f"{CHOICE_PREFIX}:{e}", cat.text(f"ground.label.{e}")) for e in ids)
-    return Reply(cat.text("ground.menu", items=items), choices=choices)
-
-
-async def open_exercise(turn: Turn, raw: str) -> None:
+async def open_exercise(turn: Turn, raw: str, carried: int | None = None) -> None:
     wanted = raw.strip().casefold().removeprefix(FLOW_PREFIX)
     if wanted in offered(turn):
-        await turn.start_flow(flow_id(wanted))
+        if carried is None or not await _start_carried(turn, flow_id(wanted), carried):
+            await turn.start_flow(flow_id(wanted))
         return
     if wanted == COLD:
         turn.say("ground.cold_off")
@@ -69,11 +57,33 @@ async def start_grounding(turn: Turn, args: tuple[str, ...]) -> None:
         turn.add(menu(turn))
 
 
+async def _start_carried(turn: Turn, fid: str, level: int) -> bool:
+    """Opens an exercise past its "how strong is it?" question, with the rating the member
+    gave a moment ago; False when the exercise asks something else first (cold water's
+    cautions), so it opens as usual."""
+    flow = turn.cat.flows[fid]
+    first = flow.step(flow.start)
+    if flow.start != BEFORE or first.kind is not StepKind.SCALE:
+        return False
+    if turn.session is not None and turn.session.flow_id != fid:
+        turn.say("flow.replaced", title=turn.flow().title)
+    if first.intro:
+        turn.add(Reply(first.intro))
+    turn.say("ground.carried", level=level)
+    answers: dict[str, Answer] = {BEFORE: level}
+    started = engine.start(flow, turn.now, at=first.next_step(answers))
+    turn.session = replace(started, answers=dict(answers), trail=(BEFORE,))
+    await turn.repos.sessions.put(turn.member.id, turn.session)
+    await turn.reshow()
+    return True
+
+
 async def ground_choice(turn: Turn, rest: str) -> None:
+    exercise, _, level = rest.partition(":")
     if rest == MENU:
         turn.add(menu(turn))
     else:
-        await open_exercise(turn, rest)
+        await open_exercise(turn, exercise, parse_level(level) if level else None)
 
 
 def _level(value: object) -> int | None:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from core import group_safety
 from core.audit import Action, record, show_audit
-from core.checkin import build_checkin
+from core.checkin import answered, build_checkin
 from core.crisis import resources_text
 from core.features.base import Feature
 from core.flows.engine import FlowState
@@ -515,9 +515,11 @@ async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
     answers = state.answers
     mood = _int(answers.get("mood"))
     editing = state.context.get("editing") == "1"  # a changed line: the answers stand
-    if not editing and turn.member.consent:
-        # The member's own check-in is theirs, whatever the group: kept as they chose.
-        await turn.repos.checkins.add(build_checkin(turn.member.id, answers, turn.now))
+    kept = build_checkin(turn.member.id, answers, turn.now)
+    if not editing and turn.member.consent and answered(kept):
+        # The member's own check-in is theirs, whatever the group: kept as they chose (one
+        # with every question skipped is no check-in).
+        await turn.repos.checkins.add(kept)
     # Everything below reaches the group (its totals, what is shared, a reach-out request):
     # only while the platform says the member is still in it.
     check = await _membership(turn, post.group_id)

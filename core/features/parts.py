@@ -14,6 +14,7 @@ from core.flows.schema import Answer
 from core.model import Choice, Reply
 from core.numbers import parse_number
 from core.records import Part
+from core.reopen import open_at
 from core.shown import one_line
 from core.turn import Turn
 
@@ -142,11 +143,37 @@ async def show_part(turn: Turn, part: Part) -> None:
     turn.add(Reply(_detail_text(turn, part), choices=tuple(choices)))
 
 
+def _waiting_name(turn: Turn) -> str:
+    """The name of a part still waiting for its role, if an unfinished /parts add has one."""
+    state = turn.session
+    if state is None or state.flow_id != ADD_FLOW or state.step != "role":
+        return ""
+    return clean_name(_text(state.answers.get("name")) or state.context.get("name", ""))
+
+
+async def _ask_role(turn: Turn, name: str, trail: tuple[str, ...] = ()) -> None:
+    """The role question, with the part's name at its top."""
+    waiting = _waiting_name(turn)
+    if waiting:
+        # A new /parts add while another part waits for its role: say that one was set aside.
+        turn.say("parts.add_set_aside", name=waiting)
+        turn.session = None
+    answers: dict[str, Answer] = {"name": name} if trail else {}
+    await open_at(turn, ADD_FLOW, "role", answers=answers, trail=trail, context={"name": name})
+    if turn.replies and not turn.quiet:
+        question = turn.replies[-1]
+        lead = turn.cat.text("parts.role_for", name=name)
+        turn.replies[-1] = replace(question, text=f"{lead}\n\n{question.text}")
+
+
 async def start_add(turn: Turn, raw_name: str = "") -> None:
     if len(await turn.repos.parts.list(turn.member.id)) >= MAX_PARTS:
         turn.say("parts.map_full", limit=MAX_PARTS)
         return
     if not raw_name.strip():
+        if _waiting_name(turn):
+            turn.say("parts.add_set_aside", name=_waiting_name(turn))
+            turn.session = None
         await turn.start_flow(ADD_FLOW)
         return
     invalid = await name_problem(turn, raw_name)
@@ -155,7 +182,7 @@ async def start_add(turn: Turn, raw_name: str = "") -> None:
         _say_invalid(turn, invalid)
         await turn.start_flow(ADD_FLOW)
         return
-    await turn.start_flow(ADD_FLOW, {"name": clean_name(raw_name)}, at="role")
+    await _ask_role(turn, clean_name(raw_name))
 
 
 async def parts_command(turn: Turn, args: tuple[str, ...]) -> None:
@@ -284,6 +311,10 @@ async def finish_add(turn: Turn, state: FlowState) -> None:
     invalid = await name_problem(turn, name)
     if invalid is not None:
         _say_invalid(turn, invalid)
+        return
+    if state.step == "name":
+        # The name is given: the role question comes next, naming the part.
+        await _ask_role(turn, name, trail=("name",))
         return
     role = _text(state.answers.get("role"))
     part = await turn.repos.parts.add(

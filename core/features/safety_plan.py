@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.features.base import Feature
 from core.flows.engine import FlowState
 from core.model import Choice, Reply
@@ -51,10 +53,15 @@ async def show_plan(turn: Turn, args: tuple[str, ...] = ()) -> None:
 async def open_section(turn: Turn, section: str, walk: bool, trail: tuple[str, ...] = ()) -> None:
     """Shows what the section says now (if anything), then asks for the member's words."""
     current = (await turn.repos.plans.get(turn.member.id)).get(section, "").strip()
-    if current:
-        turn.say("safetyplan.current", text=current)
     context = {WALK: "1"} if walk else {}
     await open_at(turn, FLOW_ID, section, trail=trail, context=context)
+    if current and turn.replies and not turn.quiet:
+        # Under the section's heading (its text's first paragraph), before the question.
+        question = turn.replies[-1]
+        heading, _, rest = question.text.partition("\n\n")
+        now = turn.cat.text("safetyplan.current", text=current)
+        text = f"{heading}\n\n{now}\n\n{rest}" if rest else f"{now}\n\n{heading}"
+        turn.replies[-1] = replace(question, text=text)
 
 
 async def finish_section(turn: Turn, state: FlowState) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from core.features.base import Feature
 from core.flows.engine import FlowState
 from core.model import Choice
@@ -41,8 +43,36 @@ async def consent_status(turn: Turn, args: tuple[str, ...]) -> None:
 async def consent_choice(turn: Turn, rest: str) -> None:
     if rest in ("keep", "dont"):
         await set_consent(turn, rest == "keep")
+        if rest == "dont":
+            await _ask_about_kept(turn)
+    elif rest in ("erase", "hold"):
+        checkins, exercises = await _kept(turn)
+        if rest == "hold" or not (checkins or exercises):
+            turn.say("consent.kept_kept")
+            return
+        checkins = await turn.repos.checkins.erase(turn.member.id)
+        exercises = await turn.repos.practices.erase(turn.member.id)
+        turn.say("consent.deleted_kept", checkins=checkins, exercises=exercises)
     else:
         turn.say("flow.stale")
+
+
+async def _kept(turn: Turn) -> tuple[int, int]:
+    checkins = await turn.repos.checkins.count(turn.member.id)
+    practices = await turn.repos.practices.since(turn.member.id, datetime.min.replace(tzinfo=UTC))
+    return checkins, len(practices)
+
+
+async def _ask_about_kept(turn: Turn) -> None:
+    """No longer keeping new ones says nothing about the ones kept: the member decides."""
+    checkins, exercises = await _kept(turn)
+    if not (checkins or exercises):
+        return
+    choices = (
+        Choice(f"{CONSENT_PREFIX}:erase", turn.cat.text("consent.delete_kept")),
+        Choice(f"{CONSENT_PREFIX}:hold", turn.cat.text("consent.keep_kept")),
+    )
+    turn.say("consent.ask_delete", choices, checkins=checkins, exercises=exercises)
 
 
 FEATURE = Feature(

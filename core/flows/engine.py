@@ -13,6 +13,8 @@ from core.model import Choice, Reply
 from core.numbers import parse_number
 
 STEP_PREFIX = "s"
+# The message for words typed where only a button goes on (see `answer_text`).
+TAP_CONTINUE = "input.tap_continue"
 NAV_PREFIX = "nav"
 
 
@@ -33,6 +35,9 @@ class FlowState:
     updated_at: datetime | None = None
     # When a timed step moves on by itself; None when the flow waits for the member.
     due_at: datetime | None = None
+    # A text answer held back by a crisis reply: applied once the member answers "are you
+    # safe right now?" or moves on (core/app.py). Encrypted at rest with the rest of the state.
+    held: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -42,6 +47,7 @@ class FlowState:
             "trail": list(self.trail),
             "context": self.context,
             "due_at": self.due_at.isoformat() if self.due_at else None,
+            **({"held": self.held} if self.held is not None else {}),
         }
 
     @classmethod
@@ -54,6 +60,7 @@ class FlowState:
             context=dict(data.get("context", {})),
             updated_at=updated_at,
             due_at=datetime.fromisoformat(data["due_at"]) if data.get("due_at") else None,
+            held=str(data["held"]) if isinstance(data.get("held"), str) else None,
         )
 
 
@@ -137,7 +144,7 @@ def render(
     if state.trail:
         choices.append(Choice(nav_id(Nav.BACK), labels.back))
     choices.append(Choice(nav_id(Nav.STOP), labels.stop))
-    text = step.text
+    text = f"{step.intro}\n\n{step.text}" if step.intro else step.text
     if step.kind is StepKind.SCALE and (step.low_label or step.high_label):
         text += f"\n({step.min} = {step.low_label}, {step.max} = {step.high_label})"
     return Reply(
@@ -162,6 +169,7 @@ def go_back(flow: Flow, state: FlowState, now: datetime) -> Outcome:
         trail=state.trail[:-1],
         updated_at=now,
         due_at=_due(flow, previous, now),
+        held=None,
     )
     return Outcome(Status.NEXT, moved)
 
@@ -195,7 +203,10 @@ def answer_text(
     text: str,
     now: datetime,
     dynamic: Mapping[str, tuple[Option, ...]] | None = None,
+    labels: NavLabels | None = None,
 ) -> Outcome:
+    """Typed words for the current step. With `labels`, an info or paced step goes on only
+    for its own button's words ("Okay", "Continue"): anything else was not a yes."""
     step = flow.step(state.step)
     cleaned = text.strip()
     if step.kind is StepKind.TEXT:
@@ -210,6 +221,10 @@ def answer_text(
             )
         return _advance(flow, state, step, cleaned, now)
     if step.is_info_like:
+        label = step.continue_label or (labels.cont if labels else "")
+        said = cleaned.strip(".!?").casefold()
+        if labels is not None and said not in {label.casefold(), labels.cont.casefold()}:
+            return Outcome(Status.INVALID, state, TAP_CONTINUE, {"label": label})
         return _advance(flow, state, step, "ok", now)
     parsed = _parse_value(step, cleaned, dynamic or {}, by_label=True)
     if isinstance(parsed, _Missing):
@@ -263,7 +278,8 @@ def _advance(flow: Flow, state: FlowState, step: Step, value: Answer, now: datet
         # Only the path actually walked counts: answers left behind by `back` are dropped.
         walked = {*state.trail, step.id}
         kept = {k: v for k, v in answers.items() if k in walked}
-        return Outcome(Status.DONE, replace(state, answers=kept, updated_at=now, due_at=None))
+        done = replace(state, answers=kept, updated_at=now, due_at=None, held=None)
+        return Outcome(Status.DONE, done)
     return Outcome(
         Status.NEXT,
         replace(
@@ -273,6 +289,7 @@ def _advance(flow: Flow, state: FlowState, step: Step, value: Answer, now: datet
             trail=(*state.trail, step.id),
             updated_at=now,
             due_at=_due(flow, target, now),
+            held=None,
         ),
     )
 

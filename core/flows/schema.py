@@ -106,6 +106,12 @@ class Step:
     seconds: int = 0
     # A text step's extra check, by name: a feature's `validators` entry (e.g. "part_name").
     validate: str = ""
+    # Where a text step's words are safety work themselves ("plan": a safety plan's sections):
+    # crisis language that describes rather than happens now gets a calm reply there.
+    safety_context: str = ""
+    # Shown above `text`; a feature that already knows the answer shows it alone (a scale's
+    # exercise introduction, when the rating was given a moment ago).
+    intro: str = ""
 
     @property
     def is_info_like(self) -> bool:
@@ -133,6 +139,7 @@ class Flow:
 
 
 DYNAMIC_SOURCES = frozenset({"parts"})
+SAFETY_CONTEXTS = frozenset({"plan"})
 _STEP_KEYS = {
     "kind",
     "text",
@@ -148,6 +155,8 @@ _STEP_KEYS = {
     "continue_label",
     "seconds",
     "validate",
+    "safety_context",
+    "intro",
 }
 MAX_SECONDS = 900
 
@@ -231,6 +240,18 @@ def _parse_step(sid: str, raw: Any, key: str, where: str, problems: Problems) ->
         validate = ""
     elif validate and kind is not StepKind.TEXT:
         problems.add(where, f"{key}.validate", 'only text steps have validate (kind = "text")')
+    safety_context = raw.get("safety_context", "")
+    if safety_context and (safety_context not in SAFETY_CONTEXTS or kind is not StepKind.TEXT):
+        problems.add(
+            where, f"{key}.safety_context", 'only text steps have it, and only "plan" for now'
+        )
+        safety_context = ""
+    intro = raw.get("intro", "")
+    if not isinstance(intro, str):
+        problems.add(where, f"{key}.intro", "must be text")
+        intro = ""
+    elif len(intro) + len(text) + 2 > MAX_TEXT:
+        problems.add(where, f"{key}.intro", f"intro and text together exceed {MAX_TEXT}")
     branches = _parse_branches(raw.get("branches", []), f"{key}.branches", where, problems)
     nxt = raw.get("next", END)
     if not isinstance(nxt, str):
@@ -257,6 +278,8 @@ def _parse_step(sid: str, raw: Any, key: str, where: str, problems: Problems) ->
         continue_label=labels["continue_label"],
         seconds=seconds if isinstance(seconds, int) else 0,
         validate=validate,
+        safety_context=safety_context if isinstance(safety_context, str) else "",
+        intro=intro,
     )
 
 

@@ -183,6 +183,9 @@ class Checks:
     first_person_objects: re.Pattern[str] | None
     person_window: int
     topic: re.Pattern[str] | None
+    # Safety work in the member's own words (see [described] in the lexicon).
+    described_now: re.Pattern[str] | None = None
+    described_framing: re.Pattern[str] | None = None
 
     def suppression(self, text: str, match: re.Match[str], checks: frozenset[str]) -> str | None:
         """The first check that lowers this match, or None if it stands."""
@@ -390,6 +393,39 @@ class CrisisDetector:
             if hit.outcome is Level.CONCERN:
                 level = Level.CONCERN
         return level
+
+    def happening_now(self, text: str) -> bool:
+        """Whether crisis language in ``text`` says a crisis is happening now, rather than
+        describing one ahead of time, as a safety plan's warning signs do.
+
+        Only for places where a member writes safety work; anywhere else a crisis is a crisis.
+        Without the lexicon's [described] cues every crisis counts as happening now.
+        """
+        checks = self._lexicon.checks
+        if checks.described_now is None or checks.described_framing is None:
+            return self.assess(text) is Level.CRISIS
+        normal = self._lexicon.normalizer.normalize(text)
+        for hit in self._hits(text):
+            if hit.outcome is not Level.CRISIS:
+                continue
+            start, end = hit.span
+            left = " ".join(_left_words(normal, start))
+            matched = normal[start:end]
+            sentence = f"{left} {matched} {' '.join(_right_words(normal, end))}"
+            if checks.described_now.search(sentence):
+                return True
+            if checks.described_framing.search(left):
+                continue
+            subjects = checks.subjects
+            if subjects is None:
+                return True
+            nearest = _last_match(subjects, left)
+            opening = subjects.match(matched)
+            if (nearest is not None and nearest.lastgroup == "first") or (
+                opening is not None and opening.lastgroup == "first"
+            ):
+                return True
+        return False
 
     def explain(self, text: str) -> tuple[Hit, ...]:
         """Every match and what became of it: for tests and for moderators trying terms."""
@@ -784,6 +820,8 @@ def _build_checks(reader: _Reader) -> Checks:
         first_person_objects=reader.optional_regex("third_person.first_person_objects"),
         person_window=reader.integer("third_person.window", 6),
         topic=reader.optional_regex("topic.markers"),
+        described_now=reader.optional_regex("described.now"),
+        described_framing=reader.optional_regex("described.framing"),
     )
 
 

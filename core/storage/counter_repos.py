@@ -115,6 +115,33 @@ class SqliteCounterRepo:
             (days, counter_id, member_id),
         )
 
+    async def rename(self, member_id: int, counter_id: int, name: str) -> bool:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE day_counters SET name=? WHERE id=? AND member_id=?",
+                (
+                    self._cipher.encrypt(name, COUNTER_NAME.at(counter_id, member_id)),
+                    counter_id,
+                    member_id,
+                ),
+            )
+            return cursor.rowcount > 0
+
+    async def set_start(self, member_id: int, counter_id: int, started_on: date) -> bool:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE day_counters SET started_on=? WHERE id=? AND member_id=?",
+                (started_on.isoformat(), counter_id, member_id),
+            )
+            return cursor.rowcount > 0
+
+    async def remove_slip(self, member_id: int, slip_id: int) -> bool:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM day_slips WHERE id=? AND member_id=?", (slip_id, member_id)
+            )
+            return cursor.rowcount > 0
+
     async def purge_slips(self, member_id: int, before: date) -> int:
         async with self._db.write() as conn:
             cursor = await conn.execute(
@@ -215,6 +242,24 @@ class InMemoryCounterRepo:
         i = self._find(member_id, counter_id)
         if i is not None:
             self.counters[i] = replace(self.counters[i], celebrated=days)
+
+    async def rename(self, member_id: int, counter_id: int, name: str) -> bool:
+        i = self._find(member_id, counter_id)
+        if i is not None:
+            self.counters[i] = replace(self.counters[i], name=name)
+        return i is not None
+
+    async def set_start(self, member_id: int, counter_id: int, started_on: date) -> bool:
+        i = self._find(member_id, counter_id)
+        if i is not None:
+            self.counters[i] = replace(self.counters[i], started_on=started_on)
+        return i is not None
+
+    async def remove_slip(self, member_id: int, slip_id: int) -> bool:
+        kept = [s for s in self.slip_rows if not (s.id == slip_id and s.member_id == member_id)]
+        removed = len(kept) < len(self.slip_rows)
+        self.slip_rows = kept
+        return removed
 
     async def purge_slips(self, member_id: int, before: date) -> int:
         kept = [s for s in self.slip_rows if s.member_id != member_id or s.on >= before]

@@ -82,20 +82,24 @@ async def _first_key(db: Database, path: Path, env: dict[str, str]) -> Cipher:
     return cipher
 
 
-def verify_key(path: Path, env: Mapping[str, str], check: bytes) -> Cipher:
+def verify_key(
+    path: Path, env: Mapping[str, str], check: bytes, checked: Path | None = None
+) -> Cipher:
     """The cipher for the database at `path` whose stored key check is `check`.
 
-    Raises DataKeyError saying how to fix a missing or wrong key. Writes nothing, so
-    `unblend doctor` and `unblend restore` use it too.
+    `checked` names the file the check came from when it is another one (a backup being
+    restored). Raises DataKeyError saying how to fix a missing or wrong key. Writes nothing,
+    so `unblend doctor` and `unblend restore` use it too.
     """
+    opened = checked or path
     keyring = read_keyring(path, env)
     if keyring is None:
         raise DataKeyError(
-            f"The database {path} holds encrypted data, but its key was not found: no "
+            f"The database {opened} holds encrypted data, but its key was not found: no "
             f"{key_path_for(path)} and no ${KEY_ENV}. Restore the key file from your backup "
             "(a new key could not read what is stored, so none is made)."
         )
-    return cipher_opening(keyring, check, path, key_source(path, env))
+    return cipher_opening(keyring, check, opened, key_source(path, env))
 
 
 def cipher_opening(keyring: Keyring, check: bytes, path: Path, source: str) -> Cipher:
@@ -111,8 +115,8 @@ def cipher_opening(keyring: Keyring, check: bytes, path: Path, source: str) -> C
                 "your backup in place (a retired key cannot be made again)."
             ) from None
         raise DataKeyError(
-            f"The data key from {source} does not open {path}. Use the key this database was "
-            "created with (check the key file and the environment variable)."
+            f"The data key from {source} does not open {path}. Use the key this database "
+            "was created with (check the key file and the environment variable)."
         ) from None
     return cipher
 

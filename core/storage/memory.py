@@ -86,15 +86,57 @@ class InMemoryMemberRepo:
 class InMemoryCheckinRepo:
     def __init__(self) -> None:
         self.rows: list[Checkin] = []
+        self._last_id = 0
 
     async def add(self, checkin: Checkin) -> None:
-        self.rows.append(checkin)
+        self._last_id += 1
+        self.rows.append(replace(checkin, id=self._last_id))
 
     async def since(self, member_id: int, since: datetime) -> list[Checkin]:
-        return [c for c in self.rows if c.member_id == member_id and c.at >= since]
+        mine = [c for c in self.rows if c.member_id == member_id and c.at >= since]
+        return sorted(mine, key=lambda c: (c.at, c.id))
+
+    async def count(self, member_id: int) -> int:
+        return sum(1 for c in self.rows if c.member_id == member_id)
+
+    async def page(self, member_id: int, offset: int, limit: int) -> list[Checkin]:
+        mine = sorted(
+            (c for c in self.rows if c.member_id == member_id),
+            key=lambda c: (c.at, c.id),
+            reverse=True,
+        )
+        start = max(0, offset)
+        return mine[start : start + max(0, limit)]
+
+    def _index(self, member_id: int, checkin_id: int) -> int | None:
+        for i, c in enumerate(self.rows):
+            if c.id == checkin_id and c.member_id == member_id:
+                return i
+        return None
+
+    async def get(self, member_id: int, checkin_id: int) -> Checkin | None:
+        i = self._index(member_id, checkin_id)
+        return None if i is None else self.rows[i]
+
+    async def update(self, checkin: Checkin) -> bool:
+        i = self._index(checkin.member_id, checkin.id)
+        if i is None:
+            return False
+        self.rows[i] = replace(
+            self.rows[i], mood=checkin.mood, urge=checkin.urge, note=checkin.note
+        )
+        return True
+
+    async def delete(self, member_id: int, checkin_id: int) -> bool:
+        i = self._index(member_id, checkin_id)
+        if i is not None:
+            del self.rows[i]
+        return i is not None
 
     async def export(self, member_id: int) -> dict[str, Any]:
-        mine = sorted((c for c in self.rows if c.member_id == member_id), key=lambda c: c.at)
+        mine = sorted(
+            (c for c in self.rows if c.member_id == member_id), key=lambda c: (c.at, c.id)
+        )
         return {"checkins": [checkin_json(c) for c in mine]}
 
     async def erase(self, member_id: int) -> int:

@@ -153,15 +153,18 @@ class SqliteMemberRepo:
 
 
 def checkin_json(c: Checkin) -> dict[str, Any]:
+    # No "protector": no question ever filled it, so an export does not pretend to hold one.
     return {
         "at": c.at.isoformat(),
         "mood": c.mood,
         "urge": c.urge,
         "part": c.part,
         "need": c.need,
-        "protector": c.protector,
         "note": c.note,
     }
+
+
+CHECKIN_COLUMNS = "id, at, mood, urge, part, need, protector, note"
 
 
 class SqliteCheckinRepo:
@@ -188,25 +191,69 @@ class SqliteCheckinRepo:
                 ),
             )
 
+    def _checkin(self, member_id: int, r: Any) -> Checkin:
+        return Checkin(
+            member_id,
+            datetime.fromisoformat(r[1]),
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            self._cipher.decrypt_opt(r[7], CHECKIN_NOTE.at(r[0], member_id)),
+            id=int(r[0]),
+        )
+
     async def since(self, member_id: int, since: datetime) -> list[Checkin]:
         rows = await self._db.fetchall(
-            "SELECT at, mood, urge, part, need, protector, note, id FROM checkins"
-            " WHERE member_id=? AND at>=? ORDER BY at",
+            f"SELECT {CHECKIN_COLUMNS} FROM checkins WHERE member_id=? AND at>=? ORDER BY at, id",
             (member_id, _ts(since)),
         )
-        return [
-            Checkin(
-                member_id,
-                datetime.fromisoformat(r[0]),
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                self._cipher.decrypt_opt(r[6], CHECKIN_NOTE.at(r[7], member_id)),
+        return [self._checkin(member_id, r) for r in rows]
+
+    async def count(self, member_id: int) -> int:
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) FROM checkins WHERE member_id=?", (member_id,)
+        )
+        return int(row[0]) if row else 0
+
+    async def page(self, member_id: int, offset: int, limit: int) -> list[Checkin]:
+        rows = await self._db.fetchall(
+            f"SELECT {CHECKIN_COLUMNS} FROM checkins WHERE member_id=?"
+            " ORDER BY at DESC, id DESC LIMIT ? OFFSET ?",
+            (member_id, max(0, limit), max(0, offset)),
+        )
+        return [self._checkin(member_id, r) for r in rows]
+
+    async def get(self, member_id: int, checkin_id: int) -> Checkin | None:
+        row = await self._db.fetchone(
+            f"SELECT {CHECKIN_COLUMNS} FROM checkins WHERE id=? AND member_id=?",
+            (checkin_id, member_id),
+        )
+        return None if row is None else self._checkin(member_id, row)
+
+    async def update(self, checkin: Checkin) -> bool:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE checkins SET mood=?, urge=?, note=? WHERE id=? AND member_id=?",
+                (
+                    checkin.mood,
+                    checkin.urge,
+                    self._cipher.encrypt_opt(
+                        checkin.note, CHECKIN_NOTE.at(checkin.id, checkin.member_id)
+                    ),
+                    checkin.id,
+                    checkin.member_id,
+                ),
             )
-            for r in rows
-        ]
+            return cursor.rowcount > 0
+
+    async def delete(self, member_id: int, checkin_id: int) -> bool:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM checkins WHERE id=? AND member_id=?", (checkin_id, member_id)
+            )
+            return cursor.rowcount > 0
 
     async def export(self, member_id: int) -> dict[str, Any]:
         rows = await self.since(member_id, datetime.min.replace(tzinfo=UTC))
