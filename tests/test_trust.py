@@ -203,6 +203,37 @@ async def test_a_volunteer_who_left_is_not_sent_a_request(app: Unblend, clock: F
     assert await app.repos.reachouts.groups_of(await vi.member_id()) == []
 
 
+async def test_a_volunteer_who_left_after_being_asked_cannot_take_the_request(
+    app: Unblend, clock: FakeClock
+) -> None:
+    room = Room(app, clock)
+    await room.text("/group settings volunteers on")
+    vi, vo = Person(app, "vi", "Vi"), Person(app, "vo", "Vo")
+    for volunteer in (vi, vo):
+        await join(volunteer, room)
+        await become_volunteer(volunteer, room)
+    link = await room.post()
+    ann = Person(app, "ann", "Ann")
+    await join(ann, room)
+    await check_in(ann, link)
+    await ann.tap("Yes, please")
+    [ask, _] = [d for d in await room.deliver() if "asked for someone" in d.reply.text]
+    [take] = ask.reply.choices
+    room.roster.leave(GROUP.id, "vi")
+    await vi.choose(take.id)
+    assert "no longer in that group" in vi.text()
+    assert await room.deliver() == [], "Ann is not told that someone outside the group will"
+    room.roster.down = True
+    await vo.choose(take.id)
+    assert "couldn't check just now" in vo.text()
+    assert await room.deliver() == []
+    room.roster.down = False
+    await vo.choose(take.id)
+    assert "Thank you for taking this" in vo.text()
+    [told] = await room.deliver()
+    assert told.target == "ann" and told.reply.text.startswith("Vo from your group")
+
+
 async def test_a_volunteer_is_not_asked_while_the_platform_cannot_be_asked(
     app: Unblend, clock: FakeClock
 ) -> None:
