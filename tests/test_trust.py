@@ -336,6 +336,22 @@ async def test_a_moderators_channel_in_another_group_is_refused_and_re_checked_b
     assert await room.deliver() == []
 
 
+async def test_a_schedule_in_another_groups_channel_is_refused(
+    app: Unblend, clock: FakeClock
+) -> None:
+    room = Room(app, clock)
+    room.roster.foreign.add("900")
+    said = await room.text("/schedule add 10:00 UTC in:900 Hello there")
+    assert "can't hold this group's check-ins" in said and "Nothing was changed" in said
+    room.roster.down = True
+    said = await room.text("/schedule add 10:00 UTC in:901")
+    assert "couldn't check that channel just now" in said
+    [group] = await app.repos.groups.all()
+    assert await app.repos.groups.schedules(group.id) == []
+    room.roster.down = False
+    assert "is set: 10:00" in await room.text("/schedule add 10:00 UTC in:901")
+
+
 # -- 4. moderator rights that could not be checked ---------------------------------------------
 
 

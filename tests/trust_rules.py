@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import astuple, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import strategies as st
 
@@ -234,6 +234,9 @@ class EveryoneIsIn:
     async def opens_from(self, group: str, event: Event) -> Check:
         return Check.YES
 
+    async def channel_in_group(self, group: str, channel: str) -> Check:
+        return await self.real.channel_in_group(group, channel)  # type: ignore[attr-defined,no-any-return]
+
     async def mod_channel(self, group: str, channel: str, setter: str | None) -> Check:
         return await self.real.mod_channel(group, channel, setter)  # type: ignore[attr-defined,no-any-return]
 
@@ -340,3 +343,8 @@ Step = tuple[str, tuple[str, str]]
 CRISIS_WORDS = "i can't go on, i want to end my life tonight"
 # Monday 5 January 2026, 09:00 UTC: each group's prompt is scheduled a minute later.
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def soon(now: datetime) -> str:
+    """A schedule's time ten minutes from now (UTC): the next "time 10" step posts it."""
+    return (now + timedelta(minutes=10)).strftime("%H:%M")
