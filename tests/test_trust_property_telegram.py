@@ -43,8 +43,10 @@ from tests.trust_rules import (
     answered_by,
     group_state,
     open_checkin,
+    soon,
     steps,
     volunteers_of,
+    whose,
 )
 
 PLATFORM = "telegram"
@@ -147,9 +149,10 @@ class TelegramWorld:
         home = ACTORS[actor].home
         other = "H" if home == "G" else "G"
         mark = self.ledger.marker(actor, "m")
+        at = soon(self.clock.now())
         return {
-            "schedule_add": f"/schedule add 23:30 UTC {mark}",
-            "schedule_add_other": f"/schedule add 23:40 UTC in:{CHATS[other]} {mark}",
+            "schedule_add": f"/schedule add {at} UTC {mark}",
+            "schedule_add_other": f"/schedule add {at} UTC in:{CHATS[other]} {mark}",
             "schedule_pause_own": f"/schedule pause {self.schedules[home]}",
             "schedule_pause_other": f"/schedule pause {self.schedules[other]}",
             "schedule_remove_own": f"/schedule remove {self.schedules[home]}",
@@ -238,6 +241,7 @@ class TelegramWorld:
                 await self.tap(actor, label)
 
     async def check_in(self, actor: str, where: str, share: str, reach: str) -> None:
+        where = whose(actor, where)
         await self.say(actor, f"/start gcheckin-{self.token(where)}")
         shares = {"line": "Share a short line", "mood": "Share my mood only"}
         for label in ("4", "6", shares.get(share, "Share nothing")):
@@ -301,7 +305,8 @@ class TelegramWorld:
                 raise BreachError(f"{group} changed at {actor}'s {kind} {value!r}")
 
     async def setup(self) -> None:
-        """Everyone met the bot; each group has a prompt a minute later and two volunteers."""
+        """Everyone met the bot; each group has a prompt a minute later, two volunteers, and a
+        member's shared line and request to reach out."""
         self.clock.set(START)
         for actor in ACTORS:
             await self.say(actor, "/start")
@@ -316,6 +321,11 @@ class TelegramWorld:
             await self.tap(actor, "Open private chat")
             await self.tap(actor, "Volunteer for this group")
         await self.timer(START + timedelta(minutes=1))
+        await self.check()
+        # Each group's member has checked in, shared a line and asked for someone to reach
+        # out: lines in the groups, requests with their buttons, all there to replay.
+        for actor in ("gm", "hm"):
+            await self.check_in(actor, ACTORS[actor].home, "line", "yes")
         await self.check()
         assert set(self.links) == {"G", "H"}, "each group's prompt is posted"
         for stored in await self.app.repos.groups.all():
@@ -352,7 +362,7 @@ EXAMPLES = settings(
 
 
 @EXAMPLES
-@given(st.lists(steps, min_size=1, max_size=12))
+@given(st.lists(steps, min_size=6, max_size=14))
 def test_on_telegram_only_a_groups_members_and_moderators_reach_into_it(
     actions: list[Step],
 ) -> None:

@@ -314,32 +314,47 @@ GUESSED_TOKEN = "0f" * 16  # the shape of a check-in link's token, made up
 WHERE = ("G", "H", "guess", "number")  # whose link: G's or H's prompt (leaked), or made up
 
 checkins = st.tuples(
-    st.sampled_from(["G", "H", "guess"]),
+    # "home": the actor's own group (for the stranger, G's link, leaked), as often as the rest.
+    st.sampled_from(["home", "home", "home", "G", "H", "guess"]),
     st.sampled_from(["line", "mood", "nothing"]),
     st.sampled_from(["yes", "no"]),
 ).map(lambda t: ("checkin", "|".join(t)))
 links = st.sampled_from(WHERE).map(lambda w: ("link", w))
-steps = st.tuples(
-    st.sampled_from(tuple(ACTORS)),
-    st.one_of(
-        st.sampled_from(GROUP_COMMANDS).map(lambda c: ("group", c)),
-        st.sampled_from(PRIVATE_COMMANDS).map(lambda c: ("private", c)),
-        links,
-        links,
-        st.sampled_from(("G", "H", "schedule", "volunteer")).map(lambda w: ("form", w)),
-        st.just(("write", "")),
-        st.sampled_from(LABELS).map(lambda label: ("tap", label)),
-        st.integers(0, 99).map(lambda i: ("replay", str(i))),
-        st.sampled_from(GUESSES).map(lambda g: ("guess", g)),
-        st.just(("leave", "")),
-        checkins,
-        checkins,
-        checkins,
-        st.sampled_from(("10", "360")).map(lambda m: ("time", m)),
-        st.just(("crisis", "")),
-    ),
-)
+
+
 Step = tuple[str, tuple[str, str]]
+
+
+def whose(actor: str, where: str) -> str:
+    """The group a check-in step names: "home" is the actor's own (the stranger's: G)."""
+    return (ACTORS[actor].home or "G") if where == "home" else where
+
+
+ACTIONS: tuple[st.SearchStrategy[tuple[str, str]], ...] = (
+    st.sampled_from(GROUP_COMMANDS).map(lambda c: ("group", c)),
+    st.sampled_from(PRIVATE_COMMANDS).map(lambda c: ("private", c)),
+    links,
+    links,
+    st.sampled_from(("G", "H", "schedule", "volunteer")).map(lambda w: ("form", w)),
+    st.just(("write", "")),
+    st.sampled_from(LABELS).map(lambda label: ("tap", label)),
+    st.integers(0, 99).map(lambda i: ("replay", str(i))),
+    st.sampled_from(GUESSES).map(lambda g: ("guess", g)),
+    st.just(("leave", "")),
+    checkins,
+    checkins,
+    checkins,
+    st.sampled_from(("10", "360")).map(lambda m: ("time", m)),
+    st.just(("crisis", "")),
+)
+
+
+def steps_with(*more: st.SearchStrategy[tuple[str, str]]) -> st.SearchStrategy[Step]:
+    """One step: an actor and what they do; `more`: a platform's own kinds of action."""
+    return st.tuples(st.sampled_from(tuple(ACTORS)), st.one_of(*ACTIONS, *more))
+
+
+steps = steps_with()
 CRISIS_WORDS = "i can't go on, i want to end my life tonight"
 # Monday 5 January 2026, 09:00 UTC: each group's prompt is scheduled a minute later.
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
