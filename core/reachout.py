@@ -54,9 +54,13 @@ GONE_REASON = "gone"
 NOTICE_TEXT = {GONE_REASON: "gone.notice", SendNotice.NO_THREAD.value: "gone.no_thread"}
 
 
+TOKEN_BYTES = 16  # 128 random bits: "reach:ack:" + 32 characters is 42 of callback_data's 64
+
+
 def new_token() -> str:
-    # Lower-case hex: deep-link payloads are case-folded on the way in.
-    return secrets.token_hex(8)
+    # Lower-case hex (not token_urlsafe): taps and deep-link payloads are case-folded on the
+    # way in, which would cost a mixed-case token bits.
+    return secrets.token_hex(TOKEN_BYTES)
 
 
 def in_quiet_hours(volunteer: Volunteer, now: datetime) -> bool:
@@ -320,11 +324,11 @@ async def reach_choice(turn: Turn, rest: str) -> None:
     if action != "ack":
         turn.say("flow.stale")
         return
-    await acknowledge(turn, token.strip().casefold()[:32])
+    await acknowledge(turn, token.strip().casefold()[: TOKEN_BYTES * 2])
 
 
 async def ack_command(turn: Turn, args: tuple[str, ...]) -> None:
-    await acknowledge(turn, args[0].strip().casefold()[:32] if args else "")
+    await acknowledge(turn, args[0].strip().casefold()[: TOKEN_BYTES * 2] if args else "")
 
 
 # -- what time drives: requests nobody took -----------------------------------------------------

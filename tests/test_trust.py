@@ -13,7 +13,7 @@ import re
 
 from core.app import Unblend
 from core.clock import FakeClock
-from core.model import MAX_LINK_PAYLOAD, Event, Space
+from core.model import MAX_CHOICE_ID_BYTES, MAX_LINK_PAYLOAD, Event, Space
 from tests.reach_room import GROUP, Person, Room, become_volunteer, check_in, join
 
 OTHER = Space.group("g2")
@@ -48,6 +48,41 @@ async def test_a_link_names_its_post_by_an_unguessable_token(
         assert len(link) <= MAX_LINK_PAYLOAD and re.fullmatch(r"[A-Za-z0-9_-]+", link)
         assert token not in {str(p.id) for p in posts}
     assert first != second
+
+
+async def test_a_request_to_reach_out_is_taken_by_an_unguessable_token(
+    app: Unblend, clock: FakeClock
+) -> None:
+    room = Room(app, clock)
+    await room.text("/group settings volunteers on")
+    vi = Person(app, "vi", "Vi")
+    await join(vi, room)
+    await become_volunteer(vi, room)
+    link = await room.post()
+    tokens = []
+    for name in ("ann", "bo", "cy"):
+        if name == "cy":  # asked of the moderators' channel instead
+            await room.text("/group settings volunteers off")
+            await room.text("/group settings modchannel mods")
+        person = Person(app, name, name.title())
+        await join(person, room)
+        await check_in(person, link)
+        await person.tap("Yes, please")
+        sent = [d for d in await room.deliver() if "asked for someone" in d.reply.text]
+        for delivery in sent:
+            if delivery.private:  # the volunteer's button: Telegram's callback_data
+                [button] = delivery.reply.choices
+                assert len(button.id.encode()) <= MAX_CHOICE_ID_BYTES
+                tokens.append(button.id.removeprefix("reach:ack:"))
+            else:  # the moderators' link: Telegram's /start payload
+                link_payload = delivery.reply.private_link
+                assert len(link_payload) <= MAX_LINK_PAYLOAD
+                assert re.fullmatch(r"[A-Za-z0-9_-]+", link_payload)
+                tokens.append(link_payload.removeprefix("reachack-"))
+    assert len(set(tokens)) == 3, "one token a request, never reused"
+    for token in tokens:
+        # Lower-case hex (links are case-folded on the way in): 4 random bits a character.
+        assert re.fullmatch(r"[0-9a-f]+", token) and len(token) * 4 >= 96, token
 
 
 async def test_a_guessed_post_number_opens_nothing(app: Unblend, clock: FakeClock) -> None:
