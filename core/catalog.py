@@ -233,6 +233,8 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
         "reach.take_not_member": "",
         "reach.take_unchecked": "",
         "schedule.channel_refused": "",
+        "volunteer.not_member": "group",
+        "volunteer.unchecked": "",
         # reaching the member who asked, and /volunteer, /group audit, /group terms on Discord
         # (brief H7: Discord follow-ups)
         "reach.contact_button": "name",

@@ -269,6 +269,31 @@ async def test_a_volunteer_who_left_after_being_asked_cannot_take_the_request(
     assert told.target == "ann" and told.reply.text.startswith("Vo from your group")
 
 
+async def test_a_member_who_left_cannot_volunteer_again(app: Unblend, clock: FakeClock) -> None:
+    room = Room(app, clock)
+    await room.text("/group settings volunteers on")
+    vi = Person(app, "vi", "Vi")
+    await join(vi, room)
+    await become_volunteer(vi, room)
+    [group] = await app.repos.groups.all()
+    await vi.send(f"/volunteer off {group.id}")
+    room.roster.leave(GROUP.id, "vi")
+    await vi.send(f"/volunteer on {group.id}")
+    assert "no longer in group 1" in vi.text()
+    assert await app.repos.reachouts.volunteers(group.id) == []
+    await vi.choose(f"vol:on:{group.id}")  # the panel's button, replayed
+    assert await app.repos.reachouts.volunteers(group.id) == []
+    room.roster.join(GROUP.id, "vi")
+    await join(vi, room)
+    room.roster.down = True
+    await vi.send(f"/volunteer on {group.id}")
+    assert "couldn't check just now" in vi.text()
+    assert await app.repos.reachouts.volunteers(group.id) == []
+    room.roster.down = False
+    await vi.send(f"/volunteer on {group.id}")
+    assert "you're a volunteer" in vi.text()
+
+
 async def test_a_volunteer_is_not_asked_while_the_platform_cannot_be_asked(
     app: Unblend, clock: FakeClock
 ) -> None:
