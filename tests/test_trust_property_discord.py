@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from bots.discord_adapter import DiscordAdapter
@@ -52,6 +53,7 @@ from tests.trust_rules import (
     ACTORS,
     CRISIS_WORDS,
     GUESSED_TOKEN,
+    KNOWN_ATTACKS,
     MODERATOR,
     START,
     WHERE,
@@ -362,15 +364,21 @@ class DiscordWorld:
         await self.slash(actor, slash, None, sub, **options)
 
     def replayable(self) -> list[str]:
-        """Every button's custom_id (and select option) on any message so far, anyone's."""
-        found: set[str] = set()
+        """Every button's custom_id (and select option) on any message so far, anyone's, in
+        the order first sent (never by value: tokens are random, and an example must pick
+        the same button each time it runs)."""
+        found: dict[str, None] = {}
         for message in self.fake.messages.values():
             for button in message.buttons():
                 if button.get("type") == 3:
-                    found.update(f"{button['custom_id']}={o['value']}" for o in button["options"])
+                    found.update(
+                        dict.fromkeys(
+                            f"{button['custom_id']}={o['value']}" for o in button["options"]
+                        )
+                    )
                 elif "custom_id" in button:
-                    found.add(str(button["custom_id"]))
-        return sorted(found)
+                    found[str(button["custom_id"])] = None
+        return list(found)
 
     async def replay(self, actor: str, index: int) -> None:
         pool = self.replayable()
@@ -550,6 +558,12 @@ async def explore(actions: list[Step], open_to_everyone: bool = False) -> None:
         assert refused <= EXPECTED_REFUSALS, refused
 
 
+def known_attacks(test: Callable[[list[Step]], None]) -> Callable[[list[Step]], None]:
+    for attack in KNOWN_ATTACKS:
+        test = example(attack)(test)
+    return test
+
+
 EXAMPLES = settings(
     max_examples=20,
     deadline=None,
@@ -561,6 +575,7 @@ EXAMPLES = settings(
 
 @EXAMPLES
 @given(st.lists(discord_steps, min_size=6, max_size=14))
+@known_attacks
 def test_on_discord_only_a_groups_members_and_moderators_reach_into_it(
     actions: list[Step],
 ) -> None:

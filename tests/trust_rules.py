@@ -355,6 +355,20 @@ def steps_with(*more: st.SearchStrategy[tuple[str, str]]) -> st.SearchStrategy[S
 
 
 steps = steps_with()
+# Attacks that once worked, run as examples of their own on every platform (each starts from
+# the setup: a request to reach out waiting with G's moderator, everyone a volunteer).
+KNOWN_ATTACKS: tuple[list[Step], ...] = (
+    # A volunteer who left after being asked takes the request anyway.
+    [("gmod", ("leave", "")), ("gmod", ("tap", "I'll reach out"))],
+    # A member who left volunteers again from the groups on record.
+    [
+        ("gm", ("leave", "")),
+        ("gm", ("private", "volunteer_off_G")),
+        ("gm", ("private", "volunteer_on_G")),
+    ],
+    # G's moderator schedules G's check-in in H's channel; it comes due.
+    [("gmod", ("group", "schedule_add_other")), ("gm", ("time", "10"))],
+)
 CRISIS_WORDS = "i can't go on, i want to end my life tonight"
 # Monday 5 January 2026, 09:00 UTC: each group's prompt is scheduled a minute later.
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
