@@ -11,6 +11,7 @@ their group. At the end: no moderator action in a group but by its own moderator
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -175,7 +176,8 @@ class World:
         for delivery in sent:
             text = delivery.reply.text
             about = [a for a in ACTORS if text.startswith((f"{a}:", f"{a} checked in", f"{a} "))]
-            words = [a for a in ACTORS if f"line-of-{a}" in text]
+            # Whole words: "line-of-hm" is inside "line-of-hmod".
+            words = [a for a in ACTORS if re.search(rf"\bline-of-{a}\b", text)]
             if not delivery.private:
                 group = delivery.target
                 assert group in ("G", "H"), delivery
