@@ -24,7 +24,7 @@ from core.problems import ContentError
 from core.retention import PurgeLoop
 from core.safety import load_detector
 from core.safety.explain import explain_verdict
-from core.storage.db import StorageError
+from core.storage.database import StorageError
 
 log = logging.getLogger("unblend")
 
