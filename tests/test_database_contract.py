@@ -6,6 +6,7 @@ by adding itself to DRIVERS. The last tests are the SQLite driver's own guarante
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
@@ -16,13 +17,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import core.storage
 from core.crypto import Cipher, Keyring, new_key
 from core.ports import Repos
 from core.reachout_records import NewReachOut
 from core.records import Checkin
 from core.schedule.engine import new_post_token
 from core.schedule.records import NewOutboxItem, Schedule
-from core.storage.database import Database, migration_scripts
+from core.storage.database import Database, migration_scripts, numbered
 from core.storage.sqlite import SqliteDatabase
 from core.storage.sqlite_repos import sqlite_repos
 from core.storage.stamps import stamp
@@ -46,6 +48,11 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 @pytest.fixture
 def repos(database: Database) -> Repos:
     return sqlite_repos(database, Cipher(Keyring({1: new_key()})))
+
+
+async def put(db: Database, key: str) -> None:
+    # A parameter, not a blob literal: x'00' is a bit string to PostgreSQL.
+    await db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, b"\x00"))
 
 
 async def meta_keys(db: Database) -> list[str]:
@@ -107,10 +114,10 @@ async def test_executemany_writes_every_row_or_none(database: Database) -> None:
 
 async def test_a_failed_write_undoes_all_of_it(database: Database) -> None:
     async with database.write():
-        await database.execute("INSERT INTO meta (key, value) VALUES ('kept', x'00')")
+        await put(database, "kept")
     with pytest.raises(RuntimeError):
         async with database.write():
-            await database.execute("INSERT INTO meta (key, value) VALUES ('a', x'00')")
+            await put(database, "a")
             await database.changes("DELETE FROM meta WHERE key='kept'")
             raise RuntimeError("boom")
     assert await meta_keys(database) == ["kept"]
@@ -118,30 +125,30 @@ async def test_a_failed_write_undoes_all_of_it(database: Database) -> None:
 
 async def test_reads_inside_a_transaction_see_its_writes(database: Database) -> None:
     async with database.write():
-        await database.execute("INSERT INTO meta (key, value) VALUES ('a', x'00')")
+        await put(database, "a")
         assert await database.fetchval("SELECT COUNT(*) FROM meta") == 1
 
 
 async def test_a_nested_write_is_a_savepoint_of_the_unit(database: Database) -> None:
     async with database.atomic():
-        await database.execute("INSERT INTO meta (key, value) VALUES ('outer', x'00')")
+        await put(database, "outer")
         with pytest.raises(RuntimeError):
             async with database.write():
-                await database.execute("INSERT INTO meta (key, value) VALUES ('inner', x'00')")
+                await put(database, "inner")
                 raise RuntimeError("boom")
         async with database.write():
-            await database.execute("INSERT INTO meta (key, value) VALUES ('second', x'00')")
+            await put(database, "second")
     assert await meta_keys(database) == ["outer", "second"]
 
 
 async def test_a_failed_unit_leaves_nothing(database: Database) -> None:
     with pytest.raises(RuntimeError):
         async with database.atomic():
-            await database.execute("INSERT INTO meta (key, value) VALUES ('a', x'00')")
+            await put(database, "a")
             async with database.atomic():  # joins the open unit
-                await database.execute("INSERT INTO meta (key, value) VALUES ('b', x'00')")
+                await put(database, "b")
             async with database.write():
-                await database.execute("INSERT INTO meta (key, value) VALUES ('c', x'00')")
+                await put(database, "c")
             raise RuntimeError("boom")
     assert await meta_keys(database) == []
 
@@ -216,6 +223,88 @@ def test_every_migration_lives_in_its_dialects_folder() -> None:
     assert not [e.name for e in folder.iterdir() if e.name.endswith(".sql")]
     numbers = [number for number, _name, _sql in migration_scripts("sqlite")]
     assert numbers and len(numbers) == len(set(numbers))
+
+
+# -- one query set ---------------------------------------------------------------------------
+
+STORAGE = Path(core.storage.__file__).parent
+# Modules that may speak SQLite itself: the driver, and the key rotation, which walks a file's
+# rows by rowid (core/storage/database.py says why).
+SQLITE_ONLY = {"sqlite.py", "reseal.py", "rotate.py"}
+NOT_PORTABLE = {
+    "a SQLite catalog or setting": r"\bPRAGMA\b|\bsqlite_\w+",
+    "rowid": r"\browid\b",
+    "an engine date function": r"\b(?:datetime|strftime|julianday|date|now)\s*\(",
+    "a SQLite-only function": r"\b(?:IFNULL|GROUP_CONCAT|INSTR|PRINTF|TOTAL)\s*\(",
+    "a SQLite-only insert": r"\bINSERT\s+OR\b|\bREPLACE\s+INTO\b",
+    "a blob literal": r"\b[xX]'[0-9a-fA-F]*'",
+    "a numbered or named placeholder": r"\$\d|\?\d|[=(,\s]:[a-z_]+\b",
+    "a bare `? IS NULL`": r"\?\s+IS\s+(?:NOT\s+)?NULL",
+}
+DRIVER_ONLY = {"lastrowid", "rowcount", "conn", "cursor", "executescript"}
+DRIVER_LIBS = {"aiosqlite", "sqlite3", "asyncpg"}
+
+
+def not_portable(source: str) -> list[str]:
+    """What in `source`'s strings and attributes only one engine understands (docstrings and
+    other bare strings excluded: they are prose)."""
+    tree = ast.parse(source)
+    prose = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if id(node) not in prose:
+                found += [what for what, rx in NOT_PORTABLE.items() if re.search(rx, node.value)]
+        elif isinstance(node, ast.Attribute) and node.attr in DRIVER_ONLY:
+            found.append(f".{node.attr}")
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+            found += [f"import {n}" for n in names if n and n.split(".")[0] in DRIVER_LIBS]
+    return found
+
+
+def test_the_repositories_write_one_query_set() -> None:
+    modules = sorted(p for p in STORAGE.glob("*.py") if p.name not in SQLITE_ONLY)
+    assert len([p for p in modules if p.name.endswith("_repos.py")]) >= 8
+    offenders = {p.name: not_portable(p.read_text(encoding="utf-8")) for p in modules}
+    assert {name: what for name, what in offenders.items() if what} == {}
+
+
+def test_the_query_set_check_itself_finds_what_one_engine_only_understands() -> None:
+    bad = (
+        "import aiosqlite\n"
+        "async def f(conn, db):\n"
+        "    c = await conn.execute('INSERT OR IGNORE INTO t VALUES (?)', (1,))\n"
+        "    await db.fetchall('SELECT rowid FROM t WHERE ? IS NULL OR a=$1', (1,))\n"
+        "    await db.execute(\"UPDATE t SET at=datetime('now'), b=x'00' WHERE k=:key\")\n"
+        "    return c.lastrowid\n"
+    )
+    assert set(not_portable(bad)) == {
+        "import aiosqlite",
+        ".lastrowid",
+        "a SQLite-only insert",
+        "rowid",
+        "a bare `? IS NULL`",
+        "a numbered or named placeholder",
+        "an engine date function",
+        "a blob literal",
+    }
+    good = (
+        "async def f(db, path):\n"
+        "    memory = path == ':memory:'\n"
+        "    await db.execute(\"SELECT a FROM t WHERE at>=? AND b='09:00'\", (1,))\n"
+    )
+    assert not_portable(good) == []
+
+
+def test_placeholders_are_numbered_for_postgresql_outside_quotes() -> None:
+    assert numbered("SELECT a FROM t WHERE b=? AND c IN (?, ?)") == (
+        "SELECT a FROM t WHERE b=$1 AND c IN ($2, $3)"
+    )
+    assert numbered("SELECT '?', 'it''s ?', \"odd?\" FROM t WHERE a=?") == (
+        "SELECT '?', 'it''s ?', \"odd?\" FROM t WHERE a=$1"
+    )
+    assert numbered("DELETE FROM t") == "DELETE FROM t"
 
 
 # -- the repositories on it --------------------------------------------------------------------

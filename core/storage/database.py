@@ -152,3 +152,24 @@ def migration_scripts(dialect: Dialect = "sqlite") -> list[tuple[int, str, str]]
         if name.endswith(".sql") and name[:4].isdigit():
             found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+def numbered(sql: str) -> str:
+    """`sql` with each `?` placeholder written `$1`, `$2`, ... in order, for engines that number
+    their parameters (PostgreSQL). A `?` inside a quoted string or name is text, not a
+    placeholder, and stays."""
+    out: list[str] = []
+    count = 0
+    quote = ""
+    for char in sql:
+        if quote:
+            # A doubled quote ('it''s') closes and reopens: the state ends up the same.
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "?":
+            count += 1
+            out.append(f"${count}")
+            continue
+        out.append(char)
+    return "".join(out)
