@@ -24,7 +24,7 @@ from core.reachout_records import NewReachOut
 from core.records import Checkin
 from core.schedule.engine import new_post_token
 from core.schedule.records import NewOutboxItem, Schedule
-from core.storage.database import Database, migration_scripts, numbered
+from core.storage.database import Database, Reader, migration_scripts, numbered
 from core.storage.sqlite import SqliteDatabase
 from core.storage.sqlite_repos import sqlite_repos
 from core.storage.stamps import stamp
@@ -305,6 +305,20 @@ def test_placeholders_are_numbered_for_postgresql_outside_quotes() -> None:
         "SELECT '?', 'it''s ?', \"odd?\" FROM t WHERE a=$1"
     )
     assert numbered("DELETE FROM t") == "DELETE FROM t"
+
+
+def test_the_architecture_doc_names_every_method_of_the_interface() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "architecture.md").read_text(
+        encoding="utf-8"
+    )
+    methods = {
+        name
+        for cls in (Reader, Database)
+        for name in vars(cls)
+        if not name.startswith("_") and callable(getattr(cls, name))
+    }
+    assert len(methods) >= 14
+    assert sorted(m for m in methods if f"`{m}(" not in doc) == []
 
 
 # -- the repositories on it --------------------------------------------------------------------
