@@ -481,10 +481,13 @@ async def test_scrub_leaves_no_copy_of_a_deleted_row_in_the_sqlite_files(tmp_pat
     db = SqliteDatabase(path)
     await db.open()
     marker = b"a-distinctive-deleted-value"
-    await db.execute("INSERT INTO meta (key, value) VALUES ('gone', ?)", (marker,))
-    await db.changes("DELETE FROM meta WHERE key='gone'")
     files = [path, Path(f"{path}-wal")]
-    assert any(marker in f.read_bytes() for f in files if f.exists())
-    await db.scrub()
-    assert not any(marker in f.read_bytes() for f in files if f.exists())
-    await db.close()
+    try:
+        await db.execute("INSERT INTO meta (key, value) VALUES ('gone', ?)", (marker,))
+        await db.changes("DELETE FROM meta WHERE key='gone'")
+        assert any(marker in f.read_bytes() for f in files if f.exists())
+        await db.scrub()
+        assert not any(marker in f.read_bytes() for f in files if f.exists())
+    finally:
+        # An open connection's thread would keep pytest from exiting after a failure.
+        await db.close()
