@@ -231,11 +231,12 @@ class SqliteDatabase:
 
     async def _run(self, sql: str, params: Params, returning: bool) -> int:
         """Rows changed, or with `returning` the id the statement returned."""
-        async with self.conn.execute(sql, params) as cursor:
-            if not returning:
-                # sqlite3 says -1 for statements that change no rows by nature.
-                return max(cursor.rowcount, 0)
-            rows = list(await cursor.fetchall())
+        # One trip to the connection's thread each: writes are where the time goes.
+        if not returning:
+            cursor = await self.conn.execute(sql, params)
+            # sqlite3 says -1 for statements that change no rows by nature.
+            return max(cursor.rowcount, 0)
+        rows = list(await self.conn.execute_fetchall(sql, params))
         if not rows:
             raise StorageError("An INSERT ... RETURNING id inserted no row.")
         return int(rows[0][0])
