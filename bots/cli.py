@@ -23,7 +23,8 @@ from core.privacy import PolicyFacts, policy_text
 from core.problems import ContentError
 from core.retention import PurgeLoop
 from core.safety import load_detector
-from core.storage.db import StorageError
+from core.safety.explain import explain_verdict
+from core.storage.database import StorageError
 
 log = logging.getLogger("unblend")
 
@@ -84,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     safety_check.add_argument(
         "--content", type=Path, help="content folder (default: the bundled one)"
     )
+    safety_check.add_argument(
+        "--explain",
+        action="store_true",
+        help="also say which layer decided: the rule that matched, or the model's score",
+    )
     ops.add_parsers(sub)
     return parser
 
@@ -104,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "keys":
             return _keys(args)
-        return _safety_check(args.lines, args.content)
+        return _safety_check(args.lines, args.content, args.explain)
     except (ConfigError, ContentError) as exc:
         # A check that finds problems did its job; only starting the bot "could not start".
         checking = args.command in ("config", "content")
@@ -328,11 +334,17 @@ def _content_check(folder: Path | None) -> int:
     return 0
 
 
-def _safety_check(lines: list[str], content: Path | None) -> int:
+def _safety_check(lines: list[str], content: Path | None, explain: bool = False) -> int:
     detector = load_detector(content or bundled_content_dir())
     source = lines or (line.rstrip("\n") for line in sys.stdin)
     for line in source:
-        print(f"{detector.assess(line).value}\t{line}")
+        if not explain:
+            print(f"{detector.assess(line).value}\t{line}")
+            continue
+        verdict = detector.judge(line)
+        print(f"{verdict.level.value}\t{line}")
+        for why in explain_verdict(detector, line, verdict):
+            print(f"  {why}")
     return 0
 
 

@@ -331,16 +331,25 @@ class Unblend:
         detector = await self.group_safety.detector_for(
             self.detector, self.repos, event.platform, event.space, member.id
         )
-        level = detector.assess(screened) if screened else Level.NONE
+        verdict = detector.judge(screened) if screened else None
+        level = verdict.level if verdict is not None else Level.NONE
         if level is Level.CRISIS and await self._calm_context(turn, detector, text):
             # Safety work in the member's own words (a safety plan's warning signs): a gentle
             # line and where /crisis is; the words are kept as written, like any answer.
             turn.say("crisis.calm_plan")
             level = Level.NONE
-        if level is Level.CRISIS:
-            log.info("crisis reply sent (platform=%s)", event.platform)
+        if verdict is not None and level is Level.CRISIS and in_group and verdict.layer == "model":
+            # In a group, the learned layer alone (the rules heard nothing) gets the member a
+            # private, gentle word and nothing public: it is the less certain of the two.
+            log.info("gentle check sent (platform=%s)", event.platform)
+            turn.add(Reply(turn.cat.text("screening.gentle_check"), private=True))
+            if event.command is not None:
+                await self._command(turn, command_name(event.command), args)
+            return turn.replies
+        if verdict is not None and level is Level.CRISIS:
+            log.info("crisis reply sent (platform=%s, layer=%s)", event.platform, verdict.layer)
             self.crisis_words.remember((event.platform, event.user_id), screened, turn.now)
-            turn.add(await self._crisis(turn))
+            turn.add(await self._crisis(turn, about_other=verdict.about_other))
             if in_group or event.text is None:
                 return turn.replies
             await turn.load_session()
@@ -518,8 +527,8 @@ class Unblend:
     def _startable(self, name: str) -> bool:
         return name != "start" and (name in self.registry.commands or name in BUILTIN_COMMANDS)
 
-    async def _crisis(self, turn: Turn, disclosed: bool = True) -> Reply:
-        reply = crisis_reply(turn.cat, turn.country, disclosed)
+    async def _crisis(self, turn: Turn, disclosed: bool = True, about_other: bool = False) -> Reply:
+        reply = crisis_reply(turn.cat, turn.country, disclosed, about_other)
         if turn.event.space.kind is not SpaceKind.GROUP:
             return reply
         # If the member cannot be reached privately, the group sees resources only: the

@@ -76,6 +76,11 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
         "crisis.reply_misunderstood": "",
         "crisis.resume": "",
         "concern.note": "",
+        # crisis detection (issue 15): someone else in danger now; the learned layer's gentle
+        # private check for a member in a screened group
+        "crisis.other_intro": "number",
+        "crisis.other_steps": "",
+        "screening.gentle_check": "",
         "error.internal": "",
         # groups and the command menu (issue 4: Telegram adapter)
         "groups.private_link": "command",

@@ -20,6 +20,7 @@ from core.storage.name_repos import InMemoryNameRepo
 from core.storage.reachout_repos import InMemoryReachOutRepo
 from core.storage.safety_plan_repos import InMemorySafetyPlanRepo
 from core.storage.sqlite_repos import checkin_json, part_json, practice_json
+from core.storage.stamps import stamp
 
 
 class InMemoryMemberRepo:
@@ -58,7 +59,7 @@ class InMemoryMemberRepo:
             "member": {
                 "platform": m.platform,
                 "user_id": m.user_id,
-                "first_seen": self._first_seen[m.id].isoformat(timespec="microseconds"),
+                "first_seen": stamp(self._first_seen[m.id]),
                 "keep_history": m.consent,
                 "keep_history_chosen_at": m.consent_at.isoformat() if m.consent_at else None,
                 "country": m.country,
