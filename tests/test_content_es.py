@@ -10,15 +10,19 @@ from __future__ import annotations
 import re
 import shutil
 import string
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bots.bootstrap import bundled_content_dir
+from core.app import Unblend
 from core.catalog import Catalog, ContentLibrary, check_content
 from core.flows.schema import Flow, Step
+from core.model import Event
 from core.privacy import POLICY_FILE, PolicyFacts, policy_text
 from core.problems import Problems
+from tests.chat import Chat
 
 # Where each platform draws the line (Discord: slash descriptions and choices 100, modal title
 # and input label 45, button label 80; Telegram: menu descriptions 256).
@@ -190,3 +194,39 @@ def test_the_spanish_privacy_policy_fills_every_fact(content_dir: Path) -> None:
     text = policy_text(content_dir, facts, "es")
     assert text.startswith("# Política de privacidad")
     assert "$" not in text and "admins@example.org" in text and "365 días" in text
+
+
+class SpanishChat(Chat):
+    """A member whose platform says Latin American Spanish (Discord's es-419)."""
+
+    def _event(self, **kwargs: object) -> Event:
+        return replace(super()._event(**kwargs), locale="es-419")
+
+
+async def test_a_spanish_speaking_member_is_answered_in_spanish_from_start_to_crisis(
+    app: Unblend,
+) -> None:
+    chat = SpanishChat(app)
+    await chat.send("/start")
+    assert "Hola, soy Unblend" in chat.text()
+    await chat.tap("De acuerdo")
+    await chat.tap("Sí, guardarlos")
+    await chat.send("/checkin")
+    assert "¿Cómo está tu ánimo ahora mismo?" in chat.text()
+    await chat.tap("3")
+    await chat.tap("4")
+    await chat.tap("No lo sé")
+    await chat.tap("Cansancio")
+    await chat.tap("Saltar")
+    assert "Gracias por hacer tu check-in. Lo guardé en privado." in chat.text()
+    await chat.send("/ground")
+    assert "Surfear el impulso" in chat.text() and "Pies y manos" in chat.text()
+    await chat.send("/parts")
+    await chat.tap("Hablar con una parte")
+    assert "Son unos 10 minutos" in chat.text()
+    await chat.send("/stop")
+    await chat.send("/country ES")
+    await chat.send("/crisis")
+    assert "Personas a las que puedes acudir (España):" in chat.text()
+    assert "024" in chat.text() and "llama al 112" in chat.text()
+    assert chat.labels()[:2] == ["Por ahora estoy a salvo", "No estoy a salvo"]
