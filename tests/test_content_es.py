@@ -230,3 +230,28 @@ async def test_a_spanish_speaking_member_is_answered_in_spanish_from_start_to_cr
     assert "Personas a las que puedes acudir (España):" in chat.text()
     assert "024" in chat.text() and "llama al 112" in chat.text()
     assert chat.labels()[:2] == ["Por ahora estoy a salvo", "No estoy a salvo"]
+
+
+SOURCE = re.compile(r"[a-z0-9-]+\.[a-z]{2,}(?:/|\b)", re.IGNORECASE)
+
+
+def test_every_number_of_a_spanish_speaking_country_names_its_source(content_dir: Path) -> None:
+    """Issue 16 item 5: each emergency number and line has the source it was found in, in a
+    comment right above it (a number without a source is left out)."""
+    lines = (content_dir / "es" / "crisis.toml").read_text().splitlines()
+    section, above, checked = "", [], 0
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("[countries."):
+            section, above = stripped[len("[countries.") : -1], []
+            continue
+        if stripped.startswith("#"):
+            above.append(stripped)
+            continue
+        value = stripped.startswith(("emergency =", '"'))
+        if section in SPANISH_SPEAKING and value:
+            assert any(SOURCE.search(c) for c in above), f"{section}: {stripped[:60]}"
+            checked += 1
+        if stripped:
+            above = []
+    assert checked >= 2 * len(SPANISH_SPEAKING)
