@@ -124,3 +124,12 @@ async def test_the_language_command_and_a_spanish_group(
     await mod.expect("Guardado. language ahora es: Español")
     found = await mod.autocomplete("group", "settings", "value", "", setting="language")
     assert [c["value"] for c in found] == ["en", "es", "default"]
+
+
+@pytest.mark.parametrize("locale", ["es-ES" * 500, "../es", "es\u202e", "xx-YY"])
+async def test_an_odd_locale_from_discord_is_never_trusted(
+    fake: FakeDiscord, bot: DiscordAdapter, locale: str
+) -> None:
+    odd = speaker(fake, 25, "Odd", locale)
+    await odd.slash("start")
+    await odd.expect("I'm Unblend")

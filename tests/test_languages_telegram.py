@@ -114,3 +114,14 @@ async def test_a_spanish_groups_prompt_and_button_are_spanish(
     quiet = spanish(fake, 2004, "Sam", code="")
     quiet.send("/help", group=GROUP)
     await quiet.expect("Esto es lo que puedo hacer", chat=GROUP)
+
+
+@pytest.mark.parametrize("code", ["es" * 5000, "es\u202e", "../../es", "ＥＳ", "es\x00en"])
+async def test_an_odd_language_code_from_telegram_is_never_trusted(
+    fake: FakeTelegram, bot: TelegramAdapter, code: str
+) -> None:
+    odd = spanish(fake, 2005, "Odd", code=code)
+    odd.send("/start")
+    await odd.expect("I'm Unblend")
+    odd.tap("Okay")
+    await odd.expect("keep your check-ins")
