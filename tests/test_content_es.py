@@ -239,7 +239,8 @@ def test_every_number_of_a_spanish_speaking_country_names_its_source(content_dir
     """Issue 16 item 5: each emergency number and line has the source it was found in, in a
     comment right above it (a number without a source is left out)."""
     lines = (content_dir / "es" / "crisis.toml").read_text().splitlines()
-    section, above, checked = "", [], 0
+    section, checked = "", 0
+    above: list[str] = []
     for line in lines:
         stripped = line.strip()
         if stripped.startswith("[countries."):

@@ -240,22 +240,27 @@ async def test_group_posts_are_in_the_groups_language(
     prompt = platform.sent[-1].reply
     assert prompt.meta["link_label"] == app.library.catalog("es").text("gcheckin.open_button")
     assert prompt.text == app.library.catalog("es").text("gcheckin.prompt.default")
-    # A member in English checks in privately, in English; the line the group sees is Spanish.
-    chat = LocaleChat(app, "en", "u7")
-    await chat.send(f"/start {prompt.private_link}")
-    await chat.tap("Okay")
-    await chat.tap("Yes, keep them")
-    await chat.tap("4")
-    await chat.tap("6")
-    await chat.tap("Share a short line")
-    await chat.send("one day at a time")
-    assert "Post it" in chat.labels()
-    await chat.tap("Post it")
+    # Members in English check in privately, in English; what the group sees is Spanish.
+    for user in ("u7", "u8", "u9"):
+        chat = LocaleChat(app, "en", user)
+        await chat.send(f"/start {prompt.private_link}")
+        await chat.tap("Okay")
+        await chat.tap("Yes, keep them")
+        assert "How is your mood" in chat.text()
+        await chat.tap("4")
+        await chat.tap("6")
+        await chat.tap("Share my mood only" if user == "u7" else "Share nothing")
+        await drainer.drain("test")
+    shared = next(d.reply for d in platform.sent if "(ánimo 4 de 5)" in d.reply.text)
+    assert "hizo su check-in hoy" in shared.text and shared.meta["locale"] == "es"
+    # The day's summary, at the group's summary time, in Spanish.
+    clock.advance(timedelta(minutes=1))
+    at = hhmm((clock.now() + timedelta(minutes=1)).time())
+    await in_group(app, "mod", f"/group settings summary {at}")
+    clock.advance(timedelta(minutes=1))
+    await engine.run_due_posts()
     await drainer.drain("test")
-    shared = platform.sent[-1].reply
-    es_line = app.library.catalog("es").text("gcheckin.shared_line", name="X", line="L")
-    assert shared.meta["locale"] == "es"
-    assert es_line.split("X")[0] in shared.text or es_line.split("L")[-1] in shared.text
+    assert "El check-in de hoy: 3 personas" in platform.sent[-1].reply.text
 
 
 async def test_migration_0018_keeps_members_and_groups_and_stores_languages(
