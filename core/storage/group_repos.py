@@ -140,14 +140,18 @@ class SqliteGroupRepo:
 
     # -- groups ---------------------------------------------------------------------------
 
-    _GROUP = "id, platform, space_id, timezone, country, summary_time, mod_channel, volunteers"
+    _GROUP = (
+        "id, platform, space_id, timezone, country, summary_time, mod_channel, volunteers, language"
+    )
 
     async def _group(self, r: Any) -> Group:
         rows = await self._db.fetchall(
             "SELECT on_date FROM group_holidays WHERE group_id=?", (int(r[0]),)
         )
         holidays = frozenset(date.fromisoformat(h[0]) for h in rows)
-        return Group(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), holidays)
+        return Group(
+            int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), holidays, r[8] or ""
+        )
 
     async def get_or_create(self, platform: str, space_id: str, now: datetime) -> Group:
         row = await self._db.fetchone(
@@ -177,14 +181,15 @@ class SqliteGroupRepo:
 
     async def update(self, group: Group) -> None:
         await self._db.execute(
-            "UPDATE groups SET timezone=?, country=?, summary_time=?, mod_channel=?, volunteers=?"
-            " WHERE id=?",
+            "UPDATE groups SET timezone=?, country=?, summary_time=?, mod_channel=?, volunteers=?,"
+            " language=? WHERE id=?",
             (
                 group.timezone,
                 group.country,
                 group.summary_time,
                 group.mod_channel,
                 int(group.volunteers),
+                group.language,
                 group.id,
             ),
         )

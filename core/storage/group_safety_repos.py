@@ -71,12 +71,14 @@ class SqliteGroupSafetyRepo:
 
     async def find_group(self, platform: str, space_id: str) -> Group | None:
         row = await self._db.fetchone(
-            "SELECT id, timezone, country FROM groups WHERE platform=? AND space_id=?",
+            "SELECT id, timezone, country, language FROM groups WHERE platform=? AND space_id=?",
             (platform, space_id),
         )
         if row is None:
             return None
-        return Group(int(row[0]), platform, space_id, timezone=row[1], country=row[2])
+        return Group(
+            int(row[0]), platform, space_id, timezone=row[1], country=row[2], language=row[3]
+        )
 
     async def purge_group(self, group: Group, before: datetime) -> int:
         old_posts = "SELECT id FROM posts WHERE group_id=? AND due_at<?"

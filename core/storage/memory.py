@@ -48,6 +48,13 @@ class InMemoryMemberRepo:
                 return self._by_key[key]
         raise LookupError(member_id)
 
+    async def set_language(self, member_id: int, language: str | None) -> Member:
+        for key, member in self._by_key.items():
+            if member.id == member_id:
+                self._by_key[key] = replace(member, language=language)
+                return self._by_key[key]
+        raise LookupError(member_id)
+
     async def ids(self) -> list[int]:
         return sorted(m.id for m in self._by_key.values())
 
@@ -63,6 +70,7 @@ class InMemoryMemberRepo:
                 "keep_history": m.consent,
                 "keep_history_chosen_at": m.consent_at.isoformat() if m.consent_at else None,
                 "country": m.country,
+                "language": m.language,
             }
         }
 

@@ -60,14 +60,14 @@ class SqliteMemberRepo:
         if key in self._cache:
             return self._cache[key]
         row = await self._db.fetchone(
-            "SELECT id, consent, consent_at, country FROM members"
+            "SELECT id, consent, consent_at, country, language FROM members"
             " WHERE platform=? AND platform_user_id=?",
             key,
         )
         if row is None:
             return None
         consent = None if row[1] is None else bool(row[1])
-        member = Member(int(row[0]), platform, user_id, consent, _dt(row[2]), row[3])
+        member = Member(int(row[0]), platform, user_id, consent, _dt(row[2]), row[3], row[4])
         self._cache[key] = member
         return member
 
@@ -90,11 +90,12 @@ class SqliteMemberRepo:
                 self._cache[key] = replace(member, consent=consent, consent_at=now)
                 return self._cache[key]
         row = await self._db.fetchone(
-            "SELECT platform, platform_user_id, country FROM members WHERE id=?", (member_id,)
+            "SELECT platform, platform_user_id, country, language FROM members WHERE id=?",
+            (member_id,),
         )
         if row is None:
             raise LookupError(member_id)
-        return Member(member_id, row[0], row[1], consent, now, row[2])
+        return Member(member_id, row[0], row[1], consent, now, row[2], row[3])
 
     # -- privacy (issue 7) ---------------------------------------------------------------------
 
@@ -113,13 +114,21 @@ class SqliteMemberRepo:
             raise LookupError(member_id)
         return member
 
+    async def set_language(self, member_id: int, language: str | None) -> Member:
+        await self._db.execute("UPDATE members SET language=? WHERE id=?", (language, member_id))
+        self._uncache(member_id)
+        member = await self.by_id(member_id)
+        if member is None:
+            raise LookupError(member_id)
+        return member
+
     async def ids(self) -> list[int]:
         return [int(r[0]) for r in await self._db.fetchall("SELECT id FROM members ORDER BY id")]
 
     async def export(self, member_id: int) -> dict[str, Any]:
         row = await self._db.fetchone(
-            "SELECT platform, platform_user_id, created_at, consent, consent_at, country"
-            " FROM members WHERE id=?",
+            "SELECT platform, platform_user_id, created_at, consent, consent_at, country,"
+            " language FROM members WHERE id=?",
             (member_id,),
         )
         if row is None:
@@ -132,6 +141,7 @@ class SqliteMemberRepo:
                 "keep_history": None if row[3] is None else bool(row[3]),
                 "keep_history_chosen_at": row[4],
                 "country": row[5],
+                "language": row[6],
             }
         }
 
