@@ -268,7 +268,7 @@ async def test_migration_0018_keeps_members_and_groups_and_stores_languages(
 ) -> None:
     import sqlite3
 
-    from core.storage.db import migration_scripts
+    from core.storage.database import migration_scripts
     from tests.test_storage import sqlite_app
 
     path = tmp_path / "unblend.sqlite"
