@@ -255,7 +255,7 @@ def _scores(detector: CrisisDetector, rows: list[Row]) -> tuple[float, float]:
 
 # Floors, not targets: the figures when the Spanish rules were written (README, "Crisis
 # detection figures"), a little below. The training voices flatter the rules, which were written
-# on them.
+# on them; the held-out voices were scored once, after the rules were finished.
 
 
 def test_figures_on_the_spanish_training_voices() -> None:
@@ -263,4 +263,14 @@ def test_figures_on_the_spanish_training_voices() -> None:
     recall, false_alarms = _scores(RULES, train)
     assert recall >= 0.97 and false_alarms <= 0.01, (recall, false_alarms)
     recall, false_alarms = _scores(detector(), train)
-    assert recall >= 0.97 and false_alarms <= 0.01, (recall, false_alarms)
+    assert recall >= 0.97 and false_alarms <= 0.02, (recall, false_alarms)
+
+
+def test_figures_on_the_spanish_held_out_voices() -> None:
+    # First run: rules 0.628 at 2.9%, both layers 0.692 at 2.9%. The learned layer is trained on
+    # English, so its floor here is the rules' own.
+    _, held = _spanish()
+    recall, false_alarms = _scores(RULES, held)
+    assert recall >= 0.60 and false_alarms <= 0.04, (recall, false_alarms)
+    recall, false_alarms = _scores(detector(), held)
+    assert recall >= 0.60 and false_alarms <= 0.05, (recall, false_alarms)
