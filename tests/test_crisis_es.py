@@ -174,6 +174,12 @@ def test_someone_else_is_heard_in_either_language() -> None:
     assert RULES.judge("mi hermano took a whole bottle and won't wake up").about_other
 
 
+def test_a_groups_own_terms_and_the_rules_alone_keep_the_spanish_rules() -> None:
+    group = detector().with_terms(["white out"])
+    assert group.assess("me quiero morir") is Level.CRISIS
+    assert group.rules_only().assess("me quiero morir") is Level.CRISIS
+
+
 def test_whatever_the_main_locale_spanish_runs_once(tmp_path: Path) -> None:
     # A content folder whose main lexicon is already Spanish does not load it twice.
     spanish = (ROOT / "core" / "safety" / "lexicon_es.toml").read_text(encoding="utf-8")
