@@ -4,7 +4,9 @@ Every message is screened before anything else, so this bounds how much text one
 take. Lines/s on everyday recovery talk and on the whole labelled set (the original file and
 every voice of the broad set), and the 99th-percentile time of one line with both layers, on
 one core (this process's CPU time). Target (issue 15): the learned layer adds at most 5 ms a
-line at p99. The last line is one JSON object with the figures.
+line at p99. The Spanish rules run on every line too (issue 16); the Spanish labelled lines
+are timed apart, so the English figures stay comparable. The last line is one JSON object
+with the figures.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ def main() -> dict[str, float]:
     note_ms = (time.process_time() - started_cpu) * 1000
     per_line_ms(both, every[:500])  # warm caches
     times = per_line_ms(both, every)
+    spanish_files = sorted((DATA / "crisis_es").glob("*.tsv"))
+    spanish = [r.text for path in spanish_files for r in read_rows(path)]
+    es_times = per_line_ms(both, spanish)
     result = {
         "load_s": round(load_s, 2),
         "lines": len(every),
@@ -67,6 +72,9 @@ def main() -> dict[str, float]:
         "both_p99_ms": round(times[int(len(times) * 0.99)], 3),
         "both_max_ms": round(times[-1], 2),
         "note_100k_chars_ms": round(note_ms, 1),
+        "spanish_lines": len(spanish),
+        "both_spanish_lines_per_s": round(lines_per_second(both, spanish)),
+        "both_spanish_p99_ms": round(es_times[int(len(es_times) * 0.99)], 3),
     }
     print(f"detector loaded in {result['load_s']} s")
     print(
@@ -77,6 +85,10 @@ def main() -> dict[str, float]:
     print(
         f"rules alone: {result['rules_everyday_lines_per_s']} everyday lines/s, "
         f"{result['rules_labelled_lines_per_s']} labelled lines/s"
+    )
+    print(
+        f"Spanish lines, both layers: {result['both_spanish_lines_per_s']} lines/s, "
+        f"p99 {result['both_spanish_p99_ms']} ms a line"
     )
     return result
 

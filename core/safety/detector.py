@@ -36,7 +36,10 @@ How one message is judged
    surviving match is enough for CRISIS. In an ``emergency`` category, a match about someone
    else ("my partner took a whole bottle") stays a crisis and is marked as about them.
 4. A group's own terms (:meth:`CrisisDetector.with_terms`) are searched the same way.
-5. Otherwise concern patterns (hopeless, worthless, can't cope...) or a lowered crisis match
+5. The other languages' lexicons (``OTHER_LEXICONS``: Spanish) are searched the same way, each
+   with its own normalisation, idioms and checks, on every text: members switch languages
+   mid-sentence, so no language is guessed. Their rule ids carry the locale ("es:crisis...").
+6. Otherwise concern patterns (hopeless, worthless, can't cope...) or a lowered crisis match
    give CONCERN; anything else is NONE.
 
 Scopes are bounded (a sentence, at most a few hundred characters), so a crisis sentence
@@ -106,6 +109,8 @@ class Hit:
     # "match"; "other" (someone else in danger now); or which check lowered it: "negation",
     # "past", "third_person", "topic", "excluded".
     reason: str
+    # The matched words in its lexicon's normalised text (each language normalises its own way).
+    words: str = ""
 
 
 @dataclass(frozen=True)
@@ -436,17 +441,20 @@ class CrisisDetector:
     Build it with :func:`load_detector`. It is immutable and safe to share between tasks.
     """
 
-    __slots__ = ("_classifier", "_group", "_lexicon")
+    __slots__ = ("_classifier", "_group", "_lexicon", "_others")
 
     def __init__(
         self,
         lexicon: Lexicon,
         group: _GroupTerms | None = None,
         classifier: Classifier | None = None,
+        others: Sequence[Lexicon] = (),
     ) -> None:
         self._lexicon = lexicon
         self._group = group or _GroupTerms()
         self._classifier = classifier
+        # Other languages' rules, run on every text beside the main lexicon's.
+        self._others = tuple(others)
 
     @property
     def classifier(self) -> Classifier | None:
@@ -454,7 +462,7 @@ class CrisisDetector:
 
     def rules_only(self) -> CrisisDetector:
         """The same detector without the learned layer."""
-        return CrisisDetector(self._lexicon, self._group)
+        return CrisisDetector(self._lexicon, self._group, others=self._others)
 
     def normalize(self, text: str) -> str:
         """The normalised form both layers read (see ``normalize.py``)."""
@@ -484,8 +492,16 @@ class CrisisDetector:
         checks = self._lexicon.checks
         if checks.described_now is None or checks.described_framing is None:
             return self.assess(text) is Level.CRISIS
-        normal = self._lexicon.normalizer.normalize(text)
-        for hit in self._hits(text):
+        lexicons = (self._lexicon, *self._others)
+        return any(self._happening_now(lexicon, text) for lexicon in lexicons)
+
+    def _happening_now(self, lexicon: Lexicon, text: str) -> bool:
+        checks = lexicon.checks
+        hits = self._lexicon_hits(lexicon, text, group=lexicon is self._lexicon)
+        if checks.described_now is None or checks.described_framing is None:
+            return any(hit.outcome is Level.CRISIS for hit in hits)
+        normal = lexicon.normalizer.normalize(text)
+        for hit in hits:
             if hit.outcome is not Level.CRISIS:
                 continue
             start, end = hit.span
@@ -566,22 +582,28 @@ class CrisisDetector:
         )
         common = self._lexicon.common_words
         group = _GroupTerms(terms, excluded, _RuleSet.build(rules, common), exclusion_regex)
-        return CrisisDetector(self._lexicon, group, self._classifier)
+        return CrisisDetector(self._lexicon, group, self._classifier, self._others)
 
     def _hits(self, text: str) -> Iterator[Hit]:
-        lexicon = self._lexicon
+        yield from self._lexicon_hits(self._lexicon, text, group=True)
+        for other in self._others:
+            yield from self._lexicon_hits(other, text, group=False)
+
+    def _lexicon_hits(self, lexicon: Lexicon, text: str, group: bool) -> Iterator[Hit]:
         normal, glued = lexicon.normalizer.normalize_marked(text)
         if not normal:
             return
         # Masking only removes tokens, so the unmasked token set is a safe pre-filter.
         tokens = frozenset(normal.split())
-        yield from self._judge_all(lexicon.crisis, self._mask(normal, tokens, glued), tokens)
-        yield from self._group_hits(normal, tokens)
-        yield from self._judge_all(lexicon.concern, normal, tokens)
+        masked = self._mask(lexicon, normal, tokens, glued)
+        yield from self._judge_all(lexicon, lexicon.crisis, masked, tokens, normal)
+        if group:
+            yield from self._group_hits(normal, tokens)
+        yield from self._judge_all(lexicon, lexicon.concern, normal, tokens, normal)
 
-    def _mask(self, normal: str, tokens: frozenset[str], glued: frozenset[int]) -> str:
-        lexicon = self._lexicon
-
+    def _mask(
+        self, lexicon: Lexicon, normal: str, tokens: frozenset[str], glued: frozenset[int]
+    ) -> str:
         def blank(match: re.Match[str]) -> str:
             # An idiom masks only when the member wrote all of it: "wanna die fr" becomes
             # "want to die for real", which holds "to die for" without anyone saying it.
@@ -595,13 +617,16 @@ class CrisisDetector:
             masked = lexicon.idioms[index].sub(blank, masked)
         return masked
 
-    def _judge_all(self, rules: _RuleSet, text: str, tokens: frozenset[str]) -> Iterator[Hit]:
+    def _judge_all(
+        self, lexicon: Lexicon, rules: _RuleSet, text: str, tokens: frozenset[str], normal: str
+    ) -> Iterator[Hit]:
         for rule, match in rules.matches(text, tokens):
-            hit = self._judge(rule, match, text)
+            hit = self._judge(lexicon, rule, match, text)
             if hit is not None:
-                yield hit
+                start, end = hit.span
+                yield replace(hit, words=normal[start:end])
 
-    def _judge(self, rule: Rule, match: re.Match[str], text: str) -> Hit | None:
+    def _judge(self, lexicon: Lexicon, rule: Rule, match: re.Match[str], text: str) -> Hit | None:
         start, end = match.span()
         # Context that makes a pattern count may sit in a neighbouring sentence ("I'm sorry
         # for everything. Goodbye."); context that cancels it must be in its own sentence.
@@ -614,7 +639,7 @@ class CrisisDetector:
                 return None
         if rule.unless is not None and rule.unless.search(_sentence(text, start, end)):
             return None
-        checks = self._lexicon.checks
+        checks = lexicon.checks
         reason = checks.suppression(text, match, rule.checks)
         if reason is None:
             if rule.emergency and checks.about_other(text, match):
@@ -628,13 +653,13 @@ class CrisisDetector:
         if not self._group.terms:
             return
         excluded = self._group.excluded
-        for hit in self._judge_all(self._group.rules, normal, tokens):
+        for hit in self._judge_all(self._lexicon, self._group.rules, normal, tokens, normal):
             if (
                 excluded is not None
                 and hit.outcome is Level.CRISIS
                 and _inside(excluded, normal, hit.span)
             ):
-                yield Hit(hit.rule_id, hit.span, Level.NONE, "excluded")
+                yield replace(hit, outcome=Level.NONE, reason="excluded")
             else:
                 yield hit
 
@@ -669,6 +694,7 @@ def load_detector(
 ) -> CrisisDetector:
     """Load ``content_dir/<locale>/safety/lexicon.toml``, else the English one, and the
     learned layer (by default the one shipped in ``core/safety/model``; None: rules only).
+    The other languages' lexicons (:data:`OTHER_LEXICONS`) run beside it on every text.
 
     With ``cache_dir`` (the data folder), the lexicon's word analysis is kept in a file there
     (see ``cache.py``), which makes the next start-up about a second faster; the detector is
@@ -682,32 +708,80 @@ def load_detector(
     path = content_dir / locale / "safety" / "lexicon.toml"
     if not path.is_file():
         path = content_dir / "en" / "safety" / "lexicon.toml"
+    data = _read_lexicon(path)
+    model = load_classifier() if classifier == "shipped" else classifier
+    analysis = WordAnalysis() if cache_dir is None else CachedWordAnalysis(cache_dir / CACHE_NAME)
+    main = build_lexicon(data, str(path), analysis)
+    meta = data.get("meta")
+    others = other_lexicons(meta.get("locale") if isinstance(meta, Mapping) else None, analysis)
+    if isinstance(analysis, CachedWordAnalysis):
+        analysis.save()
+    main, *others = _share_vocabulary([main, *others])
+    return CrisisDetector(main, classifier=model, others=others)
+
+
+# Languages whose rules run on every text, whatever the main locale: members switch languages
+# mid-sentence (issue 16). Each file has the same layout as content/en/safety/lexicon.toml.
+OTHER_LEXICONS: Mapping[str, Path] = {"es": Path(__file__).with_name("lexicon_es.toml")}
+
+
+def other_lexicons(main_locale: object, analysis: WordAnalysis | None = None) -> list[Lexicon]:
+    """The other languages' lexicons, beside a main lexicon of ``main_locale``."""
+    return [
+        build_lexicon(_read_lexicon(path), str(path), analysis, f"{code}:")
+        for code, path in OTHER_LEXICONS.items()
+        if code != main_locale
+    ]
+
+
+def _read_lexicon(path: Path) -> dict[str, object]:
     try:
         with path.open("rb") as handle:
-            data = tomllib.load(handle)
+            return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: not valid TOML: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: not UTF-8: {exc}") from exc
-    model = load_classifier() if classifier == "shipped" else classifier
-    if cache_dir is None:
-        return CrisisDetector(build_lexicon(data, str(path)), classifier=model)
-    analysis = CachedWordAnalysis(cache_dir / CACHE_NAME)
-    detector = CrisisDetector(build_lexicon(data, str(path), analysis), classifier=model)
-    analysis.save()
-    return detector
+
+
+# Shorter words are never typo-corrected (normalize.py), so only longer ones need sharing.
+_SHARED_WORD_LEN = 5
+
+
+def _share_vocabulary(lexicons: Sequence[Lexicon]) -> list[Lexicon]:
+    """Each language's normaliser also knows the others' words, so a word of one language is
+    never "corrected" into a look-alike of another (Spanish "suicida" is not a typo of
+    "suicidal"). Only words long enough to be corrected at all are shared."""
+    if len(lexicons) < 2:
+        return list(lexicons)
+    shared = []
+    for lexicon in lexicons:
+        foreign = frozenset(
+            word
+            for other in lexicons
+            if other is not lexicon
+            for word in other.normalizer.vocabulary
+            if len(word) >= _SHARED_WORD_LEN
+        )
+        normalizer = replace(lexicon.normalizer, vocabulary=lexicon.normalizer.vocabulary | foreign)
+        shared.append(replace(lexicon, normalizer=normalizer))
+    return shared
 
 
 def build_lexicon(
-    data: Mapping[str, object], source: str, analysis: WordAnalysis | None = None
+    data: Mapping[str, object],
+    source: str,
+    analysis: WordAnalysis | None = None,
+    rule_prefix: str = "",
 ) -> Lexicon:
-    """Compile a parsed lexicon; ``source`` names it in error messages."""
+    """Compile a parsed lexicon; ``source`` names it in error messages, ``rule_prefix`` starts
+    its rule ids (another language's: "es:")."""
     analysis = analysis or WordAnalysis()
     reader = _Reader(data, source)
     normalizer = _build_normalizer(reader, analysis)
     common = frozenset(reader.strings("prefilter.common_words", required=False))
-    crisis = _build_rules(reader, "crisis", Level.CRISIS)
-    concern = _build_rules(reader, "concern", Level.CONCERN)
+    crisis = _build_rules(reader, "crisis", Level.CRISIS, rule_prefix)
+    concern = _build_rules(reader, "concern", Level.CONCERN, rule_prefix)
     idioms = tuple(
         reader.compile(f"figurative.idioms[{i}]", _words(p))
         for i, p in enumerate(reader.patterns("figurative.idioms"))
@@ -885,13 +959,14 @@ def _all_strings(node: object) -> Iterator[str]:
             yield from _all_strings(value)
 
 
-def _build_rules(reader: _Reader, section: str, level: Level) -> list[Rule]:
+def _build_rules(reader: _Reader, section: str, level: Level, prefix: str) -> list[Rule]:
     rules: list[Rule] = []
     categories = reader.table(section)
     if not categories:
         reader.fail(section, "missing")
     for name in categories:
-        rules.extend(_category_rules(reader, f"{section}.{name}", level))
+        for rule in _category_rules(reader, f"{section}.{name}", level):
+            rules.append(replace(rule, rule_id=prefix + rule.rule_id) if prefix else rule)
     return rules
 
 

@@ -15,7 +15,7 @@ def explain_verdict(detector: CrisisDetector, text: str, verdict: Verdict) -> li
     lines: list[str] = []
     for hit in verdict.hits:
         start, end = hit.span
-        words = normal[start:end]
+        words = hit.words or normal[start:end]
         if hit.outcome is Level.CRISIS:
             whose = " (someone else, in danger now)" if hit.reason == "other" else ""
             lines.append(f'rules: {hit.rule_id} matched "{words}"{whose}')
