@@ -245,6 +245,10 @@ class DiscordMembership:
 
     async def mod_channel(self, group: str, channel: str, setter: str | None) -> Check:
         """A channel or thread of the same server (the setter's rights were the command's)."""
+        return await self.channel_in_group(group, channel)
+
+    async def channel_in_group(self, group: str, channel: str) -> Check:
+        """A channel or thread of the same server."""
         guild, wanted = _snowflake(group), _snowflake(channel)
         if guild is None or wanted is None:
             return Check.NO

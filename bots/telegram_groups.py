@@ -113,9 +113,14 @@ class TelegramMembership:
         # the group, asked now, lets it open.
         return await self.in_group(group, event.user_id)
 
+    async def channel_in_group(self, group: str, channel: str) -> Check:
+        # The group itself, or one of its topics (a topic's number names nothing elsewhere).
+        inside = channel == group or (channel.isascii() and channel.isdigit())
+        return Check.YES if inside else Check.NO
+
     async def mod_channel(self, group: str, channel: str, setter: str | None) -> Check:
-        if channel == group or (channel.isascii() and channel.isdigit()):
-            return Check.YES  # the group itself, or one of its topics: inside the group
+        if await self.channel_in_group(group, channel) is Check.YES:
+            return Check.YES
         chat = _chat_id(channel)
         if chat is None or chat >= 0:
             return Check.NO

@@ -236,6 +236,13 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
         "trust.rights_unchecked": "",
         "trust.modchannel_refused": "",
         "trust.modchannel_unchecked": "",
+        # trust, shown (issue 12): taking a reach-out request only while in its group; a
+        # schedule's channel only inside the group
+        "reach.take_not_member": "",
+        "reach.take_unchecked": "",
+        "schedule.channel_refused": "",
+        "volunteer.not_member": "group",
+        "volunteer.unchecked": "",
         # reaching the member who asked, and /volunteer, /group audit, /group terms on Discord
         # (brief H7: Discord follow-ups)
         "reach.contact_button": "name",

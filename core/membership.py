@@ -4,9 +4,10 @@ it matters (issue 12).
 Nothing stored or sent by a member proves they belong to a group: a link or a button can be
 guessed, replayed or forwarded. So before a private check-in of a group opens, before what a
 member shares is posted there, before a volunteer is asked to reach out, before "tell a
-moderator" reaches a group's moderators, and before a moderators' channel is set or used, the
-core asks the platform through this port. Each adapter implements it (bots/telegram_groups.py,
-bots/discord_groups.py) and registers it for its platform; the core keeps the product rules.
+moderator" reaches a group's moderators, before a moderators' channel is set or used, and
+before a schedule's channel is set, the core asks the platform through this port. Each adapter
+implements it (bots/telegram_groups.py, bots/discord_groups.py) and registers it for its
+platform; the core keeps the product rules.
 
 Every question has three answers: yes, no, or "could not ask" (the platform was unreachable).
 The last is refused like a no (fail closed); only what the member is told differs.
@@ -45,6 +46,12 @@ class Membership(Protocol):
         """Whether `event` (a tap or a deep link, answered privately) may open something of
         the group: the platform's own rule for it (Telegram: the member is in the group;
         Discord: the tap came from inside that server, never from direct messages)."""
+        ...
+
+    async def channel_in_group(self, group: str, channel: str) -> Check:
+        """Whether `channel` is inside the group, where its check-ins may be posted: the group
+        itself, or a channel or thread in it (Discord: of the same server; Telegram: one of
+        the group's topics)."""
         ...
 
     async def mod_channel(self, group: str, channel: str, setter: str | None) -> Check:
@@ -91,6 +98,16 @@ class MembershipRouter:
             log.warning(
                 "opening check failed (platform=%s, %s)", event.platform, type(exc).__name__
             )
+            return Check.UNKNOWN
+
+    async def channel_in_group(self, platform: str, group: str, channel: str) -> Check:
+        membership = self._of(platform)
+        if membership is None:
+            return Check.UNKNOWN
+        try:
+            return await membership.channel_in_group(group, channel)
+        except Exception as exc:
+            log.warning("channel check failed (platform=%s, %s)", platform, type(exc).__name__)
             return Check.UNKNOWN
 
     async def mod_channel(

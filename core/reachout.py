@@ -55,9 +55,13 @@ GONE_REASON = "gone"
 NOTICE_TEXT = {GONE_REASON: "gone.notice", SendNotice.NO_THREAD.value: "gone.no_thread"}
 
 
+TOKEN_BYTES = 16  # 128 random bits: "reach:ack:" + 32 characters is 42 of callback_data's 64
+
+
 def new_token() -> str:
-    # Lower-case hex: deep-link payloads are case-folded on the way in.
-    return secrets.token_hex(8)
+    # Lower-case hex (not token_urlsafe): taps and deep-link payloads are case-folded on the
+    # way in, which would cost a mixed-case token bits.
+    return secrets.token_hex(TOKEN_BYTES)
 
 
 def in_quiet_hours(volunteer: Volunteer, now: datetime) -> bool:
@@ -283,6 +287,8 @@ async def acknowledge(turn: Turn, token: str) -> None:
     if reach.state != "open":
         turn.say("reach.closed")
         return
+    if not await _still_in_group(turn, reach.group_id):
+        return
     asker = await repos.members.by_id(reach.member_id)
     items = []
     if asker is not None:
@@ -300,16 +306,33 @@ async def acknowledge(turn: Turn, token: str) -> None:
         turn.say("reach.already_taken")
 
 
+async def _still_in_group(turn: Turn, group_id: int) -> bool:
+    """Whether whoever is taking a request is in its group right now, as the platform says: one
+    who left (after being asked) takes nothing, and the asker is never told they will reach
+    out. Could not ask: nothing is taken yet, and they can tap again."""
+    group = await turn.repos.groups.by_id(group_id)
+    if group is None or group.platform != turn.event.platform:
+        turn.say("reach.closed")
+        return False
+    check = await turn.app.membership.in_group(group.platform, group.space_id, turn.event.user_id)
+    if check is Check.NO:
+        await turn.repos.reachouts.left(group.id, turn.member.id)
+        turn.say("reach.take_not_member")
+    elif check is Check.UNKNOWN:
+        turn.say("reach.take_unchecked")
+    return check is Check.YES
+
+
 async def reach_choice(turn: Turn, rest: str) -> None:
     action, _, token = rest.partition(":")
     if action != "ack":
         turn.say("flow.stale")
         return
-    await acknowledge(turn, token.strip().casefold()[:32])
+    await acknowledge(turn, token.strip().casefold()[: TOKEN_BYTES * 2])
 
 
 async def ack_command(turn: Turn, args: tuple[str, ...]) -> None:
-    await acknowledge(turn, args[0].strip().casefold()[:32] if args else "")
+    await acknowledge(turn, args[0].strip().casefold()[: TOKEN_BYTES * 2] if args else "")
 
 
 # -- what time drives: requests nobody took -----------------------------------------------------

@@ -329,6 +329,11 @@ class FakeDiscord:
         self.left_guild: set[int] = set()
         self.guild_channels: dict[int, str] = {CHANNEL_ID: "check-ins", MODS_CHANNEL_ID: "mods"}
         self.other_channels: dict[int, int] = {OTHER_CHANNEL_ID: OTHER_GUILD_ID}
+        # More servers the bot is in, announced at READY like the first (server -> its
+        # channels), and servers whose members are listed: whoever is not listed is not in it.
+        # The first server without a list: everyone but those in `left_guild`.
+        self.more_guilds: dict[int, dict[int, str]] = {}
+        self.rosters: dict[int, set[int]] = {}
         # The Developer Portal's Message Content switch: off, as on a new application. A bot
         # asking for the intent while it is off is disconnected with 4014.
         self.message_content_allowed = False
@@ -423,6 +428,8 @@ class FakeDiscord:
                     break
                 await self._dispatch("READY", self._ready())
                 await self._dispatch("GUILD_CREATE", self._guild())
+                for guild_id, channels in self.more_guilds.items():
+                    await self._dispatch("GUILD_CREATE", self._guild(guild_id, channels))
         return ws
 
     async def _dispatch(self, name: str, data: dict[str, Any]) -> None:
@@ -434,15 +441,18 @@ class FakeDiscord:
         return {
             "v": 10,
             "user": {**BOT_USER, "verified": True, "mfa_enabled": False, "flags": 0},
-            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+            "guilds": [{"id": str(g), "unavailable": True} for g in (GUILD_ID, *self.more_guilds)],
             "session_id": "fake-session",
             "resume_gateway_url": self.gateway_url,
             "application": {"id": str(APP_ID), "flags": 0},
         }
 
-    def _guild(self) -> dict[str, Any]:
+    def _guild(
+        self, guild_id: int = GUILD_ID, channels: dict[int, str] | None = None
+    ) -> dict[str, Any]:
+        channels = self.guild_channels if channels is None else channels
         everyone = {
-            "id": str(GUILD_ID),
+            "id": str(guild_id),
             "name": "@everyone",
             "permissions": "0",
             "position": 0,
@@ -452,7 +462,7 @@ class FakeDiscord:
             "mentionable": False,
         }
         return {
-            "id": str(GUILD_ID),
+            "id": str(guild_id),
             "name": "Recovery circle",
             "icon": None,
             "owner_id": "1",
@@ -460,7 +470,7 @@ class FakeDiscord:
             + [{**everyone, "id": str(r), "name": f"role {r}"} for r in sorted(self.guild_roles)],
             "channels": [
                 {"id": str(c), "type": 0, "name": name, "position": i}
-                for i, (c, name) in enumerate(self.guild_channels.items())
+                for i, (c, name) in enumerate(channels.items())
             ],
             "members": [],
             "emojis": [],
@@ -592,9 +602,11 @@ class FakeDiscord:
         raise RefusedError(404, "404: Not Found", 0)
 
     def _guild_member(self, guild_id: int, user_id: int) -> dict[str, Any]:
-        if guild_id != GUILD_ID:
+        roster = self.rosters.get(guild_id)
+        if roster is None and guild_id != GUILD_ID:
             raise RefusedError(404, "Unknown Guild", 10004)
-        if user_id in self.left_guild:
+        gone = user_id not in roster if roster is not None else user_id in self.left_guild
+        if gone:
             raise RefusedError(404, "Unknown Member", 10007)
         return {
             "user": DcUser(user_id, f"user{user_id}").to_json(),
@@ -605,12 +617,18 @@ class FakeDiscord:
             "flags": 0,
         }
 
+    def guild_of(self, channel_id: int) -> int | None:
+        """The server a channel (or a thread started in one) belongs to; None: none we know."""
+        channel_id = self.threads.get(channel_id, channel_id)
+        if channel_id in self.guild_channels:
+            return GUILD_ID
+        for guild_id, channels in self.more_guilds.items():
+            if channel_id in channels:
+                return guild_id
+        return self.other_channels.get(channel_id)
+
     def _channel_info(self, channel_id: int) -> dict[str, Any]:
-        guild = {**dict.fromkeys(self.guild_channels, GUILD_ID), **self.other_channels}.get(
-            channel_id
-        )
-        if channel_id in self.threads:
-            guild = GUILD_ID
+        guild = self.guild_of(channel_id)
         if guild is None:
             raise RefusedError(404, "Unknown Channel", 10003)
         data: dict[str, Any] = {
@@ -879,7 +897,7 @@ class FakeDiscord:
         return {
             "id": str(message_id),
             "type": 11,
-            "guild_id": str(GUILD_ID),
+            "guild_id": str(self.guild_of(channel_id) or GUILD_ID),
             "parent_id": str(channel_id),
             "owner_id": str(BOT_ID),
             "name": name,
@@ -906,11 +924,14 @@ class FakeDiscord:
         message: FakeMessage | None = None,
         permissions: int = 0,
         roles: tuple[int, ...] = (),
+        place: tuple[int, int] | None = None,
     ) -> Pending:
+        """`guild`: from the server's check-ins channel; `place`: (server, channel) instead."""
         interaction_id = next(self._ids)
         token = f"tok{interaction_id}"
         dm = self.dm_channels.setdefault(user.id, next(self._ids))
-        channel_id = CHANNEL_ID if guild else dm
+        guild_id, channel_id = place or ((GUILD_ID, CHANNEL_ID) if guild else (0, dm))
+        guild = guild_id != 0
         payload: dict[str, Any] = {
             "id": str(interaction_id),
             "application_id": str(APP_ID),
@@ -923,17 +944,17 @@ class FakeDiscord:
             "app_permissions": "0",
             "entitlements": [],
             "attachment_size_limit": 10_485_760,
-            "authorizing_integration_owners": {"0": str(GUILD_ID)} if guild else {},
+            "authorizing_integration_owners": {"0": str(guild_id)} if guild else {},
             "context": 0 if guild else 1,
         }
         if guild:
-            payload["guild_id"] = str(GUILD_ID)
+            payload["guild_id"] = str(guild_id)
             payload["guild_locale"] = "en-US"
             payload["channel"] = {
-                "id": str(CHANNEL_ID),
+                "id": str(channel_id),
                 "type": 0,
                 "name": "check-ins",
-                "guild_id": str(GUILD_ID),
+                "guild_id": str(guild_id),
                 "position": 0,
             }
             payload["member"] = {

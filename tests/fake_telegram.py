@@ -236,6 +236,10 @@ class FakeTelegram:
         self.restricted_out: set[tuple[int, int]] = set()
         self._failures: dict[str, list[RefusedError]] = {}
         self._updates: list[dict[str, Any]] = []
+        # The latest update pushed, and the offset of the bot's latest poll: once the poll is
+        # past an update, the bot has it (python-telegram-bot queues it before polling again).
+        self.pushed = 0
+        self.polled = 0
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
@@ -402,6 +406,9 @@ class FakeTelegram:
 
     async def _get_updates(self, p: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(p.get("offset") or 0)
+        if offset > self.polled:
+            self.polled = offset
+            self._changed.set()
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
         if not self._updates:
             # A long poll: answers as soon as an update comes, or empty after a short wait.
@@ -554,7 +561,7 @@ class FakeTelegram:
     # -- what members do ----------------------------------------------------------------------
 
     def _push(self, update: dict[str, Any]) -> None:
-        update["update_id"] = next(self._update_ids)
+        update["update_id"] = self.pushed = next(self._update_ids)
         self._updates.append(update)
         self._new_update.set()
 
@@ -611,6 +618,10 @@ class FakeTelegram:
                 raise AssertionError("the bot did not answer in time")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), left)
+
+    async def fetched(self, within: float = 10.0) -> None:
+        """Waits until the bot has fetched every update pushed so far."""
+        await self.wait_for(lambda: self.polled > self.pushed, within)
 
     def calls_of(self, method: str, status: int = 200) -> list[Call]:
         return [c for c in self.calls if c.method == method and c.status == status]

@@ -29,8 +29,10 @@ def discord_settings(fake: FakeDiscord, **extra: object) -> DiscordSettings:
 async def discord_server() -> AsyncIterator[FakeDiscord]:
     server = FakeDiscord()
     await server.start()
-    yield server
-    await server.close()
+    try:
+        yield server
+    finally:
+        await server.close()
     # Whatever else passed, something real Discord would refuse is a bug in the adapter.
     assert server.violations == [], "the fake Discord saw rule violations"
     assert server.rejections == [], "the fake Discord refused calls"
@@ -42,8 +44,10 @@ async def discord_bot(
 ) -> AsyncIterator[DiscordAdapter]:
     adapter = DiscordAdapter(app, discord_settings(fake, **extra))
     await adapter.start()
-    yield adapter
-    await adapter.stop()
+    try:
+        yield adapter
+    finally:  # a failed test too: no gateway left beating after its event loop is gone
+        await adapter.stop()
 
 
 def fast_limiter() -> TelegramLimiter:
@@ -55,8 +59,10 @@ def fast_limiter() -> TelegramLimiter:
 async def telegram_server() -> AsyncIterator[FakeTelegram]:
     server = FakeTelegram()
     await server.start()
-    yield server
-    await server.close()
+    try:
+        yield server
+    finally:
+        await server.close()
 
 
 @asynccontextmanager
@@ -67,5 +73,7 @@ async def telegram_bot(fake: FakeTelegram, app: Unblend) -> AsyncIterator[Telegr
         fast_limiter(),
     )
     await adapter.start()
-    yield adapter
-    await adapter.stop()
+    try:
+        yield adapter
+    finally:
+        await adapter.stop()

@@ -3,7 +3,7 @@
 `everyone` (the default for the `app` fixture): every user is in every group, as tests of
 other things assume; a test of trust turns it off and says who is in, or has a member leave.
 `down`: the platform cannot be asked (every answer is "could not ask"). Channels named in
-`foreign` belong to another group: they may not be a moderators' channel.
+`foreign` belong to another group: they may not be a moderators' channel, nor hold check-ins.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ class Roster:
 
     async def opens_from(self, group: str, event: Event) -> Check:
         return await self.in_group(group, event.user_id)
+
+    async def channel_in_group(self, group: str, channel: str) -> Check:
+        return await self.mod_channel(group, channel, None)
 
     async def mod_channel(self, group: str, channel: str, setter: str | None) -> Check:
         if self.down:

@@ -191,6 +191,7 @@ async def test_a_deleted_channel_comes_back_gone(
     fake: FakeDiscord, bot: DiscordAdapter, app: Unblend, clock: FakeClock
 ) -> None:
     host = Member(fake, 1, "Host")
+    fake.guild_channels[GONE_CHANNEL] = "soon gone"  # a channel of the server, deleted later
     clock.set(TEN_IN_BERLIN - timedelta(hours=1))
     await schedule(host, time="10:00", timezone="Europe/Berlin", channel=Channel(GONE_CHANNEL))
     await host.expect("is set: 10:00")

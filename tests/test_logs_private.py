@@ -22,6 +22,7 @@ from core.schedule.records import NewOutboxItem
 from core.turn import Turn
 from tests.chat import Chat
 from tests.fake_telegram import TOKEN, FakeTelegram, Member
+from tests.reach_room import Person, Room, become_volunteer, check_in, join
 from tests.rigs import fast_limiter, telegram_server
 from tests.test_storage import sqlite_app
 from tests.test_telegram_e2e import welcome
@@ -203,3 +204,37 @@ def test_the_log_output_never_shows_an_exception_message() -> None:
     shown = stream.getvalue()
     assert "a handler failed" in shown and "ValueError" in shown and "KeyError" in shown
     assert MEMBER_WORDS not in shown
+
+
+async def test_a_group_check_in_and_a_reach_out_log_no_line_and_no_token(
+    app: Unblend, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The check-in link's token and the request's token open things for whoever holds them:
+    like a member's words, they never reach a log line."""
+    caplog.set_level(logging.DEBUG)
+    room = Room(app, clock)
+    await room.text("/group settings volunteers on")
+    vi = Person(app, "vi", "Vi")
+    await join(vi, room)
+    await become_volunteer(vi, room)
+    link = await room.post()
+    ann = Person(app, "ann", "Ann")
+    await join(ann, room)
+    await check_in(ann, link, share="Share a short line")
+    await ann.send(MEMBER_WORDS)
+    await ann.tap("Yes, please")
+    await ann.tap("My name and my line")
+    await ann.tap("Post it")
+    [ask] = [d for d in await room.deliver() if "asked for someone" in d.reply.text]
+    [take] = ask.reply.choices
+    await vi.choose(take.id)
+    assert "Thank you for taking this" in vi.text()
+    assert any("reach-out taken" in shown for shown in record_texts(caplog.records))
+    secrets = {
+        "line": MEMBER_WORDS,
+        "link token": link.removeprefix("gcheckin-"),
+        "request token": take.id.removeprefix("reach:ack:"),
+    }
+    for shown in record_texts(caplog.records):
+        for what, secret in secrets.items():
+            assert secret not in shown, what

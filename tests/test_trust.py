@@ -13,7 +13,7 @@ import re
 
 from core.app import Unblend
 from core.clock import FakeClock
-from core.model import MAX_LINK_PAYLOAD, Event, Space
+from core.model import MAX_CHOICE_ID_BYTES, MAX_LINK_PAYLOAD, Event, Space
 from tests.reach_room import GROUP, Person, Room, become_volunteer, check_in, join
 
 OTHER = Space.group("g2")
@@ -48,6 +48,41 @@ async def test_a_link_names_its_post_by_an_unguessable_token(
         assert len(link) <= MAX_LINK_PAYLOAD and re.fullmatch(r"[A-Za-z0-9_-]+", link)
         assert token not in {str(p.id) for p in posts}
     assert first != second
+
+
+async def test_a_request_to_reach_out_is_taken_by_an_unguessable_token(
+    app: Unblend, clock: FakeClock
+) -> None:
+    room = Room(app, clock)
+    await room.text("/group settings volunteers on")
+    vi = Person(app, "vi", "Vi")
+    await join(vi, room)
+    await become_volunteer(vi, room)
+    link = await room.post()
+    tokens = []
+    for name in ("ann", "bo", "cy"):
+        if name == "cy":  # asked of the moderators' channel instead
+            await room.text("/group settings volunteers off")
+            await room.text("/group settings modchannel mods")
+        person = Person(app, name, name.title())
+        await join(person, room)
+        await check_in(person, link)
+        await person.tap("Yes, please")
+        sent = [d for d in await room.deliver() if "asked for someone" in d.reply.text]
+        for delivery in sent:
+            if delivery.private:  # the volunteer's button: Telegram's callback_data
+                [button] = delivery.reply.choices
+                assert len(button.id.encode()) <= MAX_CHOICE_ID_BYTES
+                tokens.append(button.id.removeprefix("reach:ack:"))
+            else:  # the moderators' link: Telegram's /start payload
+                link_payload = delivery.reply.private_link
+                assert len(link_payload) <= MAX_LINK_PAYLOAD
+                assert re.fullmatch(r"[A-Za-z0-9_-]+", link_payload)
+                tokens.append(link_payload.removeprefix("reachack-"))
+    assert len(set(tokens)) == 3, "one token a request, never reused"
+    for token in tokens:
+        # Lower-case hex (links are case-folded on the way in): 4 random bits a character.
+        assert re.fullmatch(r"[0-9a-f]+", token) and len(token) * 4 >= 96, token
 
 
 async def test_a_guessed_post_number_opens_nothing(app: Unblend, clock: FakeClock) -> None:
@@ -203,6 +238,62 @@ async def test_a_volunteer_who_left_is_not_sent_a_request(app: Unblend, clock: F
     assert await app.repos.reachouts.groups_of(await vi.member_id()) == []
 
 
+async def test_a_volunteer_who_left_after_being_asked_cannot_take_the_request(
+    app: Unblend, clock: FakeClock
+) -> None:
+    room = Room(app, clock)
+    await room.text("/group settings volunteers on")
+    vi, vo = Person(app, "vi", "Vi"), Person(app, "vo", "Vo")
+    for volunteer in (vi, vo):
+        await join(volunteer, room)
+        await become_volunteer(volunteer, room)
+    link = await room.post()
+    ann = Person(app, "ann", "Ann")
+    await join(ann, room)
+    await check_in(ann, link)
+    await ann.tap("Yes, please")
+    [ask, _] = [d for d in await room.deliver() if "asked for someone" in d.reply.text]
+    [take] = ask.reply.choices
+    room.roster.leave(GROUP.id, "vi")
+    await vi.choose(take.id)
+    assert "no longer in that group" in vi.text()
+    assert await room.deliver() == [], "Ann is not told that someone outside the group will"
+    room.roster.down = True
+    await vo.choose(take.id)
+    assert "couldn't check just now" in vo.text()
+    assert await room.deliver() == []
+    room.roster.down = False
+    await vo.choose(take.id)
+    assert "Thank you for taking this" in vo.text()
+    [told] = await room.deliver()
+    assert told.target == "ann" and told.reply.text.startswith("Vo from your group")
+
+
+async def test_a_member_who_left_cannot_volunteer_again(app: Unblend, clock: FakeClock) -> None:
+    room = Room(app, clock)
+    await room.text("/group settings volunteers on")
+    vi = Person(app, "vi", "Vi")
+    await join(vi, room)
+    await become_volunteer(vi, room)
+    [group] = await app.repos.groups.all()
+    await vi.send(f"/volunteer off {group.id}")
+    room.roster.leave(GROUP.id, "vi")
+    await vi.send(f"/volunteer on {group.id}")
+    assert "no longer in group 1" in vi.text()
+    assert await app.repos.reachouts.volunteers(group.id) == []
+    await vi.choose(f"vol:on:{group.id}")  # the panel's button, replayed
+    assert await app.repos.reachouts.volunteers(group.id) == []
+    room.roster.join(GROUP.id, "vi")
+    await join(vi, room)
+    room.roster.down = True
+    await vi.send(f"/volunteer on {group.id}")
+    assert "couldn't check just now" in vi.text()
+    assert await app.repos.reachouts.volunteers(group.id) == []
+    room.roster.down = False
+    await vi.send(f"/volunteer on {group.id}")
+    assert "you're a volunteer" in vi.text()
+
+
 async def test_a_volunteer_is_not_asked_while_the_platform_cannot_be_asked(
     app: Unblend, clock: FakeClock
 ) -> None:
@@ -303,6 +394,22 @@ async def test_a_moderators_channel_in_another_group_is_refused_and_re_checked_b
         await ann.tap("Yes, please")
         assert "nobody in this group I can ask" in ann.text()
     assert await room.deliver() == []
+
+
+async def test_a_schedule_in_another_groups_channel_is_refused(
+    app: Unblend, clock: FakeClock
+) -> None:
+    room = Room(app, clock)
+    room.roster.foreign.add("900")
+    said = await room.text("/schedule add 10:00 UTC in:900 Hello there")
+    assert "can't hold this group's check-ins" in said and "Nothing was changed" in said
+    room.roster.down = True
+    said = await room.text("/schedule add 10:00 UTC in:901")
+    assert "couldn't check that channel just now" in said
+    [group] = await app.repos.groups.all()
+    assert await app.repos.groups.schedules(group.id) == []
+    room.roster.down = False
+    assert "is set: 10:00" in await room.text("/schedule add 10:00 UTC in:901")
 
 
 # -- 4. moderator rights that could not be checked ---------------------------------------------

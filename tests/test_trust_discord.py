@@ -180,6 +180,22 @@ async def test_a_moderators_channel_in_another_server_is_refused_and_never_used(
     assert not [m for m in fake.messages.values() if m.channel_id == OTHER_CHANNEL_ID]
 
 
+async def test_a_schedule_in_another_servers_channel_is_refused(
+    fake: FakeDiscord, bot: DiscordAdapter, app: Unblend, clock: FakeClock
+) -> None:
+    host = Member(fake, 1, "Host")
+    clock.set(TEN_IN_BERLIN - timedelta(hours=1))
+    await schedule(host, time="10:00", timezone="Europe/Berlin", channel=Channel(OTHER_CHANNEL_ID))
+    await host.expect("can't hold this group's check-ins")
+    group = await app.repos.groups.get_or_create("discord", str(GUILD_ID), clock.now())
+    assert await app.repos.groups.schedules(group.id) == []
+    assert await Timer(app, clock).at(TEN_IN_BERLIN) == 0
+    assert not [m for m in fake.messages.values() if m.channel_id == OTHER_CHANNEL_ID]
+    # A channel of its own server is fine.
+    await schedule(host, time="10:00", timezone="Europe/Berlin", channel=Channel(MODS_CHANNEL_ID))
+    await host.expect("is set: 10:00")
+
+
 async def test_moderator_rights_are_the_interactions_own(
     fake: FakeDiscord, bot: DiscordAdapter, app: Unblend
 ) -> None:

@@ -196,7 +196,13 @@ class World:
                 assert entry.actor_name == mod, (group.space_id, entry)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(st.lists(steps, min_size=1, max_size=30))
 def test_only_a_groups_members_and_moderators_reach_into_it(
     actions: list[tuple[str, tuple[str, str]]],

@@ -170,6 +170,12 @@ async def _add(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
             example = "/schedule add 09:00 Europe/Berlin daily in:12345"
             _public(turn, "group.channel_invalid", example=example)
             return
+        # Only a place inside this group, as the platform says (issue 12).
+        check = await turn.app.membership.channel_in_group(group.platform, group.space_id, target)
+        if check is not Check.YES:
+            unchecked = check is Check.UNKNOWN
+            _public(turn, "trust.modchannel_unchecked" if unchecked else "schedule.channel_refused")
+            return
     text = one_line(" ".join(rest[i:]))  # the group's own prompt, posted for all to see
     if len(text) > PROMPT_LIMIT:
         _public(turn, "schedule.prompt_too_long", got=len(text), limit=PROMPT_LIMIT)

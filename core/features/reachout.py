@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from core.features.base import Feature
+from core.membership import Check
 from core.model import Choice, Reply, SpaceKind
 from core.numbers import parse_number
 from core.reachout import ACK_COMMAND, REACH_PREFIX, ack_command, reach_choice
@@ -147,6 +148,18 @@ async def _on_off(turn: Turn, on: bool, typed: str) -> None:
 async def _on(turn: Turn, group: Group) -> None:
     mine = await _mine(turn, group.id)
     if mine is None:
+        # Only someone in the group right now, as the platform says (issue 12): the groups a
+        # member was seen in stay on record after they leave.
+        check = await turn.app.membership.in_group(
+            group.platform, group.space_id, turn.event.user_id
+        )
+        if check is Check.NO:
+            await turn.repos.reachouts.left(group.id, turn.member.id)
+            turn.say("volunteer.not_member", group=group.id)
+            return
+        if check is Check.UNKNOWN:
+            turn.say("volunteer.unchecked")
+            return
         # Quiet hours, if the member set them for another group, come along.
         others = await turn.repos.reachouts.volunteering(turn.member.id)
         base = others[0] if others else Volunteer(group.id, turn.member.id, timezone=group.timezone)
