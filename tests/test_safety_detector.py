@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from core.safety import CrisisDetector, Level, load_detector
 from core.safety.cache import CACHE_NAME
 from core.safety.detector import Lexicon, build_lexicon, evaluate
-from core.safety.labelled import Row, split
+from core.safety.labelled import Row, split, split_answers
 from core.safety.literals import compact_alternations, required_words
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,6 +147,14 @@ def test_figures_on_the_held_out_voices(detector: CrisisDetector) -> None:
     assert recall >= 0.38 and false_alarms <= 0.04, (recall, false_alarms)
     recall, false_alarms = _scores(detector, held)
     assert recall >= 0.74 and false_alarms <= 0.05, (recall, false_alarms)
+
+
+def test_the_held_out_answers_are_whole_and_apart() -> None:
+    train, held = split_answers(VOICES)
+    held_voices = {r.voice for r in held}
+    assert len(held_voices) == 5 and not held_voices & {r.voice for r in train}
+    assert len(train) + len(held) >= 3_000
+    assert sum(r.label == "none" for r in held) >= 500
 
 
 def _held_out_misses(detector: CrisisDetector) -> list[str]:
