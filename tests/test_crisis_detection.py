@@ -222,6 +222,21 @@ def test_the_model_hears_paraphrase_the_rules_do_not() -> None:
     assert all(rules(t) is not Level.CRISIS for t in by_model)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # What members type into the parts flows; the first learned layer took the first two
+        # for a crisis.
+        "keep going, don't stop",
+        "keeps me from being caught off guard",
+        "that everything would fall apart",
+    ],
+)
+def test_the_learned_layer_leaves_everyday_flow_answers_alone(text: str) -> None:
+    verdict = detector().judge(text)
+    assert verdict.level is not Level.CRISIS, verdict.score
+
+
 def test_word_pairs_a_few_apart_are_features_only_when_the_model_asks() -> None:
     plain = ngram_features("keep going dont stop", 12)
     wide = ngram_features("keep going dont stop", 12, pairs_within=4)
