@@ -26,6 +26,7 @@ from core.safety.classifier import (
     HashedNgrams,
     PieceWeights,
     load_classifier,
+    ngram_features,
     read_halves,
     write_halves,
 )
@@ -219,6 +220,29 @@ def test_the_model_hears_paraphrase_the_rules_do_not() -> None:
     by_model = [t for t in unseen if both.judge(t).layer == "model"]
     assert by_model, "the learned layer caught none of these"
     assert all(rules(t) is not Level.CRISIS for t in by_model)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # What members type into the parts flows; the first learned layer took the first two
+        # for a crisis.
+        "keep going, don't stop",
+        "keeps me from being caught off guard",
+        "that everything would fall apart",
+    ],
+)
+def test_the_learned_layer_leaves_everyday_flow_answers_alone(text: str) -> None:
+    verdict = detector().judge(text)
+    assert verdict.level is not Level.CRISIS, verdict.score
+
+
+def test_word_pairs_a_few_apart_are_features_only_when_the_model_asks() -> None:
+    plain = ngram_features("keep going dont stop", 12)
+    wide = ngram_features("keep going dont stop", 12, pairs_within=4)
+    assert plain == ngram_features("keep going dont stop", 12, pairs_within=1)
+    assert plain < wide
+    assert len(wide) == len(plain) + 3 + 3  # trigrams, then pairs 2 and 3 words apart
 
 
 def test_danger_in_the_second_half_of_a_long_message_is_not_averaged_away() -> None:

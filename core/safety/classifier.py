@@ -16,7 +16,9 @@ Two kinds of model can be loaded (the build script measures both and ships one):
     overlapping windows and the highest window counts, so danger in the second half of a long
     message is not averaged away.
 ``ngrams``
-    Logistic regression on hashed word and character n-grams of the normalised text.
+    Logistic regression on hashed word and character n-grams of the normalised text, and
+    optionally word trigrams and pairs of words a few apart (so "dont ... stop" and "stop" are
+    told apart even with a word between).
 
 Both are plain Python at run time. Nothing here logs or stores the text it is given.
 """
@@ -112,17 +114,23 @@ _NGRAM_MIN = 3
 _NGRAM_MAX = 5
 
 
-def ngram_features(normal: str, bits: int) -> set[int]:
+def ngram_features(normal: str, bits: int, pairs_within: int = 1) -> set[int]:
     """Hashed word uni- and bigrams and character 3-5-grams of each word (stable across runs:
-    CRC-32, not Python's salted hash)."""
+    CRC-32, not Python's salted hash). With ``pairs_within`` above 1, also word trigrams and
+    pairs of words up to that many apart."""
     mask = (1 << bits) - 1
     words = [w for w in normal[:MAX_CHARS].split() if w not in (".", ",")]
     crc = zlib.crc32
     found: set[int] = set()
     previous = "<s>"
-    for word in words:
+    for i, word in enumerate(words):
         found.add(crc(f"w {word}".encode()) & mask)
         found.add(crc(f"b {previous} {word}".encode()) & mask)
+        if pairs_within > 1 and i:
+            before = words[i - 2] if i >= 2 else "<s>"
+            found.add(crc(f"t {before} {previous} {word}".encode()) & mask)
+            for gap in range(2, min(pairs_within, i) + 1):
+                found.add(crc(f"s {words[i - gap]} {word}".encode()) & mask)
         previous = word
         padded = f"<{word}>"
         for n in range(_NGRAM_MIN, _NGRAM_MAX + 1):
@@ -140,9 +148,10 @@ class HashedNgrams:
     bias: float
     threshold: float
     bits: int
+    pairs_within: int = 1
 
     def logit(self, normal: str) -> float:
-        features = ngram_features(normal, self.bits)
+        features = ngram_features(normal, self.bits, self.pairs_within)
         if not features:
             return -math.inf
         weights = self.weights
@@ -185,7 +194,8 @@ def _build(folder: Path, data: Mapping[str, object]) -> Classifier:
         bits = int(_number(data["bits"]))
         if len(weights) != 1 << bits:
             raise ValueError(f"{folder}: expected {1 << bits} weights")
-        return HashedNgrams(name, weights, bias, threshold, bits)
+        pairs_within = int(_number(data.get("pairs_within", 1)))
+        return HashedNgrams(name, weights, bias, threshold, bits, pairs_within)
     raise ValueError(f"{folder / MANIFEST}: unknown kind {kind!r}")
 
 

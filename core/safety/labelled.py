@@ -2,8 +2,11 @@
 
 Two layouts are read: the original ``label\\tcategory\\ttext`` file, and the per-voice files
 ``label\\tcategory\\tvoice\\ttext`` in one folder, whose ``split.toml`` names the voices held
-out of every rule and model decision. Used by the tests, the benchmarks and the classifier's
-build script; the running bot never reads these files.
+out of every rule and model decision. Its ``answers/`` subfolder holds the everyday answers
+(what members type into the bot's own text steps), per voice too, with their own held-out
+voices (``answers_held_out``); they are kept apart from the crisis-language set because their
+false alarms are counted, and limited, on their own. Used by the tests, the benchmarks and the
+classifier's build script; the running bot never reads these files.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 LABELS = ("crisis", "concern", "none")
+# The everyday answers' subfolder.
+ANSWERS = "answers"
 
 
 @dataclass(frozen=True)
@@ -44,12 +49,12 @@ def read_rows(path: Path) -> list[Row]:
     return rows
 
 
-def held_out_voices(folder: Path) -> frozenset[str]:
+def held_out_voices(folder: Path, key: str = "held_out") -> frozenset[str]:
     with (folder / "split.toml").open("rb") as handle:
         data = tomllib.load(handle)
-    voices = data.get("held_out")
+    voices = data.get(key)
     if not isinstance(voices, list) or not all(isinstance(v, str) for v in voices):
-        raise ValueError(f"{folder / 'split.toml'}: 'held_out' must be a list of voices")
+        raise ValueError(f"{folder / 'split.toml'}: '{key}' must be a list of voices")
     return frozenset(voices)
 
 
@@ -62,6 +67,18 @@ def split(folder: Path, extra: Path | None = None) -> tuple[list[Row], list[Row]
     train: list[Row] = read_rows(extra) if extra is not None else []
     test: list[Row] = []
     for path in sorted(folder.glob("*.tsv")):
+        for row in read_rows(path):
+            (test if row.voice in held else train).append(row)
+    return train, test
+
+
+def split_answers(folder: Path) -> tuple[list[Row], list[Row]]:
+    """(training rows, held-out rows) of the everyday answers in ``folder/answers``, split by
+    voice as ``split.toml``'s ``answers_held_out`` says."""
+    held = held_out_voices(folder, "answers_held_out")
+    train: list[Row] = []
+    test: list[Row] = []
+    for path in sorted((folder / ANSWERS).glob("*.tsv")):
         for row in read_rows(path):
             (test if row.voice in held else train).append(row)
     return train, test
