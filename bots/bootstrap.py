@@ -14,7 +14,7 @@ from core.catalog import ContentLibrary
 from core.clock import Clock, SystemClock
 from core.config import Config
 from core.safety import load_detector
-from core.storage.db import Database
+from core.storage.database import Database
 from core.storage.keyring import open_encrypted
 from core.storage.sqlite_repos import sqlite_repos
 

@@ -18,12 +18,14 @@ from bots.logsafe import setup_logging
 from bots.runner import AdapterStartError
 from core.catalog import check_content
 from core.config import Config, ConfigError, load_config, readable_by_others
+from core.coverage import locale_coverage
 from core.crypto import KEY_ENV, DataKeyError, key_path_for
 from core.privacy import PolicyFacts, policy_text
 from core.problems import ContentError
 from core.retention import PurgeLoop
 from core.safety import load_detector
-from core.storage.db import StorageError
+from core.safety.explain import explain_verdict
+from core.storage.database import StorageError
 
 log = logging.getLogger("unblend")
 
@@ -41,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--config", type=Path, help="path to config.toml")
     console.add_argument(
         "--user", default="console", help="who you are in the console (default: console)"
+    )
+    console.add_argument(
+        "--locale",
+        default="",
+        help="your language, as a platform would give it (es, es-MX...; default: English)",
     )
     config = sub.add_parser("config", help="configuration tools")
     config_sub = config.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -84,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     safety_check.add_argument(
         "--content", type=Path, help="content folder (default: the bundled one)"
     )
+    safety_check.add_argument(
+        "--explain",
+        action="store_true",
+        help="also say which layer decided: the rule that matched, or the model's score",
+    )
     ops.add_parsers(sub)
     return parser
 
@@ -104,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "keys":
             return _keys(args)
-        return _safety_check(args.lines, args.content)
+        return _safety_check(args.lines, args.content, args.explain)
     except (ConfigError, ContentError) as exc:
         # A check that finds problems did its job; only starting the bot "could not start".
         checking = args.command in ("config", "content")
@@ -153,7 +165,7 @@ def _run(args: argparse.Namespace) -> int:
         return asyncio.run(_serve(config))
     _setup_logging(config, quiet=True)
     user = getattr(args, "user", "console")
-    return asyncio.run(_console(config, user))
+    return asyncio.run(_console(config, user, getattr(args, "locale", "")))
 
 
 async def _serve(config: Config) -> int:
@@ -177,7 +189,7 @@ async def _serve(config: Config) -> int:
     return await run_adapters(runtime, adapters)
 
 
-async def _console(config: Config, user: str) -> int:
+async def _console(config: Config, user: str, locale: str = "") -> int:
     # Imported here: the scheduler is only needed once a conversation starts.
     from core.schedule.service import ScheduleService
 
@@ -197,6 +209,7 @@ async def _console(config: Config, user: str) -> int:
         user,
         interactive=sys.stdin.isatty(),
         files_dir=data / "exports",
+        locale=locale,
     )
     runtime.app.outbound.register(PLATFORM, adapter)
     # /remind works here too: reminders come while the console is open, like on a platform.
@@ -319,20 +332,34 @@ def _keys_retire(config: Config, raw_id: str) -> int:
 def _content_check(folder: Path | None) -> int:
     base = folder or bundled_content_dir()
     problems = check_content(base)
+    # Each translation on its own, against English (issue 16): a gap fails the check, though
+    # at run time it would only fall back to English.
+    coverage, gaps = locale_coverage(base)
+    problems.items.extend(gaps.items)
     if problems:
         print(f"{len(problems)} problem(s) in {base}:")
         for line in problems.lines():
             print(f"  - {line}")
-        return 1
-    print(f"{base}: all content is valid")
-    return 0
+    else:
+        print(f"{base}: all content is valid")
+    if coverage:
+        print("Translations, each held against English:")
+        for report in coverage:
+            print(f"  {report.line()}")
+    return 1 if problems else 0
 
 
-def _safety_check(lines: list[str], content: Path | None) -> int:
+def _safety_check(lines: list[str], content: Path | None, explain: bool = False) -> int:
     detector = load_detector(content or bundled_content_dir())
     source = lines or (line.rstrip("\n") for line in sys.stdin)
     for line in source:
-        print(f"{detector.assess(line).value}\t{line}")
+        if not explain:
+            print(f"{detector.assess(line).value}\t{line}")
+            continue
+        verdict = detector.judge(line)
+        print(f"{verdict.level.value}\t{line}")
+        for why in explain_verdict(detector, line, verdict):
+            print(f"  {why}")
     return 0
 
 

@@ -55,7 +55,7 @@ Sleep = Callable[[float], Awaitable[None]]
 ReadLine = Callable[[], Awaitable[str]]
 
 
-def parse_line(line: str, user_id: str, choices: list[Choice]) -> Event:
+def parse_line(line: str, user_id: str, choices: list[Choice], locale: str = "") -> Event:
     """A command, a choice (by label first, then by number) or free text.
 
     Where the choices are a scale's numbers, a typed number is a value, never an option's
@@ -64,6 +64,7 @@ def parse_line(line: str, user_id: str, choices: list[Choice]) -> Event:
     """
     text = line.strip()
     base = {"platform": PLATFORM, "user_id": user_id, "space": Space.private(user_id)}
+    base["locale"] = locale  # what --locale said, as a platform's language would
     if text.startswith("/"):
         name, *args = text.split() or ["/"]
         return Event(**base, command=name, args=tuple(args))  # type: ignore[arg-type]
@@ -152,8 +153,11 @@ class ConsoleAdapter:
         *,
         sleep: Sleep | None = None,
         read_line: ReadLine | None = None,
+        locale: str = "",
     ) -> None:
         self.app = app
+        # `unblend console --locale es`: the terminal's "platform language" (issue 16).
+        self.locale = locale
         # Where files (a member's /export) are written, readable only by this user.
         self.files_dir = files_dir
         # Where pictures (the /history chart) are kept: one file per member, replaced each time.
@@ -235,7 +239,9 @@ class ConsoleAdapter:
     async def run(self, banner: bool = True) -> int:
         self.app.outbound.register(PLATFORM, self)
         if banner:
-            self._write(self.app.library.catalog().text("console.banner") + "\n\n")
+            me = Event(PLATFORM, self.user_id, Space.private(self.user_id), locale=self.locale)
+            catalog = await self.app.catalog_for(me)
+            self._write(catalog.text("console.banner") + "\n\n")
         pacer = asyncio.create_task(self.pace())
         try:
             self._prompt()
@@ -248,7 +254,7 @@ class ConsoleAdapter:
                         await self._play_out()
                     return 0
                 await self._stop_counting()
-                event = parse_line(line, self.user_id, self.choices)
+                event = parse_line(line, self.user_id, self.choices, self.locale)
                 await self._show(await self.app.handle(event))
         finally:
             pacer.cancel()

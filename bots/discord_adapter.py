@@ -61,9 +61,11 @@ from bots.discord_render import (
     routed,
     split_text,
 )
+from bots.discord_translator import ContentTranslator
 from bots.discord_unpost import DeleteStatus, delete_posted
 from bots.runner import AdapterStartError
 from core.app import Unblend, answered_publicly_in_group
+from core.catalog import Catalog
 from core.config import Config
 from core.locks import KeyedLocks
 from core.model import Event, Reply, Space, SpaceKind
@@ -185,7 +187,7 @@ class DiscordAdapter:
         self.app = app
         self.settings = settings
         self.client = UnblendClient(self, settings)
-        own = group_commands(self._on_command, app.library.catalog())
+        own = group_commands(self._on_command, app.library.catalog(), app.languages.shipped)
         for command in build_commands(app, self._on_command, own):
             self.client.tree.add_command(command)
         self.client.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
@@ -196,13 +198,8 @@ class DiscordAdapter:
         self._moved: set[str] = set()
         self._busy: set[asyncio.Task[Any]] = set()
         self._connection: asyncio.Task[None] | None = None
-        cat = app.library.catalog()
-        self.labels = Labels(
-            cat.text("discord.write_button"),
-            cat.text("discord.more_choices"),
-            cat.text("groups.open_button"),
-        )
-        self._groups = GroupPoster(self.client, app.library.catalog, self.labels)
+        self.labels = labels_of(app.library.catalog())
+        self._groups = GroupPoster(self.client, app.languages.catalog, self.labels)
 
     # -- start and stop ---------------------------------------------------------------------
 
@@ -246,6 +243,8 @@ class DiscordAdapter:
             )
         self.app.outbound.register(PLATFORM, self)
         self.app.membership.register(PLATFORM, DiscordMembership(self.client))
+        # Descriptions, options and choices in every shipped language (issue 16).
+        await self.client.tree.set_translator(ContentTranslator(self.app.languages))
         await self._sync_commands()
         user = self.client.user
         log.info("Discord: running as %s", user.name if user else "?")
@@ -293,7 +292,8 @@ class DiscordAdapter:
 
     def _event(self, interaction: discord.Interaction, **what: object) -> Event:
         user_id = str(interaction.user.id)
-        locale = str(interaction.locale.value).split("-", 1)[0] or "en"
+        # The member's app language, as Discord gives it ("es-419"): the core maps it.
+        locale = str(interaction.locale.value)
         return Event(
             PLATFORM,
             user_id,
@@ -337,7 +337,7 @@ class DiscordAdapter:
         await self._respond(interaction, self._event(interaction, command="start", args=(command,)))
 
     async def on_write(self, interaction: discord.Interaction, limit: int) -> None:
-        cat = self.app.library.catalog()
+        cat = await self._catalog(interaction)
         modal = TextModal(
             cat.text("discord.modal_title"),
             cat.text("discord.modal_label"),
@@ -348,6 +348,21 @@ class DiscordAdapter:
         except SEND_ERRORS as exc:
             log.error("Discord: opening a form failed (%s)", type(exc).__name__)
             await self.acknowledge(interaction)
+
+    async def _catalog(self, interaction: discord.Interaction) -> Catalog:
+        """The member's language for what the adapter says itself; English if it can't tell."""
+        try:
+            return await self.app.catalog_for(self._event(interaction))
+        except Exception as exc:  # the database, say: an error message still goes out
+            log.warning("Discord: the member's language is unknown (%s)", type(exc).__name__)
+            return self.app.library.catalog()
+
+    async def _catalog_after(self, event: Event) -> Catalog:
+        try:
+            return await self.app.catalog_for(event)
+        except Exception as exc:
+            log.warning("Discord: the member's language is unknown (%s)", type(exc).__name__)
+            return self.app.library.catalog()
 
     async def acknowledge(self, interaction: discord.Interaction) -> None:
         """Answers, quietly, an interaction with nothing to show (a select with no value, an
@@ -415,7 +430,7 @@ class DiscordAdapter:
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        cat = self.app.library.catalog()
+        cat = await self._catalog(interaction)
         if isinstance(error, app_commands.CheckFailure):
             text = cat.text("discord.not_moderator")
         else:
@@ -451,6 +466,9 @@ class DiscordAdapter:
             replies = await work
             if only_them:  # every answer ephemeral, the core's public lines included
                 replies = [replace(r, private=True) for r in replies]
+            # The words the adapter adds (a form's button), in the member's language as it is
+            # now: the answer may have just changed it (/language).
+            labels = labels_of(await self._catalog_after(event))
             async with self._locks.hold(event.user_id):
                 window = _Window(interaction, self.app.clock.now(), placeholder)
                 self._windows[event.user_id] = window
@@ -460,7 +478,7 @@ class DiscordAdapter:
                 in_group = event.space.kind is SpaceKind.GROUP
                 try:
                     for reply in replies:
-                        await self._deliver(event.user_id, window, reply, in_group)
+                        await self._deliver(event.user_id, window, reply, in_group, labels)
                 finally:
                     await self._settle(window)
         finally:
@@ -515,46 +533,57 @@ class DiscordAdapter:
         async with self._locks.hold(user_id):
             now = self.app.clock.now()
             window = self._windows.get(user_id)
+            cat = await self.app.member_catalog(PLATFORM, user_id)
+            labels = labels_of(cat)
             if window is not None and now - window.opened < TOKEN_FRESH:
                 for reply in replies:
-                    await self._deliver(user_id, window, reply, False)
+                    await self._deliver(user_id, window, reply, False, labels)
                 return
-            cat = self.app.library.catalog()
             try:
                 channel = await self.client.create_dm(discord.Object(int(user_id)))
                 notes = []
                 if user_id not in self._moved and not (window and window.in_dm):
                     notes.append(Reply(cat.text("discord.moved_to_dm")))
                 for reply in [*notes, *replies]:
-                    await self._deliver(user_id, channel, reply, False, strict=True)
+                    await self._deliver(user_id, channel, reply, False, labels, strict=True)
                 self._moved.add(user_id)
             except discord.Forbidden:
                 log.warning("Discord: a paced message was refused (direct messages closed)")
                 if window is not None and now - window.opened < TOKEN_LIFETIME:
                     for reply in [Reply(cat.text("discord.dm_closed")), *replies]:
-                        await self._deliver(user_id, window, reply, False)
+                        await self._deliver(user_id, window, reply, False, labels)
             except SEND_ERRORS as exc:
                 log.error("Discord: a paced message failed (%s)", type(exc).__name__)
 
     async def _deliver(
-        self, user_id: str, target: _Target, reply: Reply, in_group: bool, strict: bool = False
+        self,
+        user_id: str,
+        target: _Target,
+        reply: Reply,
+        in_group: bool,
+        labels: Labels | None = None,
+        strict: bool = False,
     ) -> None:
         """Sends one reply; a refusal is logged (by type only), or raised when `strict`."""
         try:
-            await self._send(user_id, target, reply, in_group)
+            await self._send(user_id, target, reply, in_group, labels or self.labels)
         except SEND_ERRORS as exc:
             if strict:
                 raise
             status = getattr(exc, "status", "-")
             log.error("Discord: sending a reply failed (%s, %s)", type(exc).__name__, status)
 
-    async def _send(self, user_id: str, target: _Target, reply: Reply, in_group: bool) -> None:
+    async def _send(
+        self, user_id: str, target: _Target, reply: Reply, in_group: bool, labels: Labels
+    ) -> None:
         pieces = split_text(reply.text)
         if reply.image is None and reply.file is None and not pieces:
             raise ValueError("a reply with neither text nor image nor file")
         write = (reply.text_max or TEXT_INPUT_LIMIT) if reply.expects_text else 0
         link = reply.private_link if in_group else ""
-        views = build_views(reply.choices, self.labels, write, link)
+        if reply.meta.get("link_label"):  # the core's label, in the language of the reply
+            labels = replace(labels, open=reply.meta["link_label"])
+        views = build_views(reply.choices, labels, write, link)
         view = views[0] if views else None
         last = self._sent.get(user_id)
         if (
@@ -576,7 +605,7 @@ class DiscordAdapter:
             files = _attachments(reply) if final else []
             sent = await self._post(target, piece, view if final else None, files, ephemeral)
         for more in views[1:]:  # choices beyond one message's room, right after it
-            sent = await self._post(target, self.labels.more, more, [], ephemeral)
+            sent = await self._post(target, labels.more, more, [], ephemeral)
         if sent is not None:
             sent.key = reply.replace_key
             self._sent[user_id] = sent
@@ -655,6 +684,15 @@ class DiscordAdapter:
     ) -> DeleteStatus:
         """`message_ref` is `<channel id>/<message id>`, as the outbox's post gave it."""
         return await delete_posted(self.client.http, message_ref)
+
+
+def labels_of(cat: Catalog) -> Labels:
+    """The words the adapter adds itself (a form's button, "more choices"), in `cat`'s language."""
+    return Labels(
+        cat.text("discord.write_button"),
+        cat.text("discord.more_choices"),
+        cat.text("groups.open_button"),
+    )
 
 
 def _attachments(reply: Reply) -> list[discord.File]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
+from discord.app_commands import locale_str
 
 from core.app import BUILTIN_COMMANDS
 from core.catalog import Catalog
@@ -62,9 +63,17 @@ def answered_privately(name: str, args: tuple[str, ...]) -> bool:
     return name == "group" and bool(args) and args[0] in ONLY_TO_MODERATOR
 
 
-def describe(cat: Catalog, key: str) -> str:
+def describe(cat: Catalog, key: str) -> locale_str:
+    """A description in English, carrying its content key: Discord gets it in every shipped
+    language when the commands are synced (bots/discord_translator.py)."""
     text = cat.messages.get(key, "").strip() or cat.text("discord.no_description")
-    return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
+    shown = text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
+    return locale_str(shown, key=key)
+
+
+def choice_name(cat: Catalog, key: str) -> locale_str:
+    """A choice's name, like `describe`."""
+    return locale_str(cat.text(key)[:CHOICE_NAME_LIMIT], key=key)
 
 
 def slash_names(app: Unblend) -> list[str]:
@@ -100,8 +109,7 @@ def _text(run: RunCommand, cat: Catalog) -> Callback:
 def _ground(run: RunCommand, cat: Catalog, app: Unblend) -> Callback:
     offered = [e for e in EXERCISES if e != "cold" or app.settings.cold_water]
     picks = [
-        app_commands.Choice(name=cat.text(f"ground.label.{e}")[:CHOICE_NAME_LIMIT], value=e)
-        for e in offered
+        app_commands.Choice(name=choice_name(cat, f"ground.label.{e}"), value=e) for e in offered
     ]
 
     @app_commands.describe(exercise=describe(cat, "discord.option.exercise"))
@@ -167,6 +175,22 @@ def _days(run: RunCommand, cat: Catalog) -> Callback:
     return command
 
 
+def _language(run: RunCommand, cat: Catalog, app: Unblend) -> Callback:
+    languages = app.languages
+    # Each language by its own name, whatever the member's app language (never translated).
+    picks = [
+        app_commands.Choice(name=languages.name(code)[:CHOICE_NAME_LIMIT], value=code)
+        for code in languages.shipped
+    ]
+
+    @app_commands.describe(language=describe(cat, "discord.option.language"))
+    @app_commands.choices(language=picks)
+    async def command(interaction: discord.Interaction, language: str | None = None) -> None:
+        await run(interaction, "language", (language,) if language else ())
+
+    return command
+
+
 def _name(interaction: discord.Interaction) -> str:
     command = interaction.command
     return command.name if command is not None else ""
@@ -196,6 +220,8 @@ def build_commands(
             callback = _parts(run, cat, app)
         elif name == "days":
             callback = _days(run, cat)
+        elif name == "language":
+            callback = _language(run, cat, app)
         elif name in PLAIN:
             callback = _plain(run)
         else:

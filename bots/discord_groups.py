@@ -31,6 +31,7 @@ from discord.enums import AppCommandOptionType, ChannelType
 from bots.discord_commands import (
     CHOICE_NAME_LIMIT,
     RunCommand,
+    choice_name,
     describe,
     timezone_choices,
 )
@@ -100,8 +101,10 @@ class GroupPoster:
     """The outbox's Poster for Discord (the adapter's `post` delegates here)."""
 
     def __init__(
-        self, client: discord.Client, catalog: Callable[[], Catalog], labels: Labels
+        self, client: discord.Client, catalog: Callable[[str | None], Catalog], labels: Labels
     ) -> None:
+        # `catalog(locale)`: the words this module adds (a thread's name), in the language the
+        # delivery says it is in (issue 16).
         self.client, self.catalog, self.labels = client, catalog, labels
         self._threads: OrderedDict[int, None] = OrderedDict()  # prompts with a thread
         self._no_thread: OrderedDict[int, None] = OrderedDict()  # prompts where none can start
@@ -135,17 +138,19 @@ class GroupPoster:
             return dm.id, None
         place = message_place(delivery.reply_to)
         if place is not None:
-            return await self._day_thread(*place)
+            return await self._day_thread(*place, self.catalog(delivery.reply.meta.get("locale")))
         where = delivery.thread or delivery.target
         return (int(where), None) if where.isdigit() else None
 
-    async def _day_thread(self, channel_id: int, prompt_id: int) -> tuple[int, SendNotice | None]:
+    async def _day_thread(
+        self, channel_id: int, prompt_id: int, cat: Catalog
+    ) -> tuple[int, SendNotice | None]:
         """The thread on the day's prompt (its id is the prompt's), started the first time."""
         if prompt_id in self._threads:
             return prompt_id, None
         if prompt_id in self._no_thread:
             return channel_id, None
-        name = self.catalog().text("discord.groups.thread_name")[:THREAD_NAME_LIMIT]
+        name = cat.text("discord.groups.thread_name")[:THREAD_NAME_LIMIT]
         try:
             await self.client.http.start_thread_with_message(
                 channel_id, prompt_id, name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES
@@ -190,7 +195,8 @@ class GroupPoster:
         user = reply.meta.get("contact_user", "")
         if not (user.isascii() and user.isdigit()):
             return reply.text
-        line = self.catalog().text("discord.reach_contact", mention=f"<@{user}>")
+        cat = self.catalog(reply.meta.get("locale"))
+        line = cat.text("discord.reach_contact", mention=f"<@{user}>")
         return f"{reply.text}\n\n{line}"
 
 
@@ -298,8 +304,8 @@ async def _settings(interaction: discord.Interaction, typed: str) -> list[app_co
 Suggest = Callable[[discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]
 
 
-def _values(cat: Catalog) -> Suggest:
-    """Suggestions for a setting's value: timezones, country codes, on/off, or off."""
+def _values(cat: Catalog, locales: tuple[str, ...]) -> Suggest:
+    """Suggestions for a setting's value: timezones, country codes, languages, on/off, or off."""
 
     async def suggest(
         interaction: discord.Interaction, typed: str
@@ -309,6 +315,8 @@ def _values(cat: Catalog) -> Suggest:
             return await timezone_choices(typed)
         if setting == "country":
             words = sorted(c for c in cat.countries if c != "INTL")
+        elif setting == "language":
+            words = [*locales, "default"]
         else:
             words = {"volunteers": ["on", "off"], "summary": ["21:00", "off"]}.get(setting, ["off"])
         wanted = typed.strip().casefold()
@@ -409,7 +417,7 @@ def schedule_command(run: RunCommand, cat: Catalog) -> app_commands.Group:
     )
     @app_commands.choices(
         action=[
-            app_commands.Choice(name=cat.text(f"discord.choice.holiday_{a}"), value=a)
+            app_commands.Choice(name=choice_name(cat, f"discord.choice.holiday_{a}"), value=a)
             for a in ("add", "remove")
         ]
     )
@@ -425,7 +433,9 @@ def schedule_command(run: RunCommand, cat: Catalog) -> app_commands.Group:
     return group
 
 
-def group_command(run: RunCommand, cat: Catalog) -> app_commands.Group:
+def group_command(
+    run: RunCommand, cat: Catalog, locales: tuple[str, ...] = ("en",)
+) -> app_commands.Group:
     """/group settings [setting] [value] [channel]: everyone sees them, moderators change them."""
     group = app_commands.Group(
         name="group", description=describe(cat, "discord.command.group"), guild_only=True
@@ -436,7 +446,7 @@ def group_command(run: RunCommand, cat: Catalog) -> app_commands.Group:
         value=describe(cat, "discord.option.setting_value"),
         channel=describe(cat, "discord.option.setting_channel"),
     )
-    @app_commands.autocomplete(setting=_settings, value=_values(cat))
+    @app_commands.autocomplete(setting=_settings, value=_values(cat, locales))
     async def settings(
         interaction: discord.Interaction,
         setting: app_commands.Range[str, 1, VALUE_LIMIT] | None = None,
@@ -467,7 +477,7 @@ def group_command(run: RunCommand, cat: Catalog) -> app_commands.Group:
     )
     @app_commands.choices(
         action=[
-            app_commands.Choice(name=cat.text(f"discord.choice.terms_{a}"), value=a)
+            app_commands.Choice(name=choice_name(cat, f"discord.choice.terms_{a}"), value=a)
             for a in TERMS_ACTIONS
         ]
     )
@@ -565,11 +575,13 @@ def remind_command(run: RunCommand, cat: Catalog) -> app_commands.Group:
     return group
 
 
-def group_commands(run: RunCommand, cat: Catalog) -> dict[str, app_commands.Group]:
+def group_commands(
+    run: RunCommand, cat: Catalog, locales: tuple[str, ...] = ("en",)
+) -> dict[str, app_commands.Group]:
     """The slash commands of group check-ins, by core command name."""
     return {
         "schedule": schedule_command(run, cat),
-        "group": group_command(run, cat),
+        "group": group_command(run, cat, locales),
         "remind": remind_command(run, cat),
         "volunteer": volunteer_command(run, cat),
     }

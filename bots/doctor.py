@@ -22,10 +22,11 @@ from bots.bootstrap import bundled_content_dir
 from core.catalog import check_content
 from core.config import Config, ConfigError, load_config, readable_by_others
 from core.crypto import KEY_ENV, LEGACY_FORMAT, Cipher, DataKeyError, key_path_for, value_format
-from core.storage.db import migration_scripts, read_only, read_only_uri
+from core.storage.database import migration_scripts
 from core.storage.keyfile import key_source, read_keyring, too_open
 from core.storage.keyring import cipher_opening
 from core.storage.reseal import describe, read_marker, survey
+from core.storage.sqlite import read_only, read_only_uri
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 DISCORD_API = "https://discord.com/api/v10"

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import aiosqlite
 
 from core.app import Unblend
-from core.storage.db import Database
+from core.storage.database import Database
 
 log = logging.getLogger(__name__)
 

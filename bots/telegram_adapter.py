@@ -172,14 +172,22 @@ class TelegramAdapter:
         await self.tg.shutdown()
 
     async def _set_commands(self) -> None:
-        catalog = self.app.library.catalog()
+        """The command menu for each kind of chat: in English for everyone, and in each other
+        shipped language for members whose Telegram is set to it (issue 16)."""
         names = [*self.app.registry.commands]
-        for scope, tg_scope in MENU_SCOPES:
-            menu = [BotCommand(n, d) for n, d in command_menu(catalog, names, scope)]
-            try:
-                await self.tg.bot.set_my_commands(menu, scope=tg_scope)
-            except TelegramError as exc:
-                log.warning("Telegram: setMyCommands failed (%s)", type(exc).__name__)
+        for locale, language_code in menu_languages(self.app.languages.shipped):
+            catalog = self.app.languages.catalog(locale)
+            for scope, tg_scope in MENU_SCOPES:
+                menu = [BotCommand(n, d) for n, d in command_menu(catalog, names, scope)]
+                try:
+                    if language_code:
+                        await self.tg.bot.set_my_commands(
+                            menu, scope=tg_scope, language_code=language_code
+                        )
+                    else:
+                        await self.tg.bot.set_my_commands(menu, scope=tg_scope)
+                except TelegramError as exc:
+                    log.warning("Telegram: setMyCommands failed (%s)", type(exc).__name__)
 
     # -- in: updates to events --------------------------------------------------------------
 
@@ -192,7 +200,8 @@ class TelegramAdapter:
             return
         space = Space.private(str(chat.id)) if private else Space.group(str(chat.id))
         base = {"platform": PLATFORM, "user_id": str(user.id), "space": space}
-        base["locale"] = user.language_code or "en"
+        # The member's language as Telegram gives it: untrusted, mapped by the core.
+        base["locale"] = user.language_code or ""
         base["display_name"] = user.first_name
         first = msg.entities[0] if msg.entities else None
         if first is not None and first.type == MessageEntityType.BOT_COMMAND and not first.offset:
@@ -227,7 +236,14 @@ class TelegramAdapter:
             return
         space = Space.private(str(chat.id))
         who = query.from_user
-        event = Event(PLATFORM, str(who.id), space, choice=query.data, display_name=who.first_name)
+        event = Event(
+            PLATFORM,
+            str(who.id),
+            space,
+            choice=query.data,
+            locale=who.language_code or "",
+            display_name=who.first_name,
+        )
         await self._answer(event, None)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -267,7 +283,7 @@ class TelegramAdapter:
 
     async def post(self, delivery: Delivery) -> SendResult:
         """Outbox port: a group's prompt, a shared line, a summary, a reminder (issue 6)."""
-        catalog = self.app.library.catalog()
+        catalog = self.app.languages.catalog(delivery.reply.meta.get("locale"))
         return await post_delivery(self.tg.bot, self.username, catalog, delivery)
 
     # Unposter (issue 7): /forget takes a member's shared lines back out of their groups.
@@ -352,6 +368,19 @@ class TelegramAdapter:
         self._last.move_to_end(chat_id)
         while len(self._last) > 10_000:
             self._last.popitem(last=False)
+
+
+def menu_languages(shipped: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(locale, Telegram language_code) for each menu: "" is the default (English); every other
+    shipped locale by its two-letter code, once ("pt-br" -> "pt")."""
+    menus = [(shipped[0], "")]
+    codes: set[str] = set()
+    for locale in shipped[1:]:
+        code = locale.split("-")[0]
+        if len(code) == 2 and code not in codes:
+            codes.add(code)
+            menus.append((locale, code))
+    return menus
 
 
 def telegram_settings(config: Config) -> TelegramSettings:

@@ -27,6 +27,7 @@ from core.features.base import Feature, build_registry
 from core.flows import engine
 from core.flows.engine import Nav
 from core.group_safety import GroupSafety, configures_terms
+from core.languages import Languages
 from core.locks import KeyedLocks
 from core.membership import MembershipRouter
 from core.model import MAX_LINK_PAYLOAD, Event, Reply, Space, SpaceKind
@@ -112,6 +113,11 @@ def answered_publicly_in_group(name: str) -> bool:
     return name in PUBLIC_GROUP_COMMANDS
 
 
+def link_meta(cat: Catalog) -> dict[str, str]:
+    """A button into the private chat, labelled in the language of the reply it rides on."""
+    return {"link_label": cat.text("groups.open_button")}
+
+
 class Unblend:
     def __init__(
         self,
@@ -135,11 +141,14 @@ class Unblend:
         # Run by /forget before a member's data is erased. Issue 6's outbox adds one that
         # deletes the shared lines the bot posted for the member, where the platform allows.
         self.erase_hooks: list[Callable[[Member], Awaitable[None]]] = []
+        # Which language each member and group is answered in (issue 16).
+        self.languages = Languages(library, repos.group_safety.find_group)
+        self.erase_hooks.append(self._forget_language)
         # "Tell a moderator" after a crisis reply: the moderators' channel of each group the
         # member belongs to, through the outbox (core.reachout); the words that brought the
         # reply wait in memory only, for the member's choice.
         self.moderator_alerts: ModeratorAlerts = GroupModeratorAlerts(
-            repos, library.catalog(), self.membership
+            repos, library.catalog(), self.membership, self.languages
         )
         self.crisis_words = CrisisWords()
         # Each group's own crisis terms, opt-in screening and retention (issue 7, brief H5).
@@ -151,11 +160,12 @@ class Unblend:
         self._locks = KeyedLocks()
 
     async def handle(self, event: Event) -> list[Reply]:
-        catalog = self.library.catalog(event.locale)
+        catalog = self.library.catalog()
         if not event.platform or not event.user_id:
             log.warning("event without platform or user id ignored")
             return [Reply(catalog.text("error.internal"))]
         try:
+            catalog = await self.catalog_for(event)
             held = await self._rate_limited(catalog, event)
             if held is not None:
                 return held
@@ -165,6 +175,32 @@ class Unblend:
             # The member gets a kind note; the log gets the failure, never their words.
             log_failure(log, "handling an event failed (platform=%s)", event.platform)
             return [Reply(catalog.text("error.internal"))]
+
+    async def catalog_for(self, event: Event) -> Catalog:
+        """The language a member is answered in: their /language choice, else their platform's,
+        else (for something done in or from a group) the group's, else English."""
+        member = await self.repos.members.find(event.platform, event.user_id)
+        chosen = self.languages.chosen(member)
+        if chosen is not None:
+            return self.languages.catalog(chosen)
+        locale = self.languages.match(event.locale) or ""
+        if not locale:
+            in_group = event.space.kind is SpaceKind.GROUP
+            group = event.space.id if in_group else event.from_group
+            locale = await self.languages.group_locale(event.platform, group) if group else ""
+        if member is not None:
+            # For what the bot sends by itself later (a paced step, a reminder).
+            self.languages.remember(event.platform, event.user_id, locale)
+        return self.languages.catalog(locale)
+
+    async def member_catalog(self, platform: str, user_id: str) -> Catalog:
+        """For what is said to a member outside an event of theirs (an adapter's note before a
+        paced step): their choice, else their platform's language as last seen, else English."""
+        member = await self.repos.members.find(platform, user_id)
+        return self.languages.for_member(member or Member(0, platform, user_id))
+
+    async def _forget_language(self, member: Member) -> None:
+        self.languages.forget(member.platform, member.user_id)
 
     async def run_due(self) -> int:
         """Moves every due timed step on; what it says goes out through the outbound port."""
@@ -286,7 +322,7 @@ class Unblend:
         return removed
 
     async def _tick(self, member: Member) -> list[Reply]:
-        catalog = self.library.catalog()
+        catalog = self.languages.for_member(member)
         event = Event(member.platform, member.user_id, Space.private(member.user_id))
         turn = Turn(self, catalog, event, member)
         await turn.load_session()
@@ -324,6 +360,12 @@ class Unblend:
                 event = replace(event, space=Space.private(event.user_id))
                 in_group = False
                 turn = Turn(self, catalog, event, member)
+        if in_group:
+            # What the group sees is in the group's language; what only the member sees
+            # (a crisis reply, a gentle check) stays in theirs (`Turn.own`).
+            group_locale = await self.languages.group_locale(event.platform, event.space.id)
+            if group_locale:
+                turn = Turn(self, self.languages.catalog(group_locale), event, member, catalog)
         # A moderator's `/group terms add <phrase>` names a phrase to look for: not screened,
         # or no crisis phrase could ever be added, excluded or removed.
         phrases = in_group and event.is_moderator and configures_terms(event)
@@ -331,16 +373,25 @@ class Unblend:
         detector = await self.group_safety.detector_for(
             self.detector, self.repos, event.platform, event.space, member.id
         )
-        level = detector.assess(screened) if screened else Level.NONE
+        verdict = detector.judge(screened) if screened else None
+        level = verdict.level if verdict is not None else Level.NONE
         if level is Level.CRISIS and await self._calm_context(turn, detector, text):
             # Safety work in the member's own words (a safety plan's warning signs): a gentle
             # line and where /crisis is; the words are kept as written, like any answer.
             turn.say("crisis.calm_plan")
             level = Level.NONE
-        if level is Level.CRISIS:
-            log.info("crisis reply sent (platform=%s)", event.platform)
+        if verdict is not None and level is Level.CRISIS and in_group and verdict.layer == "model":
+            # In a group, the learned layer alone (the rules heard nothing) gets the member a
+            # private, gentle word and nothing public: it is the less certain of the two.
+            log.info("gentle check sent (platform=%s)", event.platform)
+            turn.add(Reply(turn.own.text("screening.gentle_check"), private=True))
+            if event.command is not None:
+                await self._command(turn, command_name(event.command), args)
+            return turn.replies
+        if verdict is not None and level is Level.CRISIS:
+            log.info("crisis reply sent (platform=%s, layer=%s)", event.platform, verdict.layer)
             self.crisis_words.remember((event.platform, event.user_id), screened, turn.now)
-            turn.add(await self._crisis(turn))
+            turn.add(await self._crisis(turn, about_other=verdict.about_other))
             if in_group or event.text is None:
                 return turn.replies
             await turn.load_session()
@@ -471,13 +522,16 @@ class Unblend:
             # commands meant for other bots in the group are left alone.
             if (handler is not None or name in BUILTIN_COMMANDS) and LINK_PAYLOAD.fullmatch(name):
                 text = turn.cat.text("groups.private_link", command=name)
-                turn.add(Reply(text, private=False, private_link=name))
+                turn.add(Reply(text, private=False, private_link=name, meta=link_meta(turn.cat)))
         elif name in ("crisis", "sos"):
             # The member's own safety plan first (when they wrote one), then the resources.
-            turn.replies += await own_plan_replies(turn.cat, self.repos.plans, turn.member.id)
+            turn.replies += await own_plan_replies(turn.own, self.repos.plans, turn.member.id)
             turn.add(await self._crisis(turn, disclosed=False))
         elif name == "help" and turn.event.space.kind is SpaceKind.GROUP:
-            turn.add(Reply(turn.cat.text("help.text"), private=False, private_link="start"))
+            help_text = turn.cat.text("help.text")
+            turn.add(
+                Reply(help_text, private=False, private_link="start", meta=link_meta(turn.cat))
+            )
         elif name in ("help", ""):
             # "/" alone is someone looking for the commands.
             turn.say("help.text")
@@ -518,8 +572,8 @@ class Unblend:
     def _startable(self, name: str) -> bool:
         return name != "start" and (name in self.registry.commands or name in BUILTIN_COMMANDS)
 
-    async def _crisis(self, turn: Turn, disclosed: bool = True) -> Reply:
-        reply = crisis_reply(turn.cat, turn.country, disclosed)
+    async def _crisis(self, turn: Turn, disclosed: bool = True, about_other: bool = False) -> Reply:
+        reply = crisis_reply(turn.own, turn.country, disclosed, about_other)
         if turn.event.space.kind is not SpaceKind.GROUP:
             return reply
         # If the member cannot be reached privately, the group sees resources only: the

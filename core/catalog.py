@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -13,6 +14,8 @@ from core.flows.schema import MAX_TEXT, Condition, Flow, _cond, parse_flow
 from core.problems import ContentError, Problems
 
 FALLBACK_LOCALE = "en"
+# A locale folder's name: a language code, then any region or script ("es", "pt-br", "es-419").
+LOCALE_FOLDER = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})*")
 
 # The contract between code and content: every key the code uses, with its placeholders.
 REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
@@ -76,6 +79,11 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
         "crisis.reply_misunderstood": "",
         "crisis.resume": "",
         "concern.note": "",
+        # crisis detection (issue 15): someone else in danger now; the learned layer's gentle
+        # private check for a member in a screened group
+        "crisis.other_intro": "number",
+        "crisis.other_steps": "",
+        "screening.gentle_check": "",
         "error.internal": "",
         # groups and the command menu (issue 4: Telegram adapter)
         "groups.private_link": "command",
@@ -643,6 +651,39 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
         "days.milestones_none": "name",
         "days.one_year": "",
         "days.n_years": "n",
+        # every member in their own language (issue 16): content/<locale>/messages/languages.toml
+        "language.name": "",
+        "language.english_name": "",
+        "language.ask": "language",
+        "language.follow_platform": "",
+        "language.saved": "",
+        "language.following": "language",
+        "language.unknown": "got languages",
+        "commands.language": "",
+        "group.language_line": "language",
+        "group.language_default": "language",
+        "group.language_invalid": "example got languages",
+        "discord.option.language": "",
+        "discord.param.text": "",
+        "discord.param.exercise": "",
+        "discord.param.part": "",
+        "discord.param.add": "",
+        "discord.param.talk": "",
+        "discord.param.slip": "",
+        "discord.param.time": "",
+        "discord.param.timezone": "",
+        "discord.param.days": "",
+        "discord.param.channel": "",
+        "discord.param.prompt": "",
+        "discord.param.number": "",
+        "discord.param.date": "",
+        "discord.param.action": "",
+        "discord.param.setting": "",
+        "discord.param.value": "",
+        "discord.param.phrase": "",
+        "discord.param.group": "",
+        "discord.param.hours": "",
+        "discord.param.language": "",
     }.items()
 }
 
@@ -732,6 +773,15 @@ class ContentLibrary:
                 self._cache[candidate] = built
                 return built
         raise AssertionError("the fallback locale always resolves")
+
+    def locales(self) -> tuple[str, ...]:
+        """The shipped locales: English first, then every folder named like a locale."""
+        found: set[str] = set()
+        for root in (self._base, self._override):
+            if root is not None and root.is_dir():
+                found |= {p.name for p in root.iterdir() if p.is_dir()}
+        others = sorted(n for n in found if LOCALE_FOLDER.fullmatch(n) and n != FALLBACK_LOCALE)
+        return (FALLBACK_LOCALE, *others)
 
     def load_all(self) -> None:
         """Validates every locale at start, so a bad file fails loudly once, not mid-chat."""
@@ -918,6 +968,15 @@ def check_content(base: Path, override: Path | None = None) -> Problems:
     return problems
 
 
+# A slash command option's name in a locale (Discord's rule for names).
+OPTION_NAME_PREFIX = "discord.param."
+OPTION_NAME = re.compile(r"[-_\w]{1,32}")
+
+
+def _option_name(value: str) -> bool:
+    return bool(OPTION_NAME.fullmatch(value)) and value == value.lower()
+
+
 def _check_catalog(catalog: Catalog, folder: Path, problems: Problems) -> None:
     default_where = str(folder / "messages.toml")
     for key, fields in REQUIRED_MESSAGES.items():
@@ -940,6 +999,11 @@ def _check_catalog(catalog: Catalog, folder: Path, problems: Problems) -> None:
                 f"uses {{{', '.join(sorted(unknown))}}}; allowed placeholders: {allowed}",
             )
     for key, value in catalog.messages.items():
+        if key.startswith(OPTION_NAME_PREFIX) and not _option_name(value):
+            where = catalog.message_sources.get(key, default_where)
+            problems.add(
+                where, key, "an option's name: 1-32 lower-case letters, digits, - or _, no spaces"
+            )
         if len(value) > MAX_TEXT:
             where = catalog.message_sources.get(key, default_where)
             problems.add(where, key, f"is {len(value)} characters; the limit is {MAX_TEXT}")

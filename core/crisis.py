@@ -46,13 +46,25 @@ def safe_choices(catalog: Catalog, disclosed: bool = True) -> tuple[Choice, ...]
     return (*choices, Choice(f"{SAFE_PREFIX}:{SafeAnswer.MISUNDERSTOOD}", misunderstood))
 
 
-def crisis_reply(catalog: Catalog, country_code: str, disclosed: bool = True) -> Reply:
+def crisis_reply(
+    catalog: Catalog, country_code: str, disclosed: bool = True, about_other: bool = False
+) -> Reply:
     """The crisis reply. `disclosed`: crisis words were read, so it opens with warmth for
-    having said something; a member who asked with /crisis gets the resources first."""
-    parts = [resources_text(catalog, country_code), catalog.text("crisis.ask_safe")]
-    if disclosed:
-        parts.insert(0, catalog.text("crisis.intro"))
-    return Reply(text="\n\n".join(parts), choices=safe_choices(catalog, disclosed), private=True)
+    having said something; a member who asked with /crisis gets the resources first. When
+    someone else is in danger now (`about_other`), it leads with the emergency number and what
+    to do until help comes, then the lines for the member."""
+    if about_other:
+        number = catalog.country(country_code).emergency
+        opening = [
+            catalog.text("crisis.other_intro", number=number),
+            catalog.text("crisis.other_steps"),
+        ]
+    else:
+        opening = [catalog.text("crisis.intro")] if disclosed else []
+    text = "\n\n".join(
+        [*opening, resources_text(catalog, country_code), catalog.text("crisis.ask_safe")]
+    )
+    return Reply(text=text, choices=safe_choices(catalog, disclosed), private=True)
 
 
 def parse_safe(choice: str) -> SafeAnswer | None:

@@ -261,7 +261,8 @@ async def terms_command(turn: Turn, group: Group, args: tuple[str, ...]) -> None
         changed = (*current, phrase)
         key = f"gsafety.{kind}_added"
     elif not found:
-        core = not exclusion and turn.app.detector.assess(phrase) is Level.CRISIS
+        rules = turn.app.detector.rules_only()
+        core = not exclusion and rules.assess(phrase) is Level.CRISIS
         missing = "gsafety.term_core" if core else f"gsafety.{kind}_missing"
         _private(turn, turn.cat.text(missing, phrase=phrase))
         return

@@ -43,7 +43,9 @@ class Event:
     args: tuple[str, ...] = ()
     choice: str | None = None
     text: str | None = None
-    locale: str = "en"
+    # The platform's language tag for the member, as it gave it ("es-419"; "" when it gave
+    # none). Untrusted: the core maps it to a shipped locale only (core.languages).
+    locale: str = ""
     display_name: str = ""
     # Set by the adapter: whether this member moderates the group the event came from
     # (Telegram: a chat admin; Discord: Manage Server or the moderator role).

@@ -49,6 +49,10 @@ class MemberRepo(MemberData, Protocol):
 
     async def set_country(self, member_id: int, country: str | None) -> Member: ...
 
+    async def set_language(self, member_id: int, language: str | None) -> Member:
+        """The member's own /language choice (a shipped locale); None follows the platform."""
+        ...
+
     async def ids(self) -> list[int]:
         """Every stored member's id (the daily retention purge walks them)."""
         ...

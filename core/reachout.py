@@ -41,6 +41,7 @@ from core.support import moderator_message
 
 if TYPE_CHECKING:
     from core.app import Unblend
+    from core.languages import Languages
     from core.turn import Turn
 
 log = logging.getLogger(__name__)
@@ -165,11 +166,13 @@ async def after_group_checkin(turn: Turn, post: Post, answers: Mapping[str, Answ
 async def ask_for_reach_out(turn: Turn, post: Post, line: str | None) -> None:
     """The member said yes at the end of a group check-in; `line` only if they chose to include
     it. Says what happened; sends nothing when nobody can be asked."""
-    cat, repos, member = turn.cat, turn.repos, turn.member
+    repos, member = turn.repos, turn.member
     group = await repos.groups.by_id(post.group_id)
     if group is None:
         _nobody(turn, None)
         return
+    # The request is about the group, for its volunteers and moderators: in its language.
+    cat = turn.app.languages.for_group(group)
     await repos.reachouts.joined(group.id, member.id, turn.now)
     if await repos.reachouts.open_for(group.id, member.id) is not None:
         turn.say("reach.already_open")
@@ -181,8 +184,11 @@ async def ask_for_reach_out(turn: Turn, post: Post, line: str | None) -> None:
     if line:
         text += "\n\n" + cat.text("reach.request_line", line=line)
     token = new_token()
-    contact = _contact(turn, name)
-    items = await _volunteer_items(turn, group, text, token, contact) if group.volunteers else []
+    # How to reach the member, and the language for the words an adapter adds to it.
+    contact = {**_contact(turn, cat, name), "locale": cat.locale}
+    items = (
+        await _volunteer_items(turn, cat, group, text, token, contact) if group.volunteers else []
+    )
     sent_to = "volunteers"
     where = await checked_destination(turn.app.membership, group) if not items else None
     if not items and where is not None:
@@ -194,7 +200,7 @@ async def ask_for_reach_out(turn: Turn, post: Post, line: str | None) -> None:
             private_link=f"{ACK_COMMAND}-{token}",
             meta={"link_label": cat.text("reach.ack_button"), **contact},
         )
-        data = _naming(turn, payload(reply, thread=thread))
+        data = _naming(turn, cat, payload(reply, thread=thread))
         items = [NewOutboxItem(group.platform, target, data, member_id=member.id)]
     if not items:
         _nobody(turn, group)
@@ -204,10 +210,10 @@ async def ask_for_reach_out(turn: Turn, post: Post, line: str | None) -> None:
     await repos.reachouts.open_request(request, items, turn.now)
     log.info("reach-out asked (group=%s, to %s, %d messages)", group.id, sent_to, len(items))
     key = "reach.asked_volunteers" if sent_to == "volunteers" else "reach.asked_moderators"
-    turn.say(key, wait=wait_text(cat, timeout))
+    turn.say(key, wait=wait_text(turn.cat, timeout))
 
 
-def _contact(turn: Turn, name: str) -> dict[str, str]:
+def _contact(turn: Turn, cat: Catalog, name: str) -> dict[str, str]:
     """How whoever takes the request can reach the member who asked: their platform user id
     (never anything they wrote), which each adapter renders its own way (Telegram: a button
     to their profile; Discord: their name as a mention). Only on requests the member made."""
@@ -215,16 +221,16 @@ def _contact(turn: Turn, name: str) -> dict[str, str]:
     if not user_id:
         return {}
     if one_line(turn.event.display_name):
-        label = turn.cat.text("reach.contact_button", name=name)
+        label = cat.text("reach.contact_button", name=name)
     else:
-        label = turn.cat.text("reach.contact_button_plain")
+        label = cat.text("reach.contact_button_plain")
     return {"contact_user": user_id, "contact_label": label}
 
 
 async def _volunteer_items(
-    turn: Turn, group: Group, text: str, token: str, contact: dict[str, str]
+    turn: Turn, cat: Catalog, group: Group, text: str, token: str, contact: dict[str, str]
 ) -> list[NewOutboxItem]:
-    button = Choice(f"{REACH_PREFIX}:ack:{token}", turn.cat.text("reach.ack_button"))
+    button = Choice(f"{REACH_PREFIX}:ack:{token}", cat.text("reach.ack_button"))
     items: list[NewOutboxItem] = []
     for volunteer in await turn.repos.reachouts.volunteers(group.id):
         if volunteer.member_id == turn.member.id or in_quiet_hours(volunteer, turn.now):
@@ -238,19 +244,17 @@ async def _volunteer_items(
             await turn.repos.reachouts.left(group.id, volunteer.member_id)
         if check is not Check.YES:
             continue
-        reply = Reply(
-            text + "\n\n" + turn.cat.text("reach.request_volunteer"), (button,), meta=contact
-        )
-        data = _naming(turn, payload(reply, private=True))
+        reply = Reply(text + "\n\n" + cat.text("reach.request_volunteer"), (button,), meta=contact)
+        data = _naming(turn, cat, payload(reply, private=True))
         items.append(NewOutboxItem(who.platform, who.user_id, data, member_id=turn.member.id))
         if len(items) >= MAX_ASKED:
             break
     return items
 
 
-def _naming(turn: Turn, data: dict[str, Any]) -> dict[str, Any]:
+def _naming(turn: Turn, cat: Catalog, data: dict[str, Any]) -> dict[str, Any]:
     """A request's payload names the member who asked (or "A member", once erased)."""
-    return naming(data, [turn.member.id], turn.cat.text("gcheckin.someone"))
+    return naming(data, [turn.member.id], cat.text("gcheckin.someone"))
 
 
 def _country(turn: Turn, group: Group | None) -> str:
@@ -344,13 +348,13 @@ class ReachOuts:
     async def expire_due(self, now: datetime | None = None) -> int:
         """Requests nobody took in time: the member is told kindly, with crisis lines."""
         now = now or self.app.clock.now()
-        cat = self.app.library.catalog()
         closed = 0
         for reach in await self.repos.reachouts.due(now):
             member = await self.repos.members.by_id(reach.member_id)
             group = await self.repos.groups.by_id(reach.group_id)
             items = []
             if member is not None:
+                cat = self.app.languages.for_member(member)
                 country = (
                     member.country
                     or (group.country if group is not None else "")
@@ -434,8 +438,16 @@ class GroupModeratorAlerts:
     """Delivers a member's own "tell a moderator" to the moderators' channel of every group the
     member belongs to, through the outbox. False when no such channel exists."""
 
-    def __init__(self, repos: Repos, catalog: Catalog, membership: MembershipRouter) -> None:
+    def __init__(
+        self,
+        repos: Repos,
+        catalog: Catalog,
+        membership: MembershipRouter,
+        languages: Languages | None = None,
+    ) -> None:
         self.repos, self.cat, self.membership = repos, catalog, membership
+        # Each group's moderators read the alert in the group's language (issue 16).
+        self.languages = languages
 
     async def notify(self, request: SupportRequest) -> bool:
         member = await self.repos.members.find(request.platform, request.user_id)
@@ -444,7 +456,7 @@ class GroupModeratorAlerts:
         # The member's handle is filled in when the alert is sent (core.names); once erased,
         # their platform id stands in (the alert is erased with them anyway).
         handle = await name_slot(self.repos.names, member.id, request.handle, request.at)
-        text = moderator_message(self.cat, replace(request, handle=handle))
+        shown = replace(request, handle=handle)
         told = 0
         unnamed = request.user_id
         for group_id in await self.repos.reachouts.groups_of(member.id):
@@ -461,6 +473,8 @@ class GroupModeratorAlerts:
             if where is None:
                 continue
             target, thread = where
+            cat = self.languages.for_group(group) if self.languages is not None else self.cat
+            text = moderator_message(cat, shown)
             data = naming(payload(Reply(text, private=False), thread=thread), [member.id], unnamed)
             item = NewOutboxItem(group.platform, target, data, member_id=member.id)
             await self.repos.outbox.enqueue(item, request.at)

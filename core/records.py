@@ -15,6 +15,8 @@ class Member:
     consent: bool | None = None
     consent_at: datetime | None = None
     country: str | None = None
+    # The language the member chose with /language (a shipped locale); None: the platform's.
+    language: str | None = None
 
     @property
     def introduced(self) -> bool:

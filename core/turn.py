@@ -21,10 +21,20 @@ if TYPE_CHECKING:
 
 
 class Turn:
-    def __init__(self, app: Unblend, catalog: Catalog, event: Event, member: Member) -> None:
+    def __init__(
+        self,
+        app: Unblend,
+        catalog: Catalog,
+        event: Event,
+        member: Member,
+        own: Catalog | None = None,
+    ) -> None:
         self.app = app
         self.repos: Repos = app.repos
+        # What this turn says: in a group, in the group's language (issue 16).
         self.cat = catalog
+        # What only the member sees, in their own language even in a group (a crisis reply).
+        self.own = own or catalog
         self.event = event
         self.member = member
         self.now: datetime = app.clock.now()

@@ -26,12 +26,52 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from tests.fake_limits import DiscordGate, DiscordLimits
+
+# The locales Discord knows (its Locales reference), and its rule for an option's name.
+DISCORD_LOCALES = frozenset(
+    [
+        "id",
+        "da",
+        "de",
+        "en-GB",
+        "en-US",
+        "es-ES",
+        "es-419",
+        "fr",
+        "hr",
+        "it",
+        "lt",
+        "hu",
+        "nl",
+        "no",
+        "pl",
+        "pt-BR",
+        "ro",
+        "fi",
+        "sv-SE",
+        "vi",
+        "tr",
+        "cs",
+        "el",
+        "bg",
+        "ru",
+        "uk",
+        "hi",
+        "th",
+        "zh-CN",
+        "ja",
+        "zh-TW",
+        "ko",
+    ]
+)
+OPTION_NAME = re.compile(r"[-_\w]{1,32}")
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake.token-for-tests-only"
 APP_ID = 900_000_000_000_000_001
@@ -78,6 +118,8 @@ NO_MENTIONS: dict[str, list[str]] = {"parse": []}
 class DcUser:
     id: int
     name: str
+    # The member's app language, which Discord sends with each of their interactions.
+    locale: str = "en-US"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -631,6 +673,7 @@ class FakeDiscord:
             for option in command.get("options", []):
                 if not 1 <= len(option.get("description", "")) <= 100:
                     self.violations.append(f"/{command['name']} {option['name']}: description")
+            self._check_localizations(f"/{command.get('name')}", command)
             out.append(
                 {
                     **command,
@@ -642,6 +685,26 @@ class FakeDiscord:
             )
         self.commands[scope] = out
         return out
+
+    def _check_localizations(self, where: str, item: dict[str, Any]) -> None:
+        """Discord's rules for a command's, option's or choice's words in other languages: known
+        locales, names of 1-32 lower-case letters, digits, - or _, texts of 1-100 characters."""
+        for field_name in ("name_localizations", "description_localizations"):
+            for locale, text in (item.get(field_name) or {}).items():
+                if locale not in DISCORD_LOCALES:
+                    self.violations.append(f"{where}: {field_name} for unknown locale {locale}")
+                named = field_name == "name_localizations" and "value" not in item
+                valid = (
+                    bool(OPTION_NAME.fullmatch(text)) and text == text.lower()
+                    if named
+                    else 1 <= len(text) <= 100
+                )
+                if not valid:
+                    self.violations.append(f"{where}: {field_name}[{locale}] = {text!r}")
+        for option in item.get("options", []) or []:
+            self._check_localizations(f"{where} {option.get('name')}", option)
+        for choice in item.get("choices", []) or []:
+            self._check_localizations(f"{where} choice {choice.get('value')}", choice)
 
     # -- what the bot sends -------------------------------------------------------------------
 
@@ -877,7 +940,7 @@ class FakeDiscord:
             "version": 1,
             "data": data,
             "channel_id": str(channel_id),
-            "locale": "en-US",
+            "locale": user.locale,
             "app_permissions": "0",
             "entitlements": [],
             "attachment_size_limit": 10_485_760,

@@ -222,6 +222,7 @@ class FakeTelegram:
         self.outbox: list[Outgoing] = []
         self.messages: dict[tuple[int, int], BotMessage] = {}
         self.commands: dict[str, list[dict[str, str]]] = {}
+        self.localized_commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.started: set[int] = set()
         self.blocked: set[int] = set()
         self.deleted: list[BotMessage] = []  # taken back with deleteMessage
@@ -547,7 +548,14 @@ class FakeTelegram:
             if not 1 <= len(str(c.get("description", "")).strip()) <= 256:
                 raise RefusedError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
         scope = p.get("scope") or {"type": "default"}
-        self.commands[str(scope.get("type"))] = commands
+        language = str(p.get("language_code") or "")
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise RefusedError(400, "Bad Request: LANGUAGE_CODE_INVALID")
+        if language:
+            # The menu members whose Telegram is set to that language see (issue 16).
+            self.localized_commands[(str(scope.get("type")), language)] = commands
+        else:
+            self.commands[str(scope.get("type"))] = commands
         return True
 
     # -- what members do ----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from core.crypto import Cipher, encode_key, key_path_for
 from core.group_safety import GroupSafetySettings
 from core.schedule.engine import new_post_token
 from core.schedule.records import NewOutboxItem, Schedule
-from core.storage.db import Database
+from core.storage.database import Database
 from core.storage.reseal import open_value
 from core.storage.sealed import KEY_CHECK_LEGACY, KEY_CHECK_TEXT, SEALED
 from tests.chat import Chat

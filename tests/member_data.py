@@ -11,7 +11,7 @@ from core.records import Practice
 from core.schedule.engine import GroupEngine
 from core.schedule.outbox import DeleteStatus, OutboxDrainer, RecordingPoster
 from core.schedule.times import hhmm
-from core.storage.db import Database
+from core.storage.database import Database
 from tests.chat import Chat
 from tests.roster import Roster
 

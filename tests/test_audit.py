@@ -10,7 +10,7 @@ from core.app import Settings, Unblend
 from core.clock import FakeClock
 from core.model import Event, Reply, Space
 from core.privacy import export_member
-from core.storage.db import Database
+from core.storage.database import Database
 from core.storage.memory import in_memory_repos
 from tests.chat import Chat
 from tests.conftest import detector, library

@@ -6,7 +6,7 @@ import asyncio
 import base64
 import shutil
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -44,7 +44,12 @@ async def step(app: Unblend, user: str, kind: str, value: str) -> None:
 
 
 async def checkins_with_notes(
-    app: Unblend, user: str, stop: asyncio.Event, done: list[str], enough: asyncio.Event
+    app: Unblend,
+    clock: FakeClock,
+    user: str,
+    stop: asyncio.Event,
+    done: list[str],
+    enough: asyncio.Event,
 ) -> None:
     for kind, value in CONSENT:
         await step(app, user, kind, value)
@@ -56,6 +61,11 @@ async def checkins_with_notes(
         # The last answer ends the check-in: when handle returns, it is committed.
         await step(app, user, "text", note)
         done.append(note)
+        # A minute between check-ins keeps the members under the rate limit however long the
+        # backup takes; without it a refused member's loop never awaits I/O and starves the
+        # event loop, so the backup's end is never seen.
+        clock.advance(timedelta(minutes=1))
+        await asyncio.sleep(0)
         if len(done) >= 40:  # some history before the backup starts
             enough.set()
         n += 1
@@ -71,12 +81,14 @@ async def test_a_backup_taken_while_members_check_in_restores_every_committed_ch
 ) -> None:
     live = tmp_path / "live" / "unblend.sqlite"
     db, cipher = await open_encrypted(live, {})
-    app = Unblend(sqlite_repos(db, cipher), library(), detector(), FakeClock(), Settings("GB"))
+    clock = FakeClock()
+    app = Unblend(sqlite_repos(db, cipher), library(), detector(), clock, Settings("GB"))
     stop = asyncio.Event()
     done: list[str] = []
     enough = asyncio.Event()
     writers = [
-        asyncio.create_task(checkins_with_notes(app, f"m{i}", stop, done, enough)) for i in range(8)
+        asyncio.create_task(checkins_with_notes(app, clock, f"m{i}", stop, done, enough))
+        for i in range(8)
     ]
     try:
         await asyncio.wait_for(enough.wait(), 60)

@@ -23,7 +23,7 @@ from core.clock import FakeClock
 from core.flows import engine
 from core.model import Event, Reply, Space
 from core.privacy import export_member
-from core.safety import CrisisDetector, Level
+from core.safety import CrisisDetector, Level, Verdict
 from core.storage.memory import in_memory_repos
 from tests.chat import Chat
 from tests.conftest import CONTENT, detector, library
@@ -57,6 +57,9 @@ class ReadsNoCrisis(CrisisDetector):
 
     def assess(self, text: str) -> Level:
         return Level.NONE
+
+    def judge(self, text: str) -> Verdict:
+        return Verdict(Level.NONE, None, None, None, False)
 
     def happening_now(self, text: str) -> bool:
         return False

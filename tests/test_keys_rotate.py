@@ -15,10 +15,10 @@ from core.clock import FakeClock
 from core.crypto import KEY_ENV, DataKeyError, DecryptError, key_path_for
 from core.privacy import export_member
 from core.storage import reseal
-from core.storage.db import Database
 from core.storage.keyfile import read_keyring
 from core.storage.keyring import open_encrypted
 from core.storage.rotate import ENCRYPTED, retire_key, rotate_key
+from core.storage.sqlite import SqliteDatabase as Database
 from tests.chat import Chat
 from tests.legacy_store import LONG_AGO
 from tests.member_data import NOTE, fill_everything

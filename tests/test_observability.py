@@ -22,7 +22,7 @@ from bots.logsafe import JsonFormatter, OneLineFormatter, SecretFilter
 from core.app import Unblend
 from core.clock import FakeClock
 from core.config import ConfigError, load_config
-from core.storage.db import Database
+from core.storage.sqlite import SqliteDatabase as Database
 from tests.fake_telegram import TOKEN, FakeTelegram, Member
 from tests.rigs import telegram_server
 

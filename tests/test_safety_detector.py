@@ -14,12 +14,16 @@ from hypothesis import strategies as st
 from core.safety import CrisisDetector, Level, load_detector
 from core.safety.cache import CACHE_NAME
 from core.safety.detector import Lexicon, build_lexicon, evaluate
+from core.safety.labelled import Row, split, split_answers
 from core.safety.literals import compact_alternations, required_words
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
 LEXICON = CONTENT / "en" / "safety" / "lexicon.toml"
 LABELLED = ROOT / "tests" / "data" / "crisis_labelled.tsv"
+# The broad set (issue 15): 28 voices; split.toml names the fifth held out of every rule and
+# model decision.
+VOICES = ROOT / "tests" / "data" / "crisis"
 
 # Written after the rules were finished and never used to tune them: a fresh sample of how
 # people might say it, to estimate how well the rules generalise beyond the labelled set.
@@ -104,6 +108,67 @@ def test_labelled_set_meets_targets(detector: CrisisDetector) -> None:
     scores = evaluate(detector, [(label, text) for label, _, text in _labelled()])
     assert scores.recall >= 0.95
     assert scores.false_alarm_rate <= 0.05
+
+
+def _split() -> tuple[list[Row], list[Row]]:
+    return split(VOICES, LABELLED)
+
+
+def _scores(detector: CrisisDetector, rows: list[Row]) -> tuple[float, float]:
+    scores = evaluate(detector, [(r.label, r.text) for r in rows])
+    return scores.recall, scores.false_alarm_rate
+
+
+def test_the_held_out_voices_are_whole_and_apart() -> None:
+    train, held = _split()
+    held_voices = {r.voice for r in held}
+    assert len(held_voices) == 6 and not held_voices & {r.voice for r in train}
+    assert len(train) + len(held) >= 6_800
+    assert sum(r.label == "crisis" for r in held) >= 500
+
+
+# Floors, not targets: the figures measured when the rules and the model were last built
+# (README, "Crisis detection figures"), a little below, so a change that loses ground fails.
+# The training lines flatter both layers (the rules were written on them, the model learned
+# them); the held-out voices were never used to choose anything.
+
+
+def test_figures_on_the_training_lines(detector: CrisisDetector) -> None:
+    train, _ = _split()
+    recall, false_alarms = _scores(detector.rules_only(), train)
+    assert recall >= 0.56 and false_alarms <= 0.015, (recall, false_alarms)
+    recall, false_alarms = _scores(detector, train)
+    assert recall >= 0.91 and false_alarms <= 0.015, (recall, false_alarms)
+
+
+def test_figures_on_the_held_out_voices(detector: CrisisDetector) -> None:
+    _, held = _split()
+    recall, false_alarms = _scores(detector.rules_only(), held)
+    assert recall >= 0.38 and false_alarms <= 0.04, (recall, false_alarms)
+    recall, false_alarms = _scores(detector, held)
+    assert recall >= 0.73 and false_alarms <= 0.05, (recall, false_alarms)
+
+
+# The everyday answers (what members type into the bot's own text steps: check-in notes, what a
+# part says, plan steps) count their false alarms on their own, apart from the crisis-language
+# set's: at most 5% on the held-out voices; the floors below are the figures measured when the
+# model was last built, a little looser. The few crisis lines among them must still be heard.
+
+
+def test_the_held_out_answers_are_whole_and_apart() -> None:
+    train, held = split_answers(VOICES)
+    held_voices = {r.voice for r in held}
+    assert len(held_voices) == 5 and not held_voices & {r.voice for r in train}
+    assert len(train) + len(held) >= 3_000
+    assert sum(r.label == "none" for r in held) >= 500
+
+
+def test_everyday_answers_are_not_taken_for_a_crisis(detector: CrisisDetector) -> None:
+    train, held = split_answers(VOICES)
+    recall, false_alarms = _scores(detector, train)
+    assert recall >= 0.95 and false_alarms <= 0.01, (recall, false_alarms)
+    recall, false_alarms = _scores(detector, held)
+    assert recall >= 0.9 and false_alarms <= 0.02, (recall, false_alarms)
 
 
 def _held_out_misses(detector: CrisisDetector) -> list[str]:
@@ -220,10 +285,12 @@ def test_never_raises_on_odd_inputs(detector: CrisisDetector, text: str) -> None
 
 
 def test_with_terms_adds_a_term(detector: CrisisDetector) -> None:
-    group = detector.with_terms(extra_terms=["White Out"])
+    # Group terms are a rules matter; the learned layer has its own view of this line.
+    rules = detector.rules_only()
+    group = rules.with_terms(extra_terms=["White Out"])
     assert group.assess("gonna white out tonight") is Level.CRISIS
     assert group.assess("i'm not going to white out") is Level.NONE
-    assert detector.assess("gonna white out tonight") is Level.NONE  # the original is unchanged
+    assert rules.assess("gonna white out tonight") is Level.NONE  # the original is unchanged
 
 
 def test_exclusion_suppresses_a_group_term(detector: CrisisDetector) -> None:
@@ -316,6 +383,7 @@ def test_prefilter_never_hides_a_match() -> None:
     """Every pattern that matches a labelled line is among the gate's candidates for it."""
     lexicon = _lexicon()
     texts = [text for _, _, text in _labelled()] + [text for _, text in HELD_OUT]
+    texts += [r.text for r in _split()[0][1100::9]]  # a sample of the broad set
     for text in texts:
         normal = lexicon.normalizer.normalize(text)
         tokens = frozenset(normal.split())

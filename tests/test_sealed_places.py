@@ -19,10 +19,10 @@ from core.clock import FakeClock
 from core.crypto import Cipher, DecryptError, encode_key, key_path_for, new_key, value_format
 from core.privacy import export_member
 from core.storage import reseal
-from core.storage.db import Database
 from core.storage.keyfile import read_keyring
 from core.storage.reseal import read_marker, survey
 from core.storage.sealed import SEALED
+from core.storage.sqlite import SqliteDatabase as Database
 from tests.chat import Chat
 from tests.legacy_store import LONG_AGO, fill_every_column, make_legacy, seal_legacy, values
 from tests.member_data import NOTE, PLAN

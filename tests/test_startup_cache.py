@@ -17,7 +17,7 @@ from bots.bootstrap import build_runtime
 from core.config import load_config
 from core.safety import Level, load_detector
 from core.safety.cache import CACHE_NAME, CachedWordAnalysis, _checksum, code_version
-from core.safety.detector import Lexicon, build_lexicon
+from core.safety.detector import Lexicon, build_lexicon, other_lexicons
 from tests.conftest import CONTENT
 
 LEXICON = CONTENT / "en" / "safety" / "lexicon.toml"
@@ -106,9 +106,12 @@ def test_a_warm_cache_answers_every_question_and_builds_the_very_same_lexicon(
     (tmp_path / CACHE_NAME).write_bytes(real_cache)
     cache = CachedWordAnalysis(tmp_path / CACHE_NAME)
     cached = lexicon(CONTENT, cache)
+    # The cache also holds the other languages' lexicons, which run beside it (issue 16).
+    others = other_lexicons("en", cache)
     assert cache.hits > 300 and cache.misses == 0 and not cache.stale
     # Every compiled rule, gate, check and normaliser table compares equal.
     assert cached == lexicon(CONTENT)
+    assert others == other_lexicons("en")
     cache.save()  # nothing new: the file is left as it was
     assert (tmp_path / CACHE_NAME).read_bytes() == real_cache
 

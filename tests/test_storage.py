@@ -14,8 +14,9 @@ from core.app import Unblend
 from core.catalog import ContentLibrary
 from core.clock import FakeClock
 from core.crypto import KEY_ENV, DataKeyError, encode_key, key_path_for, new_key
-from core.storage.db import Database, StorageError, migration_scripts
+from core.storage.database import StorageError, migration_scripts
 from core.storage.keyring import open_encrypted
+from core.storage.sqlite import SqliteDatabase as Database
 from core.storage.sqlite_repos import sqlite_repos
 from tests.chat import Chat
 from tests.conftest import CONTENT, detector

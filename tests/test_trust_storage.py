@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core.clock import FakeClock
 from core.schedule.records import NewOutboxItem, Schedule
-from core.storage.db import migration_scripts
+from core.storage.database import migration_scripts
 from tests.chat import Chat
 from tests.roster import Roster
 from tests.test_storage import sqlite_app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.crisis import resources_text
 from core.features.base import Feature
+from core.languages import folded
 from core.model import Choice, Reply
 from core.turn import Turn
 
@@ -12,11 +13,13 @@ ELSEWHERE = "INTL"
 
 
 def _typed_code(turn: Turn, typed: str) -> str | None:
-    """A country typed after /country, by its code ("DE") or its name ("Germany")."""
-    wanted = " ".join(typed.split()).casefold()
-    for code, country in turn.cat.countries.items():
-        if wanted in (code.casefold(), country.name.casefold()):
-            return code
+    """A country typed after /country, by its code ("DE") or its name, in the member's language
+    or in English, like the commands ("Alemania", "Germany")."""
+    wanted = folded(typed)
+    for catalog in (turn.cat, turn.app.languages.catalog()):
+        for code, country in catalog.countries.items():
+            if wanted in (code.casefold(), folded(country.name)) and code in turn.cat.countries:
+                return code
     return None
 
 

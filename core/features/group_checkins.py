@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from core import group_safety
 from core.audit import Action, record, show_audit
+from core.catalog import Catalog
 from core.checkin import answered, build_checkin
 from core.crisis import resources_text
 from core.features.base import Feature
@@ -340,7 +341,10 @@ SETTING_EXAMPLES = {
     "summary": "/group settings summary 21:00",
     "modchannel": "/group settings modchannel 12345",
     "volunteers": "/group settings volunteers on",
+    "language": "/group settings language es",
 }
+# What clears a group's language (then: English).
+LANGUAGE_DEFAULT = ("default", "off", "none")
 
 
 async def group_command(turn: Turn, args: tuple[str, ...]) -> None:
@@ -357,6 +361,9 @@ async def group_command(turn: Turn, args: tuple[str, ...]) -> None:
         return
     if len(args) < 2:
         _public(turn, "group.settings", **_settings_view(turn, group))
+        turn.replies[-1] = replace(
+            turn.replies[-1], text=f"{turn.replies[-1].text}\n{_language_line(turn, group)}"
+        )
         await group_safety.add_settings_view(turn, group)
         return
     if refused_moderator(turn, "group.not_moderator"):
@@ -388,6 +395,11 @@ async def group_command(turn: Turn, args: tuple[str, ...]) -> None:
     old, new = _setting_value(group, name), _setting_value(changed, name)
     if old != new:
         await record(turn, group, Action.SETTING, name, old, new)
+    if name == "language":
+        # Said in the group's new language, like everything posted here from now on.
+        languages = turn.app.languages
+        languages.group_changed((changed.platform, changed.space_id), changed.language)
+        turn.cat = languages.catalog(changed.language)
     view = _settings_view(turn, changed)
     shown = {"modchannel": "mods"}.get(name, name)
     _public(turn, "group.saved", name=name, value=view[shown])
@@ -415,6 +427,20 @@ def _change(turn: Turn, group: Group, name: str, value: str) -> Group | str:
         if code not in turn.cat.countries:
             return turn.cat.text("group.country_invalid", got=echo(value), example=example)
         return replace(group, country=code)
+    if name == "language":
+        if value.casefold() in LANGUAGE_DEFAULT:
+            return replace(group, language="")
+        language = turn.app.languages.find(value)
+        if language is None:
+            return turn.cat.text(
+                "group.language_invalid",
+                got=echo(value),
+                example=example,
+                languages=", ".join(
+                    f"{turn.app.languages.name(c)} ({c})" for c in turn.app.languages.shipped
+                ),
+            )
+        return replace(group, language=language)
     if name == "summary":
         if off:
             return replace(group, summary_time="")
@@ -449,7 +475,19 @@ def _settings_view(turn: Turn, group: Group) -> dict[str, str | int]:
         "summary": summary,
         "mods": group.mod_channel or c.text("group.mods_none"),
         "volunteers": c.text("group.on" if group.volunteers else "group.off"),
+        "language": _language_value(turn, group),
     }
+
+
+def _language_value(turn: Turn, group: Group) -> str:
+    languages = turn.app.languages
+    if group.language in languages.shipped:
+        return languages.name(group.language)
+    return turn.cat.text("group.language_default", language=languages.name("en"))
+
+
+def _language_line(turn: Turn, group: Group) -> str:
+    return turn.cat.text("group.language_line", language=_language_value(turn, group))
 
 
 # -- the private check-in a group's prompt opens ------------------------------------------------
@@ -544,7 +582,8 @@ async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
         turn.say("gcheckin.no_mood")
     elif share == "mood":
         name = await _name_slot(turn)
-        text = turn.cat.text("gcheckin.shared_mood", name=name, mood=mood or 0)
+        posted = await _group_cat(turn, post.group_id)  # the group's language (issue 16)
+        text = posted.text("gcheckin.shared_mood", name=name, mood=mood or 0)
         item = await _share_item(turn, post.id, text)
         shared = await turn.repos.groups.add_share(post.id, turn.member.id, "mood", "", turn.now)
         await turn.repos.groups.settle_share(shared.id, "posted", item, turn.now)
@@ -553,15 +592,20 @@ async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
         # Kept and shown as the group will see it: one line (issue 12).
         shown = one_line(line)
         shared = await turn.repos.groups.add_share(post.id, turn.member.id, "line", shown, turn.now)
-        _preview_share(turn, shared.id, shown)
+        _preview_share(turn, shared.id, shown, await _group_cat(turn, post.group_id))
     else:
         turn.say("gcheckin.thanks_nothing")
     if not editing:
         await after_group_checkin(turn, post, answers)  # belonging, and a reach-out if asked
 
 
-def _name(turn: Turn) -> str:
-    return one_line(turn.event.display_name, NAME_LIMIT) or turn.cat.text("gcheckin.someone")
+def _name(turn: Turn, posted: Catalog) -> str:
+    return one_line(turn.event.display_name, NAME_LIMIT) or posted.text("gcheckin.someone")
+
+
+async def _group_cat(turn: Turn, group_id: int) -> Catalog:
+    """The language of what reaches a group: the group's own (issue 16)."""
+    return turn.app.languages.for_group(await turn.repos.groups.by_id(group_id))
 
 
 async def _name_slot(turn: Turn) -> str:
@@ -569,8 +613,9 @@ async def _name_slot(turn: Turn) -> str:
     return await name_slot(turn.repos.names, turn.member.id, turn.event.display_name, turn.now)
 
 
-def _preview_share(turn: Turn, share_id: int, line: str) -> None:
-    shown = turn.cat.text("gcheckin.shared_line", name=_name(turn), line=line)
+def _preview_share(turn: Turn, share_id: int, line: str, posted: Catalog) -> None:
+    """The line as the group will see it (in the group's language), with the member's choices."""
+    shown = posted.text("gcheckin.shared_line", name=_name(turn, posted), line=line)
     choices = tuple(
         Choice(f"{SHARE_PREFIX}:{action}:{share_id}", turn.cat.text(f"gcheckin.{label}"))
         for action, label in (("post", "post_it"), ("edit", "change_it"), ("keep", "keep_private"))
@@ -587,8 +632,10 @@ async def _share_item(turn: Turn, post_id: int, text: str) -> NewOutboxItem | No
     for schedule in await turn.repos.groups.schedules(group.id):
         if schedule.id == post.schedule_id:
             thread = schedule.target
-    data = payload(Reply(text, private=False), thread=thread, reply_to_post=post.id)
-    data = naming(data, [turn.member.id], turn.cat.text("gcheckin.someone"))
+    posted = turn.app.languages.for_group(group)
+    reply = Reply(text, private=False, meta={"locale": posted.locale})
+    data = payload(reply, thread=thread, reply_to_post=post.id)
+    data = naming(data, [turn.member.id], posted.text("gcheckin.someone"))
     return NewOutboxItem(group.platform, group.space_id, data)
 
 
@@ -613,7 +660,8 @@ async def share_choice(turn: Turn, rest: str) -> None:
         _refuse(turn, check, "share")
     elif action == "post":
         line = one_line(share.line)  # a line kept before lines were cleaned is cleaned here
-        text = turn.cat.text("gcheckin.shared_line", name=await _name_slot(turn), line=line)
+        group_cat = await _group_cat(turn, post.group_id) if post else turn.cat
+        text = group_cat.text("gcheckin.shared_line", name=await _name_slot(turn), line=line)
         item = await _share_item(turn, share.post_id, text)
         posted = item is not None and await turn.repos.groups.settle_share(
             share.id, "posted", item, turn.now

@@ -73,7 +73,8 @@ async def _in_group(turn: Turn) -> None:
         turn.add(Reply(turn.cat.text("volunteer.group_off"), private=False))
         return
     text = turn.cat.text("volunteer.group_link")
-    turn.add(Reply(text, private=False, private_link=f"volunteer-{group.id}"))
+    link = {"link_label": turn.cat.text("groups.open_button")}
+    turn.add(Reply(text, private=False, private_link=f"volunteer-{group.id}", meta=link))
 
 
 async def _status(turn: Turn) -> None:

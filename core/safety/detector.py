@@ -1,4 +1,9 @@
-"""A rule-based crisis-language detector: no ML, no network, no generative AI.
+"""The crisis-language detector: rules, and beside them a small learned layer.
+
+No network and no generative AI. The rules are described below; the learned layer
+(``classifier.py``, weights shipped in ``model/``) scores the same normalised text, and a score
+at or above its threshold makes a crisis the rules did not see (:meth:`CrisisDetector.judge`
+says which layer decided, and why).
 
 How one message is judged
 -------------------------
@@ -6,9 +11,12 @@ How one message is judged
    mapped to canonical words, punctuation reduced to sentence (``.``) and clause (``,``) marks.
 2. In a copy, figurative idioms from the lexicon ("killing myself at the gym", "die of
    embarrassment") are blanked out, so they cannot feed a crisis pattern.
+   An idiom masks only what the member wrote: one that starts or ends inside a spelling
+   variant's expansion ("fr" -> "for real") is left alone.
 3. Crisis patterns (direct, passive and indirect ideation, plans and means, goodbyes,
-   self-harm, overdoses happening now) are searched in that copy. Each match is then tested,
-   inside its own sentence only, by the checks its category lists in the lexicon:
+   self-harm, overdoses and other emergencies happening now) are searched in that copy.
+   Each match is then tested, inside its own sentence only, by the checks its category
+   lists in the lexicon:
 
    * ``negation`` (NegEx style): a trigger ("not", "never", "no thoughts of") a few words
      before the match, with no terminator ("but", "and", a comma) in between, negates it.
@@ -23,10 +31,15 @@ How one message is judged
    * ``topic``: news and topic talk ("an article about suicide rates") in the sentence.
 
    A pattern may also need some context nearby (``requires``: within a couple of hundred
-   characters, so "I'm sorry for everything. Goodbye." counts) or be cancelled by context
-   in its own sentence (``unless``). One surviving match is enough for CRISIS.
+   characters, so "I'm sorry for everything. Goodbye." counts; ``scene``: several cues, all
+   nearby, in any order) or be cancelled by context in its own sentence (``unless``). One
+   surviving match is enough for CRISIS. In an ``emergency`` category, a match about someone
+   else ("my partner took a whole bottle") stays a crisis and is marked as about them.
 4. A group's own terms (:meth:`CrisisDetector.with_terms`) are searched the same way.
-5. Otherwise concern patterns (hopeless, worthless, can't cope...) or a lowered crisis match
+5. The other languages' lexicons (``OTHER_LEXICONS``: Spanish) are searched the same way, each
+   with its own normalisation, idioms and checks, on every text: members switch languages
+   mid-sentence, so no language is guessed. Their rule ids carry the locale ("es:crisis...").
+6. Otherwise concern patterns (hopeless, worthless, can't cope...) or a lowered crisis match
    give CONCERN; anything else is NONE.
 
 Scopes are bounded (a sentence, at most a few hundred characters), so a crisis sentence
@@ -39,13 +52,15 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import NoReturn
+from typing import Literal, NoReturn
 
 from core.safety.cache import CACHE_NAME, CachedWordAnalysis, WordAnalysis
+from core.safety.classifier import Classifier, load_classifier
+from core.safety.forms import expand_forms
 from core.safety.literals import compact_alternations
 from core.safety.normalize import CLAUSE_MARK, SENTENCE_MARK, Normalizer
 
@@ -77,6 +92,11 @@ class Rule:
     checks: frozenset[str]
     requires: re.Pattern[str] | None = None
     unless: re.Pattern[str] | None = None
+    # A scene: each of these must also be within reach, in any order ("garage", "engine
+    # running", "door shut").
+    also: tuple[re.Pattern[str], ...] = ()
+    # Danger now, whoever is in it: a match about someone else stays a crisis, and says so.
+    emergency: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,7 +106,23 @@ class Hit:
     rule_id: str
     span: tuple[int, int]
     outcome: Level
-    reason: str  # "match", or which check lowered it: "negation", "past", "excluded", ...
+    # "match"; "other" (someone else in danger now); or which check lowered it: "negation",
+    # "past", "third_person", "topic", "excluded".
+    reason: str
+    # The matched words in its lexicon's normalised text (each language normalises its own way).
+    words: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What both layers made of one message, and why (for replies and for moderators)."""
+
+    level: Level
+    layer: str | None  # "rules" or "model" for a crisis or concern; None for NONE
+    rule_id: str | None  # the rule that decided, when the rules did
+    score: float | None  # the model's probability, when it ran
+    about_other: bool  # someone else is in danger now: the reply leads with emergency help
+    hits: tuple[Hit, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,6 +210,7 @@ class Checks:
     negation_post: re.Pattern[str] | None
     terminators: re.Pattern[str] | None
     negation_window: int
+    clause_window: int
     post_window: int
     past_markers: re.Pattern[str] | None
     present_markers: re.Pattern[str] | None
@@ -204,27 +241,40 @@ class Checks:
         left = _tail(around.clause_left, self.terminators, self.negation_window)
         if left and self._negating_trigger(left):
             return True
+        if self.negation_clause is not None and self.clause_window > self.negation_window:
+            # "They asked if I had ever had thoughts of ...": a question frames a longer span.
+            wide = _tail(around.clause_left, self.terminators, self.clause_window)
+            if wide != left and self._clause_trigger(wide):
+                return True
         if self.negation_post is None:
             return False
         right = _head(around.clause_right, self.terminators, self.post_window)
         return bool(right) and self.negation_post.match(right) is not None
 
     def _negating_trigger(self, left: str) -> bool:
-        pseudo = self.pseudo_negation
-        spans = [m.span() for m in pseudo.finditer(left)] if pseudo is not None else []
-
-        def real(trigger: re.Match[str]) -> bool:
-            return not any(a <= trigger.start() < b for a, b in spans)
-
+        real = self._not_pseudo(left)
         if self.negation_pre is not None:
             for trigger in self.negation_pre.finditer(left):
                 # "not" governs its own verb phrase; a new subject after it starts a new one.
                 gap = left[trigger.end() :]
                 if real(trigger) and not (self.subjects and self.subjects.search(gap)):
                     return True
-        if self.negation_clause is not None:
-            return any(real(t) for t in self.negation_clause.finditer(left))
-        return False
+        return self._clause_trigger(left)
+
+    def _clause_trigger(self, left: str) -> bool:
+        if self.negation_clause is None:
+            return False
+        real = self._not_pseudo(left)
+        return any(real(t) for t in self.negation_clause.finditer(left))
+
+    def _not_pseudo(self, left: str) -> Callable[[re.Match[str]], bool]:
+        pseudo = self.pseudo_negation
+        spans = [m.span() for m in pseudo.finditer(left)] if pseudo is not None else []
+
+        def real(trigger: re.Match[str]) -> bool:
+            return not any(a <= trigger.start() < b for a, b in spans)
+
+        return real
 
     def _past(self, around: _Around) -> bool:
         markers = self.past_markers
@@ -242,6 +292,22 @@ class Checks:
         near_left = _tail(around.clause_left, self.terminators, window)
         near_right = _head(around.clause_right, self.terminators, window)
         return not any(present.search(part) for part in (near_left, around.matched, near_right))
+
+    def about_other(self, text: str, match: re.Match[str]) -> bool:
+        """Whether a match is about someone else: the nearest subject before it in its
+        sentence (a few words across clauses, "my sister cut herself, it won't stop
+        bleeding") is another person."""
+        if self.subjects is None:
+            return False
+        around = _Around.of(text, match)
+        # A pattern may start with its subject ("my sister cut herself ..."); else the nearest
+        # subject before it counts ("my partner took a whole bottle").
+        own = self.subjects.match(around.matched)
+        if own is not None:
+            return own.lastgroup == "third"
+        left = " ".join(w for w in around.left[-_OTHER_WINDOW:] if w != CLAUSE_MARK)
+        nearest = _last_match(self.subjects, left)
+        return nearest is not None and nearest.lastgroup == "third"
 
     def _third_person(self, around: _Around) -> bool:
         if self.subjects is None:
@@ -311,6 +377,8 @@ def _right_words(text: str, end: int) -> list[str]:
     return words
 
 
+# How far back (in words of the sentence) the subject of an emergency is looked for.
+_OTHER_WINDOW = 12
 # Terminators are at most this many words long; looking further back changes nothing.
 _TERMINATOR_WORDS = 3
 
@@ -367,22 +435,38 @@ class _GroupTerms:
     excluded: re.Pattern[str] | None = None
 
 
-def _blank(match: re.Match[str]) -> str:
-    # Same length, so spans in the masked copy line up with the normalised text.
-    return " " * len(match.group())
-
-
 class CrisisDetector:
     """Judges one message: :data:`Level.CRISIS`, :data:`Level.CONCERN` or :data:`Level.NONE`.
 
     Build it with :func:`load_detector`. It is immutable and safe to share between tasks.
     """
 
-    __slots__ = ("_group", "_lexicon")
+    __slots__ = ("_classifier", "_group", "_lexicon", "_others")
 
-    def __init__(self, lexicon: Lexicon, group: _GroupTerms | None = None) -> None:
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        group: _GroupTerms | None = None,
+        classifier: Classifier | None = None,
+        others: Sequence[Lexicon] = (),
+    ) -> None:
         self._lexicon = lexicon
         self._group = group or _GroupTerms()
+        self._classifier = classifier
+        # Other languages' rules, run on every text beside the main lexicon's.
+        self._others = tuple(others)
+
+    @property
+    def classifier(self) -> Classifier | None:
+        return self._classifier
+
+    def rules_only(self) -> CrisisDetector:
+        """The same detector without the learned layer."""
+        return CrisisDetector(self._lexicon, self._group, others=self._others)
+
+    def normalize(self, text: str) -> str:
+        """The normalised form both layers read (see ``normalize.py``)."""
+        return self._lexicon.normalizer.normalize(text)
 
     def assess(self, text: str) -> Level:
         """The level of ``text``. Pure and fast; never raises on any ``str``."""
@@ -392,6 +476,10 @@ class CrisisDetector:
                 return Level.CRISIS
             if hit.outcome is Level.CONCERN:
                 level = Level.CONCERN
+        if self._classifier is not None and level is not Level.CRISIS:
+            classifier = self._classifier
+            if classifier.score(self.normalize(text)) >= classifier.threshold:
+                return Level.CRISIS
         return level
 
     def happening_now(self, text: str) -> bool:
@@ -404,8 +492,16 @@ class CrisisDetector:
         checks = self._lexicon.checks
         if checks.described_now is None or checks.described_framing is None:
             return self.assess(text) is Level.CRISIS
-        normal = self._lexicon.normalizer.normalize(text)
-        for hit in self._hits(text):
+        lexicons = (self._lexicon, *self._others)
+        return any(self._happening_now(lexicon, text) for lexicon in lexicons)
+
+    def _happening_now(self, lexicon: Lexicon, text: str) -> bool:
+        checks = lexicon.checks
+        hits = self._lexicon_hits(lexicon, text, group=lexicon is self._lexicon)
+        if checks.described_now is None or checks.described_framing is None:
+            return any(hit.outcome is Level.CRISIS for hit in hits)
+        normal = lexicon.normalizer.normalize(text)
+        for hit in hits:
             if hit.outcome is not Level.CRISIS:
                 continue
             start, end = hit.span
@@ -427,8 +523,31 @@ class CrisisDetector:
                 return True
         return False
 
+    def judge(self, text: str) -> Verdict:
+        """Both layers' view of ``text``: the level, which layer decided and why.
+
+        A crisis by the rules is decided by the rules (the first surviving match names the
+        rule); otherwise the learned layer's score at or above its threshold makes a crisis.
+        Concern comes from the rules only. The model's score is reported whenever it ran.
+        """
+        hits = tuple(self._hits(text))
+        crisis = [h for h in hits if h.outcome is Level.CRISIS]
+        score = None
+        if self._classifier is not None:
+            score = self._classifier.score(self.normalize(text))
+        if crisis:
+            other = any(h.reason == "other" for h in crisis)
+            return Verdict(Level.CRISIS, "rules", crisis[0].rule_id, score, other, hits)
+        classifier = self._classifier
+        if score is not None and classifier is not None and score >= classifier.threshold:
+            return Verdict(Level.CRISIS, "model", None, score, False, hits)
+        concern = [h for h in hits if h.outcome is Level.CONCERN]
+        if concern:
+            return Verdict(Level.CONCERN, "rules", concern[0].rule_id, score, False, hits)
+        return Verdict(Level.NONE, None, None, score, False, hits)
+
     def explain(self, text: str) -> tuple[Hit, ...]:
-        """Every match and what became of it: for tests and for moderators trying terms."""
+        """Every rule match and what became of it: for tests and for moderators."""
         return tuple(self._hits(text))
 
     def with_terms(
@@ -463,45 +582,68 @@ class CrisisDetector:
         )
         common = self._lexicon.common_words
         group = _GroupTerms(terms, excluded, _RuleSet.build(rules, common), exclusion_regex)
-        return CrisisDetector(self._lexicon, group)
+        return CrisisDetector(self._lexicon, group, self._classifier, self._others)
 
     def _hits(self, text: str) -> Iterator[Hit]:
-        lexicon = self._lexicon
-        normal = lexicon.normalizer.normalize(text)
+        yield from self._lexicon_hits(self._lexicon, text, group=True)
+        for other in self._others:
+            yield from self._lexicon_hits(other, text, group=False)
+
+    def _lexicon_hits(self, lexicon: Lexicon, text: str, group: bool) -> Iterator[Hit]:
+        normal, glued = lexicon.normalizer.normalize_marked(text)
         if not normal:
             return
         # Masking only removes tokens, so the unmasked token set is a safe pre-filter.
         tokens = frozenset(normal.split())
-        yield from self._judge_all(lexicon.crisis, self._mask(normal, tokens), tokens)
-        yield from self._group_hits(normal, tokens)
-        yield from self._judge_all(lexicon.concern, normal, tokens)
+        masked = self._mask(lexicon, normal, tokens, glued)
+        yield from self._judge_all(lexicon, lexicon.crisis, masked, tokens, normal)
+        if group:
+            yield from self._group_hits(normal, tokens)
+        yield from self._judge_all(lexicon, lexicon.concern, normal, tokens, normal)
 
-    def _mask(self, normal: str, tokens: frozenset[str]) -> str:
-        lexicon = self._lexicon
+    def _mask(
+        self, lexicon: Lexicon, normal: str, tokens: frozenset[str], glued: frozenset[int]
+    ) -> str:
+        def blank(match: re.Match[str]) -> str:
+            # An idiom masks only when the member wrote all of it: "wanna die fr" becomes
+            # "want to die for real", which holds "to die for" without anyone saying it.
+            start, end = match.span()
+            if start - 1 in glued or end in glued:
+                return match.group()
+            return " " * (end - start)  # same length, so spans still line up
+
         masked = normal
         for index in lexicon.idiom_gate.candidates(tokens):
-            masked = lexicon.idioms[index].sub(_blank, masked)
+            masked = lexicon.idioms[index].sub(blank, masked)
         return masked
 
-    def _judge_all(self, rules: _RuleSet, text: str, tokens: frozenset[str]) -> Iterator[Hit]:
+    def _judge_all(
+        self, lexicon: Lexicon, rules: _RuleSet, text: str, tokens: frozenset[str], normal: str
+    ) -> Iterator[Hit]:
         for rule, match in rules.matches(text, tokens):
-            hit = self._judge(rule, match, text)
+            hit = self._judge(lexicon, rule, match, text)
             if hit is not None:
-                yield hit
+                start, end = hit.span
+                yield replace(hit, words=normal[start:end])
 
-    def _judge(self, rule: Rule, match: re.Match[str], text: str) -> Hit | None:
+    def _judge(self, lexicon: Lexicon, rule: Rule, match: re.Match[str], text: str) -> Hit | None:
         start, end = match.span()
         # Context that makes a pattern count may sit in a neighbouring sentence ("I'm sorry
         # for everything. Goodbye."); context that cancels it must be in its own sentence.
         # Both choices err towards flagging.
-        if rule.requires is not None:
+        if rule.requires is not None or rule.also:
             around = text[max(0, start - _CONTEXT_CHARS) : end + _CONTEXT_CHARS]
-            if not rule.requires.search(around):
+            if rule.requires is not None and not rule.requires.search(around):
+                return None
+            if not all(cue.search(around) for cue in rule.also):
                 return None
         if rule.unless is not None and rule.unless.search(_sentence(text, start, end)):
             return None
-        reason = self._lexicon.checks.suppression(text, match, rule.checks)
+        checks = lexicon.checks
+        reason = checks.suppression(text, match, rule.checks)
         if reason is None:
+            if rule.emergency and checks.about_other(text, match):
+                return Hit(rule.rule_id, match.span(), rule.level, "other")
             return Hit(rule.rule_id, match.span(), rule.level, "match")
         # Someone else at risk still deserves a gentle check-in, never silence.
         outcome = Level.CONCERN if reason == "third_person" else Level.NONE
@@ -511,13 +653,13 @@ class CrisisDetector:
         if not self._group.terms:
             return
         excluded = self._group.excluded
-        for hit in self._judge_all(self._group.rules, normal, tokens):
+        for hit in self._judge_all(self._lexicon, self._group.rules, normal, tokens, normal):
             if (
                 excluded is not None
                 and hit.outcome is Level.CRISIS
                 and _inside(excluded, normal, hit.span)
             ):
-                yield Hit(hit.rule_id, hit.span, Level.NONE, "excluded")
+                yield replace(hit, outcome=Level.NONE, reason="excluded")
             else:
                 yield hit
 
@@ -545,9 +687,14 @@ def _phrase_regex(phrase: str) -> re.Pattern[str]:
 
 
 def load_detector(
-    content_dir: Path, locale: str = "en", cache_dir: Path | None = None
+    content_dir: Path,
+    locale: str = "en",
+    cache_dir: Path | None = None,
+    classifier: Classifier | Literal["shipped"] | None = "shipped",
 ) -> CrisisDetector:
-    """Load ``content_dir/<locale>/safety/lexicon.toml``, else the English one.
+    """Load ``content_dir/<locale>/safety/lexicon.toml``, else the English one, and the
+    learned layer (by default the one shipped in ``core/safety/model``; None: rules only).
+    The other languages' lexicons (:data:`OTHER_LEXICONS`) run beside it on every text.
 
     With ``cache_dir`` (the data folder), the lexicon's word analysis is kept in a file there
     (see ``cache.py``), which makes the next start-up about a second faster; the detector is
@@ -561,31 +708,80 @@ def load_detector(
     path = content_dir / locale / "safety" / "lexicon.toml"
     if not path.is_file():
         path = content_dir / "en" / "safety" / "lexicon.toml"
+    data = _read_lexicon(path)
+    model = load_classifier() if classifier == "shipped" else classifier
+    analysis = WordAnalysis() if cache_dir is None else CachedWordAnalysis(cache_dir / CACHE_NAME)
+    main = build_lexicon(data, str(path), analysis)
+    meta = data.get("meta")
+    others = other_lexicons(meta.get("locale") if isinstance(meta, Mapping) else None, analysis)
+    if isinstance(analysis, CachedWordAnalysis):
+        analysis.save()
+    main, *others = _share_vocabulary([main, *others])
+    return CrisisDetector(main, classifier=model, others=others)
+
+
+# Languages whose rules run on every text, whatever the main locale: members switch languages
+# mid-sentence (issue 16). Each file has the same layout as content/en/safety/lexicon.toml.
+OTHER_LEXICONS: Mapping[str, Path] = {"es": Path(__file__).with_name("lexicon_es.toml")}
+
+
+def other_lexicons(main_locale: object, analysis: WordAnalysis | None = None) -> list[Lexicon]:
+    """The other languages' lexicons, beside a main lexicon of ``main_locale``."""
+    return [
+        build_lexicon(_read_lexicon(path), str(path), analysis, f"{code}:")
+        for code, path in OTHER_LEXICONS.items()
+        if code != main_locale
+    ]
+
+
+def _read_lexicon(path: Path) -> dict[str, object]:
     try:
         with path.open("rb") as handle:
-            data = tomllib.load(handle)
+            return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: not valid TOML: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: not UTF-8: {exc}") from exc
-    if cache_dir is None:
-        return CrisisDetector(build_lexicon(data, str(path)))
-    analysis = CachedWordAnalysis(cache_dir / CACHE_NAME)
-    detector = CrisisDetector(build_lexicon(data, str(path), analysis))
-    analysis.save()
-    return detector
+
+
+# Shorter words are never typo-corrected (normalize.py), so only longer ones need sharing.
+_SHARED_WORD_LEN = 5
+
+
+def _share_vocabulary(lexicons: Sequence[Lexicon]) -> list[Lexicon]:
+    """Each language's normaliser also knows the others' words, so a word of one language is
+    never "corrected" into a look-alike of another (Spanish "suicida" is not a typo of
+    "suicidal"). Only words long enough to be corrected at all are shared."""
+    if len(lexicons) < 2:
+        return list(lexicons)
+    shared = []
+    for lexicon in lexicons:
+        foreign = frozenset(
+            word
+            for other in lexicons
+            if other is not lexicon
+            for word in other.normalizer.vocabulary
+            if len(word) >= _SHARED_WORD_LEN
+        )
+        normalizer = replace(lexicon.normalizer, vocabulary=lexicon.normalizer.vocabulary | foreign)
+        shared.append(replace(lexicon, normalizer=normalizer))
+    return shared
 
 
 def build_lexicon(
-    data: Mapping[str, object], source: str, analysis: WordAnalysis | None = None
+    data: Mapping[str, object],
+    source: str,
+    analysis: WordAnalysis | None = None,
+    rule_prefix: str = "",
 ) -> Lexicon:
-    """Compile a parsed lexicon; ``source`` names it in error messages."""
+    """Compile a parsed lexicon; ``source`` names it in error messages, ``rule_prefix`` starts
+    its rule ids (another language's: "es:")."""
     analysis = analysis or WordAnalysis()
     reader = _Reader(data, source)
     normalizer = _build_normalizer(reader, analysis)
     common = frozenset(reader.strings("prefilter.common_words", required=False))
-    crisis = _build_rules(reader, "crisis", Level.CRISIS)
-    concern = _build_rules(reader, "concern", Level.CONCERN)
+    crisis = _build_rules(reader, "crisis", Level.CRISIS, rule_prefix)
+    concern = _build_rules(reader, "concern", Level.CONCERN, rule_prefix)
     idioms = tuple(
         reader.compile(f"figurative.idioms[{i}]", _words(p))
         for i, p in enumerate(reader.patterns("figurative.idioms"))
@@ -608,6 +804,12 @@ class _Reader:
         self.data = data
         self.source = source
         self.macros: dict[str, str] = {}
+        self.irregular: dict[str, str] = {}
+        forms = self.table("forms")
+        for word, value in forms.items():
+            if not isinstance(value, str) or not value.split():
+                self.fail(f"forms.{word}", "expected the forms as one string of words")
+            self.irregular[word] = value
         self._read_macros()
 
     def fail(self, key: str, problem: str) -> NoReturn:
@@ -669,7 +871,7 @@ class _Reader:
                 self.fail(key, f"unknown macro %{name}%")
             return f"(?:{self.macros[name]})"
 
-        return _MACRO.sub(substitute, pattern)
+        return expand_forms(_MACRO.sub(substitute, pattern), self.irregular)
 
     def compile(self, key: str, pattern: str) -> re.Pattern[str]:
         if "(?P<" in pattern:
@@ -718,6 +920,10 @@ def _build_normalizer(reader: _Reader, analysis: WordAnalysis) -> Normalizer:
             reader.fail(key, "expected a [pattern, replacement] pair of strings")
         regex = reader.compile(key, _words(pair[0]))
         rewrites.append((regex, pair[1], analysis.words(regex.pattern)))
+    symbols = reader.table("normalize.symbols")
+    for name, value in symbols.items():
+        if len(name) != 1 or not isinstance(value, str) or not value.strip():
+            reader.fail(f"normalize.symbols.{name}", "expected one character and a word")
     fuzzy = [w.casefold() for w in reader.strings("normalize.fuzzy_words", required=False)]
     clean_variants = {str(k): str(v) for k, v in variants.items()}
     return Normalizer(
@@ -728,6 +934,7 @@ def _build_normalizer(reader: _Reader, analysis: WordAnalysis) -> Normalizer:
         strip_accents=reader.boolean("normalize.strip_accents", True),
         fold_confusables=reader.boolean("normalize.fold_confusables", True),
         leet=reader.boolean("normalize.leet", True),
+        symbols={str(k): str(v).casefold() for k, v in symbols.items()},
     )
 
 
@@ -752,13 +959,14 @@ def _all_strings(node: object) -> Iterator[str]:
             yield from _all_strings(value)
 
 
-def _build_rules(reader: _Reader, section: str, level: Level) -> list[Rule]:
+def _build_rules(reader: _Reader, section: str, level: Level, prefix: str) -> list[Rule]:
     rules: list[Rule] = []
     categories = reader.table(section)
     if not categories:
         reader.fail(section, "missing")
     for name in categories:
-        rules.extend(_category_rules(reader, f"{section}.{name}", level))
+        for rule in _category_rules(reader, f"{section}.{name}", level):
+            rules.append(replace(rule, rule_id=prefix + rule.rule_id) if prefix else rule)
     return rules
 
 
@@ -767,9 +975,14 @@ def _category_rules(reader: _Reader, key: str, level: Level) -> list[Rule]:
     unknown = checks - CHECKS
     if unknown:
         reader.fail(f"{key}.checks", f"unknown checks {sorted(unknown)}; known: {sorted(CHECKS)}")
+    emergency = reader.boolean(f"{key}.emergency", False)
     rules = [
         Rule(
-            f"{key}.patterns[{i}]", reader.compile(f"{key}.patterns[{i}]", _words(p)), level, checks
+            f"{key}.patterns[{i}]",
+            reader.compile(f"{key}.patterns[{i}]", _words(p)),
+            level,
+            checks,
+            emergency=emergency,
         )
         for i, p in enumerate(reader.patterns(f"{key}.patterns", required=False))
     ]
@@ -777,7 +990,8 @@ def _category_rules(reader: _Reader, key: str, level: Level) -> list[Rule]:
     if not isinstance(contextual, list):
         reader.fail(f"{key}.contextual", "expected an array of tables")
     for i, entry in enumerate(contextual):
-        rules.append(_contextual_rule(reader, f"{key}.contextual[{i}]", entry, level, checks))
+        rule = _contextual_rule(reader, f"{key}.contextual[{i}]", entry, level, checks)
+        rules.append(replace(rule, emergency=emergency))
     if not rules:
         reader.fail(key, "no patterns")
     return rules
@@ -798,9 +1012,16 @@ def _contextual_rule(
             if value
             else None
         )
+    scene = entry.get("scene") or []
+    if not isinstance(scene, list) or not all(isinstance(cue, str) for cue in scene):
+        reader.fail(f"{key}.scene", "expected a list of patterns")
+    also = tuple(
+        reader.compile(f"{key}.scene[{i}]", _words(reader.expand(f"{key}.scene[{i}]", cue)))
+        for i, cue in enumerate(scene)
+    )
     pattern = reader.expand(f"{key}.pattern", str(entry["pattern"]))
     regex = reader.compile(f"{key}.pattern", _words(pattern))
-    return Rule(key, regex, level, checks, context["requires"], context["unless"])
+    return Rule(key, regex, level, checks, context["requires"], context["unless"], also)
 
 
 def _build_checks(reader: _Reader) -> Checks:
@@ -811,6 +1032,9 @@ def _build_checks(reader: _Reader) -> Checks:
         negation_post=reader.optional_regex("negation.post"),
         terminators=reader.optional_regex("negation.terminators"),
         negation_window=reader.integer("negation.window", 5),
+        clause_window=reader.integer(
+            "negation.clause_window", reader.integer("negation.window", 5)
+        ),
         post_window=reader.integer("negation.post_window", 5),
         past_markers=reader.optional_regex("past.markers"),
         present_markers=reader.optional_regex("past.present"),

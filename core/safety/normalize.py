@@ -160,6 +160,9 @@ class Normalizer:
     strip_accents: bool = True
     fold_confusables: bool = True
     leet: bool = True
+    # Single symbols (emoji) that stand for a word: "💊⚰️" says "pills coffin".
+    symbols: Mapping[str, str] = field(default_factory=dict)
+    _symbol_table: Mapping[int, str] = field(init=False, repr=False, compare=False)
     _fuzzy_index: Mapping[str, str] = field(init=False, repr=False, compare=False)
     _fuzzy_initials: frozenset[str] = field(init=False, repr=False, compare=False)
     _fuzzy_max_len: int = field(init=False, repr=False, compare=False)
@@ -178,26 +181,44 @@ class Normalizer:
             "_fuzzy_max_len": fuzzy_max,
             "_rewrite_words": frozenset(rewrite_words),
             "_rewrite_always": any(needs is None for _, _, needs in self.rewrites),
+            "_symbol_table": {ord(k): f" {v} " for k, v in self.symbols.items() if len(k) == 1},
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
 
     def normalize(self, text: str) -> str:
         """The canonical form of ``text``: words and ``.``/``,`` marks, single spaces."""
+        return self.normalize_marked(text)[0]
+
+    def normalize_marked(self, text: str) -> tuple[str, frozenset[int]]:
+        """:meth:`normalize`, and the offsets of the spaces a spelling variant put inside one
+        written word ("fr" -> "for real"): a phrase that starts or ends at such a space was
+        not all written by the member."""
         if text.isascii():
             # Fast path for the common case: nothing to fold but case.
             folded = text.lower()
         else:
             folded = _fold_unicode(text, self.strip_accents, self.fold_confusables)
+            if self._symbol_table:
+                folded = folded.translate(self._symbol_table)
         if self.leet and any(c in folded for c in _LEET_CHARS):
             folded = _LEET.sub(lambda m: m.group(0).translate(_LEET_MAP), folded)
         if _RUN.search(folded):
             folded = _ELONGATED_WORD.sub(self._shorten, folded)
         words = [w for w in map(self._canonical, _tokens(folded)) if w]
         normal = " ".join(words)
+        glued = frozenset(_inner_spaces(words)) if any(" " in w for w in words) else _NO_SPACES
         if self._rewrite_always or not self._rewrite_words.isdisjoint(words):
-            normal = self._rewrite(normal, frozenset(words))
-        return normal
+            rewritten = self._rewrite(normal, frozenset(words))
+            if rewritten != normal:
+                # Offsets moved: the same rewrites on a copy whose glued spaces are marked
+                # find them again, unless a rewrite reached across one (then none are known).
+                marked = self._rewrite(_mark(normal, glued), frozenset(words))
+                glued = _NO_SPACES
+                if marked.replace(_GLUE, " ") == rewritten:
+                    glued = frozenset(i for i, c in enumerate(marked) if c == _GLUE)
+                normal = rewritten
+        return normal, glued
 
     def _rewrite(self, normal: str, words: frozenset[str]) -> str:
         for pattern, replacement, needs in self.rewrites:
@@ -257,6 +278,25 @@ class Normalizer:
                 if candidate in self.vocabulary or candidate in self.variants:
                     return candidate
         return _RUN.sub(r"\1\1", word)
+
+
+_GLUE = "\x1f"
+_NO_SPACES: frozenset[int] = frozenset()
+
+
+def _inner_spaces(words: list[str]) -> Iterable[int]:
+    offset = 0
+    for word in words:
+        if " " in word:
+            yield from (offset + i for i, c in enumerate(word) if c == " ")
+        offset += len(word) + 1
+
+
+def _mark(normal: str, glued: frozenset[int]) -> str:
+    chars = list(normal)
+    for i in glued:
+        chars[i] = _GLUE
+    return "".join(chars)
 
 
 def _rebuild(word: str, runs: list[re.Match[str]], lengths: tuple[int, ...]) -> str:

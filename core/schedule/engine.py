@@ -15,6 +15,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from core.catalog import Catalog
 from core.clock import Clock
@@ -23,6 +24,10 @@ from core.ports import Repos
 from core.schedule.outbox import payload
 from core.schedule.records import ALL_DAYS, Group, NewOutboxItem, Reminder, Response, Schedule
 from core.schedule.times import Rule, Run, due_runs, parse_hhmm, parse_tz
+
+if TYPE_CHECKING:
+    from core.languages import Languages
+    from core.records import Member
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +85,7 @@ def prompt_reply(cat: Catalog, schedule: Schedule, token: str) -> Reply:
         prompt_text(cat, schedule),
         private=False,
         private_link=f"{LINK_COMMAND}-{token}",
-        meta={"link_label": cat.text("gcheckin.open_button")},
+        meta={"link_label": cat.text("gcheckin.open_button"), "locale": cat.locale},
     )
 
 
@@ -113,10 +118,26 @@ def summary_text(cat: Catalog, responses: list[Response]) -> str | None:
 
 
 class GroupEngine:
+    """`catalog` is what is said when `languages` is not given (a test's single language); with
+    it, a group's posts are in the group's language and a reminder in the member's (issue 16)."""
+
     def __init__(
-        self, repos: Repos, catalog: Catalog, clock: Clock, grace: timedelta = DEFAULT_GRACE
+        self,
+        repos: Repos,
+        catalog: Catalog,
+        clock: Clock,
+        grace: timedelta = DEFAULT_GRACE,
+        *,
+        languages: Languages | None = None,
     ) -> None:
         self.repos, self.cat, self.clock, self.grace = repos, catalog, clock, grace
+        self.languages = languages
+
+    def _group_cat(self, group: Group) -> Catalog:
+        return self.languages.for_group(group) if self.languages is not None else self.cat
+
+    def _member_cat(self, member: Member) -> Catalog:
+        return self.languages.for_member(member) if self.languages is not None else self.cat
 
     async def run_due_posts(self, now: datetime | None = None) -> DueReport:
         now = now or self.clock.now()
@@ -155,7 +176,7 @@ class GroupEngine:
 
     async def _post(self, group: Group, schedule: Schedule, run: Run, now: datetime) -> bool:
         token = new_post_token()
-        reply = prompt_reply(self.cat, schedule, token)
+        reply = prompt_reply(self._group_cat(group), schedule, token)
         item = NewOutboxItem(
             group.platform,
             group.space_id,
@@ -184,7 +205,7 @@ class GroupEngine:
                 text = None
                 if not run.late:
                     responses = await self.repos.groups.responses([p.id for p in posts])
-                    text = summary_text(self.cat, responses)
+                    text = summary_text(self._group_cat(group), responses)
                 item = None
                 if text is not None:
                     thread = await self._thread_of(posts[0].schedule_id)
@@ -220,9 +241,10 @@ class GroupEngine:
                 member = await self.repos.members.by_id(reminder.member_id)
                 item = None
                 if member is not None and not run.late:
+                    cat = self._member_cat(member)
                     reply = Reply(
-                        self.cat.text("remind.nudge"),
-                        (Choice("cmd:checkin", self.cat.text("remind.checkin_now")),),
+                        cat.text("remind.nudge"),
+                        (Choice("cmd:checkin", cat.text("remind.checkin_now")),),
                     )
                     item = NewOutboxItem(
                         member.platform,

@@ -98,9 +98,10 @@ class Unposter(Protocol):
     ) -> DeleteStatus: ...
 
 
-# What a reply's meta may carry through the outbox: a link button's label, and (a reach-out the
-# member asked for) how to reach that member: their platform user id and the button's label.
-CARRIED_META = ("link_label", "contact_user", "contact_label")
+# What a reply's meta may carry through the outbox: a link button's label, (a reach-out the
+# member asked for) how to reach that member: their platform user id and the button's label,
+# and the language the message is in, for the words an adapter adds (a thread's name).
+CARRIED_META = ("link_label", "contact_user", "contact_label", "locale")
 
 
 def payload(

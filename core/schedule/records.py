@@ -23,6 +23,7 @@ class Group:
     mod_channel: str = ""  # where reach-out requests go when no volunteer is on
     volunteers: bool = False
     holidays: frozenset[date] = frozenset()
+    language: str = ""  # what the bot posts here in (a shipped locale); "" = English
 
 
 @dataclass(frozen=True)

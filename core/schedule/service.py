@@ -42,7 +42,9 @@ class ScheduleService:
     ) -> None:
         self.app = app
         self.platforms = tuple(platforms)
-        self.engine = GroupEngine(app.repos, app.library.catalog(), app.clock, grace)
+        self.engine = GroupEngine(
+            app.repos, app.library.catalog(), app.clock, grace, languages=app.languages
+        )
         self.drainer = drainer or OutboxDrainer(app.repos, app.outbound, app.clock)
         # Reach-outs nobody took in time; a GONE post pauses its schedule (issue 6).
         self.reach = ReachOuts(app)

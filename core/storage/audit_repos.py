@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from core.audit import AuditEntry, audit_json
 from core.crypto import Cipher, Place
-from core.storage.db import Database
-from core.storage.sealed import AUDIT_NAME, AUDIT_NEW, AUDIT_OLD, next_id
-
-
-def _ts(when: datetime) -> str:
-    return when.astimezone(UTC).isoformat(timespec="microseconds")
+from core.storage.database import Database
+from core.storage.sealed import AUDIT_NAME, AUDIT_NEW, AUDIT_OLD
+from core.storage.stamps import stamp
 
 
 class SqliteAuditRepo:
@@ -44,9 +41,9 @@ class SqliteAuditRepo:
         )
 
     async def add(self, entry: AuditEntry) -> AuditEntry:
-        async with self._db.write() as conn:
-            row_id = await next_id(conn, "audit_log")
-            await conn.execute(
+        async with self._db.write():
+            row_id = await self._db.next_id("audit_log")
+            await self._db.execute(
                 "INSERT INTO audit_log (id, group_id, actor_id, actor_name, action, subject,"
                 " old_value, new_value, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -58,7 +55,7 @@ class SqliteAuditRepo:
                     entry.subject,
                     self._seal(entry.old, AUDIT_OLD.at(row_id, entry.group_id)),
                     self._seal(entry.new, AUDIT_NEW.at(row_id, entry.group_id)),
-                    _ts(entry.at),
+                    stamp(entry.at),
                 ),
             )
             return replace(entry, id=row_id)
@@ -72,9 +69,7 @@ class SqliteAuditRepo:
         return [self._entry(r) for r in rows]
 
     async def purge(self, before: datetime) -> int:
-        async with self._db.write() as conn:
-            cursor = await conn.execute("DELETE FROM audit_log WHERE at<?", (_ts(before),))
-            return cursor.rowcount
+        return await self._db.changes("DELETE FROM audit_log WHERE at<?", (stamp(before),))
 
     async def export(self, member_id: int) -> dict[str, Any]:
         rows = await self._db.fetchall(
@@ -85,12 +80,9 @@ class SqliteAuditRepo:
 
     async def erase(self, member_id: int) -> int:
         """The changes stay in the log; who made them goes."""
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "UPDATE audit_log SET actor_id=NULL, actor_name=NULL WHERE actor_id=?",
-                (member_id,),
-            )
-            return cursor.rowcount
+        return await self._db.changes(
+            "UPDATE audit_log SET actor_id=NULL, actor_name=NULL WHERE actor_id=?", (member_id,)
+        )
 
 
 class InMemoryAuditRepo:

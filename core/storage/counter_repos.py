@@ -8,12 +8,9 @@ from typing import Any
 
 from core.crypto import Cipher
 from core.days import Counter, Slip
-from core.storage.db import Database
-from core.storage.sealed import COUNTER_NAME, SLIP_NOTE, next_id
-
-
-def _ts(when: datetime) -> str:
-    return when.isoformat(timespec="microseconds")
+from core.storage.database import Database
+from core.storage.sealed import COUNTER_NAME, SLIP_NOTE
+from core.storage.stamps import stamp
 
 
 class SqliteCounterRepo:
@@ -39,40 +36,39 @@ class SqliteCounterRepo:
         ]
 
     async def add(self, member_id: int, name: str, started_on: date, now: datetime) -> Counter:
-        async with self._db.write() as conn:
-            counter_id = await next_id(conn, "day_counters")
+        async with self._db.write():
+            counter_id = await self._db.next_id("day_counters")
             sealed = self._cipher.encrypt(name, COUNTER_NAME.at(counter_id, member_id))
-            await conn.execute(
+            await self._db.execute(
                 "INSERT INTO day_counters (id, member_id, name, started_on, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (counter_id, member_id, sealed, started_on.isoformat(), _ts(now)),
+                (counter_id, member_id, sealed, started_on.isoformat(), stamp(now)),
             )
         return Counter(counter_id, member_id, name, started_on, now)
 
     async def remove(self, member_id: int, counter_id: int) -> bool:
-        async with self._db.write() as conn:
-            await conn.execute(
+        async with self._db.write():
+            await self._db.execute(
                 "DELETE FROM day_slips WHERE counter_id=? AND member_id=?", (counter_id, member_id)
             )
-            cursor = await conn.execute(
+            removed = await self._db.changes(
                 "DELETE FROM day_counters WHERE id=? AND member_id=?", (counter_id, member_id)
             )
-            return cursor.rowcount > 0
+            return removed > 0
 
     async def add_slip(self, member_id: int, counter_id: int, on: date, now: datetime) -> Slip:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
+        async with self._db.write():
+            found = await self._db.changes(
                 "UPDATE day_counters SET celebrated=0 WHERE id=? AND member_id=?",
                 (counter_id, member_id),
             )
-            if cursor.rowcount == 0:
+            if found == 0:
                 raise LookupError(counter_id)
-            cursor = await conn.execute(
-                "INSERT INTO day_slips (counter_id, member_id, on_date, at) VALUES (?, ?, ?, ?)",
-                (counter_id, member_id, on.isoformat(), _ts(now)),
+            slip_id = await self._db.insert(
+                "INSERT INTO day_slips (counter_id, member_id, on_date, at) VALUES (?, ?, ?, ?)"
+                " RETURNING id",
+                (counter_id, member_id, on.isoformat(), stamp(now)),
             )
-            slip_id = cursor.lastrowid
-        assert slip_id is not None
         return Slip(slip_id, counter_id, member_id, on, now)
 
     def _slip(self, member_id: int, r: Any) -> Slip:
@@ -102,12 +98,11 @@ class SqliteCounterRepo:
         return [self._slip(member_id, r) for r in rows]
 
     async def set_slip_note(self, member_id: int, slip_id: int, note: str) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "UPDATE day_slips SET note=? WHERE id=? AND member_id=?",
-                (self._cipher.encrypt(note, SLIP_NOTE.at(slip_id, member_id)), slip_id, member_id),
-            )
-            return cursor.rowcount > 0
+        changed = await self._db.changes(
+            "UPDATE day_slips SET note=? WHERE id=? AND member_id=?",
+            (self._cipher.encrypt(note, SLIP_NOTE.at(slip_id, member_id)), slip_id, member_id),
+        )
+        return changed > 0
 
     async def set_celebrated(self, member_id: int, counter_id: int, days: int) -> None:
         await self._db.execute(
@@ -116,39 +111,34 @@ class SqliteCounterRepo:
         )
 
     async def rename(self, member_id: int, counter_id: int, name: str) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "UPDATE day_counters SET name=? WHERE id=? AND member_id=?",
-                (
-                    self._cipher.encrypt(name, COUNTER_NAME.at(counter_id, member_id)),
-                    counter_id,
-                    member_id,
-                ),
-            )
-            return cursor.rowcount > 0
+        changed = await self._db.changes(
+            "UPDATE day_counters SET name=? WHERE id=? AND member_id=?",
+            (
+                self._cipher.encrypt(name, COUNTER_NAME.at(counter_id, member_id)),
+                counter_id,
+                member_id,
+            ),
+        )
+        return changed > 0
 
     async def set_start(self, member_id: int, counter_id: int, started_on: date) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "UPDATE day_counters SET started_on=? WHERE id=? AND member_id=?",
-                (started_on.isoformat(), counter_id, member_id),
-            )
-            return cursor.rowcount > 0
+        changed = await self._db.changes(
+            "UPDATE day_counters SET started_on=? WHERE id=? AND member_id=?",
+            (started_on.isoformat(), counter_id, member_id),
+        )
+        return changed > 0
 
     async def remove_slip(self, member_id: int, slip_id: int) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM day_slips WHERE id=? AND member_id=?", (slip_id, member_id)
-            )
-            return cursor.rowcount > 0
+        removed = await self._db.changes(
+            "DELETE FROM day_slips WHERE id=? AND member_id=?", (slip_id, member_id)
+        )
+        return removed > 0
 
     async def purge_slips(self, member_id: int, before: date) -> int:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM day_slips WHERE member_id=? AND on_date<?",
-                (member_id, before.isoformat()),
-            )
-            return cursor.rowcount
+        return await self._db.changes(
+            "DELETE FROM day_slips WHERE member_id=? AND on_date<?",
+            (member_id, before.isoformat()),
+        )
 
     async def export(self, member_id: int) -> dict[str, Any]:
         counters = await self.for_member(member_id)
@@ -156,12 +146,12 @@ class SqliteCounterRepo:
         return {"day_counters": counters_json(counters, slips)}
 
     async def erase(self, member_id: int) -> int:
-        async with self._db.write() as conn:
-            slips = await conn.execute("DELETE FROM day_slips WHERE member_id=?", (member_id,))
-            counters = await conn.execute(
+        async with self._db.write():
+            slips = await self._db.changes("DELETE FROM day_slips WHERE member_id=?", (member_id,))
+            counters = await self._db.changes(
                 "DELETE FROM day_counters WHERE member_id=?", (member_id,)
             )
-            return slips.rowcount + counters.rowcount
+            return slips + counters
 
 
 def counters_json(counters: list[Counter], slips: list[Slip]) -> list[dict[str, Any]]:

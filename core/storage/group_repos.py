@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
-
-import aiosqlite
 
 from core.crypto import Cipher
 from core.names import naming_of
@@ -23,25 +21,20 @@ from core.schedule.records import (
     SharedItem,
 )
 from core.schedule.times import days_code, days_from_code, days_text
-from core.storage.db import Database
-from core.storage.sealed import OUTBOX_PAYLOAD, SCHEDULE_PROMPT, SHARE_LINE, next_id
-
-
-def _ts(when: datetime) -> str:
-    return when.astimezone(UTC).isoformat(timespec="microseconds")
+from core.storage.database import Database
+from core.storage.sealed import OUTBOX_PAYLOAD, SCHEDULE_PROMPT, SHARE_LINE
+from core.storage.stamps import stamp
 
 
 def _dt(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-async def insert_outbox(
-    conn: aiosqlite.Connection, cipher: Cipher, item: NewOutboxItem, now: datetime
-) -> int:
+async def insert_outbox(db: Database, cipher: Cipher, item: NewOutboxItem, now: datetime) -> int:
     """An outbox row, inside the caller's transaction."""
-    row_id = await next_id(conn, "outbox")
+    row_id = await db.next_id("outbox")
     place = OUTBOX_PAYLOAD.at(row_id, item.platform, item.target)
-    await conn.execute(
+    await db.execute(
         "INSERT INTO outbox (id, platform, target, payload, next_attempt_at, created_at, post_id,"
         " member_id, share_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
@@ -49,8 +42,8 @@ async def insert_outbox(
             item.platform,
             item.target,
             cipher.encrypt(json.dumps(item.payload), place),
-            _ts(now),
-            _ts(now),
+            stamp(now),
+            stamp(now),
             item.post_id,
             item.member_id,
             item.share_id,
@@ -64,8 +57,8 @@ class SqliteOutboxRepo:
         self._db, self._cipher = db, cipher
 
     async def enqueue(self, item: NewOutboxItem, now: datetime) -> int:
-        async with self._db.write() as conn:
-            return await insert_outbox(conn, self._cipher, item, now)
+        async with self._db.write():
+            return await insert_outbox(self._db, self._cipher, item, now)
 
     def _item(self, r: Any) -> OutboxItem:
         return OutboxItem(
@@ -91,31 +84,31 @@ class SqliteOutboxRepo:
         rows = await self._db.fetchall(
             f"SELECT {self._COLUMNS} FROM outbox WHERE state='pending' AND platform=?"
             " AND next_attempt_at<=? ORDER BY next_attempt_at, id LIMIT ?",
-            (platform, _ts(now), limit),
+            (platform, stamp(now), limit),
         )
         return [self._item(r) for r in rows]
 
     async def mark_sent(self, item_id: int, message_ref: str, now: datetime) -> None:
-        async with self._db.write() as conn:
-            await conn.execute(
+        async with self._db.write():
+            await self._db.execute(
                 "UPDATE outbox SET state='sent', sent_at=?, message_ref=? WHERE id=?",
-                (_ts(now), message_ref, item_id),
+                (stamp(now), message_ref, item_id),
             )
-            await conn.execute(
+            await self._db.execute(
                 "UPDATE posts SET message_ref=? WHERE id=(SELECT post_id FROM outbox WHERE id=?)",
                 (message_ref, item_id),
             )
             # A shared line's message id, so /forget can delete it from the group (issue 7).
-            await conn.execute(
+            await self._db.execute(
                 "UPDATE shared_items SET message_ref=?, posted_at=?"
                 " WHERE id=(SELECT share_id FROM outbox WHERE id=?)",
-                (message_ref, _ts(now), item_id),
+                (message_ref, stamp(now), item_id),
             )
 
     async def retry_later(self, item_id: int, attempts: int, at: datetime) -> None:
         await self._db.execute(
             "UPDATE outbox SET attempts=?, next_attempt_at=? WHERE id=?",
-            (attempts, _ts(at), item_id),
+            (attempts, stamp(at), item_id),
         )
 
     async def mark_failed(self, item_id: int, attempts: int) -> None:
@@ -124,20 +117,20 @@ class SqliteOutboxRepo:
         )
 
     async def purge_private(self, before: datetime) -> int:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM outbox WHERE state!='pending' AND created_at<? AND NOT EXISTS"
-                " (SELECT 1 FROM groups g WHERE g.platform=outbox.platform"
-                " AND g.space_id=outbox.target)",
-                (_ts(before),),
-            )
-            return max(cursor.rowcount, 0)
+        return await self._db.changes(
+            "DELETE FROM outbox WHERE state!='pending' AND created_at<? AND NOT EXISTS"
+            " (SELECT 1 FROM groups g WHERE g.platform=outbox.platform"
+            " AND g.space_id=outbox.target)",
+            (stamp(before),),
+        )
 
     async def items(self, platform: str | None = None) -> list[OutboxItem]:
-        rows = await self._db.fetchall(
-            f"SELECT {self._COLUMNS} FROM outbox WHERE ?='' OR platform=? ORDER BY id",
-            (platform or "", platform or ""),
-        )
+        if platform:
+            rows = await self._db.fetchall(
+                f"SELECT {self._COLUMNS} FROM outbox WHERE platform=? ORDER BY id", (platform,)
+            )
+        else:
+            rows = await self._db.fetchall(f"SELECT {self._COLUMNS} FROM outbox ORDER BY id")
         return [self._item(r) for r in rows]
 
 
@@ -147,14 +140,18 @@ class SqliteGroupRepo:
 
     # -- groups ---------------------------------------------------------------------------
 
-    _GROUP = "id, platform, space_id, timezone, country, summary_time, mod_channel, volunteers"
+    _GROUP = (
+        "id, platform, space_id, timezone, country, summary_time, mod_channel, volunteers, language"
+    )
 
     async def _group(self, r: Any) -> Group:
         rows = await self._db.fetchall(
             "SELECT on_date FROM group_holidays WHERE group_id=?", (int(r[0]),)
         )
         holidays = frozenset(date.fromisoformat(h[0]) for h in rows)
-        return Group(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), holidays)
+        return Group(
+            int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), holidays, r[8] or ""
+        )
 
     async def get_or_create(self, platform: str, space_id: str, now: datetime) -> Group:
         row = await self._db.fetchone(
@@ -162,12 +159,11 @@ class SqliteGroupRepo:
             (platform, space_id),
         )
         if row is None:
-            async with self._db.write() as conn:
-                await conn.execute(
-                    "INSERT INTO groups (platform, space_id, created_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (platform, space_id) DO NOTHING",
-                    (platform, space_id, _ts(now)),
-                )
+            await self._db.execute(
+                "INSERT INTO groups (platform, space_id, created_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (platform, space_id) DO NOTHING",
+                (platform, space_id, stamp(now)),
+            )
             row = await self._db.fetchone(
                 f"SELECT {self._GROUP} FROM groups WHERE platform=? AND space_id=?",
                 (platform, space_id),
@@ -185,32 +181,32 @@ class SqliteGroupRepo:
 
     async def update(self, group: Group) -> None:
         await self._db.execute(
-            "UPDATE groups SET timezone=?, country=?, summary_time=?, mod_channel=?, volunteers=?"
-            " WHERE id=?",
+            "UPDATE groups SET timezone=?, country=?, summary_time=?, mod_channel=?, volunteers=?,"
+            " language=? WHERE id=?",
             (
                 group.timezone,
                 group.country,
                 group.summary_time,
                 group.mod_channel,
                 int(group.volunteers),
+                group.language,
                 group.id,
             ),
         )
 
     async def set_holiday(self, group_id: int, day: date, on: bool) -> bool:
-        async with self._db.write() as conn:
-            if on:
-                cursor = await conn.execute(
-                    "INSERT INTO group_holidays (group_id, on_date) VALUES (?, ?)"
-                    " ON CONFLICT DO NOTHING",
-                    (group_id, day.isoformat()),
-                )
-            else:
-                cursor = await conn.execute(
-                    "DELETE FROM group_holidays WHERE group_id=? AND on_date=?",
-                    (group_id, day.isoformat()),
-                )
-            return cursor.rowcount > 0
+        if on:
+            changed = await self._db.changes(
+                "INSERT INTO group_holidays (group_id, on_date) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING",
+                (group_id, day.isoformat()),
+            )
+        else:
+            changed = await self._db.changes(
+                "DELETE FROM group_holidays WHERE group_id=? AND on_date=?",
+                (group_id, day.isoformat()),
+            )
+        return changed > 0
 
     # -- schedules ------------------------------------------------------------------------
 
@@ -219,9 +215,9 @@ class SqliteGroupRepo:
     )
 
     async def add_schedule(self, schedule: Schedule, now: datetime) -> Schedule:
-        async with self._db.write() as conn:
-            new_id = await next_id(conn, "schedules")
-            await conn.execute(
+        async with self._db.write():
+            new_id = await self._db.next_id("schedules")
+            await self._db.execute(
                 "INSERT INTO schedules (id, group_id, at_time, timezone, days, prompt_key,"
                 " prompt_text, target, paused, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -229,8 +225,8 @@ class SqliteGroupRepo:
                     new_id,
                     schedule.group_id,
                     *self._schedule_values(schedule, new_id),
-                    _ts(now),
-                    _ts(now),
+                    stamp(now),
+                    stamp(now),
                 ),
             )
         return replace(schedule, id=new_id, skip_dates=frozenset(), created_at=now)
@@ -251,15 +247,16 @@ class SqliteGroupRepo:
         )
 
     async def schedules(self, group_id: int | None = None) -> list[Schedule]:
+        # The WHERE is built here: PostgreSQL cannot type a bare `? IS NULL`.
+        mine, params = ("", ()) if group_id is None else (" WHERE s.group_id=?", (group_id,))
         rows = await self._db.fetchall(
-            f"SELECT {self._SCHEDULE} FROM schedules WHERE ? IS NULL OR group_id=? ORDER BY id",
-            (group_id, group_id),
+            f"SELECT {self._SCHEDULE} FROM schedules s{mine} ORDER BY id", params
         )
         skips: dict[int, set[date]] = {}
         for r in await self._db.fetchall(
             "SELECT k.schedule_id, k.on_date FROM schedule_skips k JOIN schedules s"
-            " ON s.id=k.schedule_id WHERE ? IS NULL OR s.group_id=?",
-            (group_id, group_id),
+            f" ON s.id=k.schedule_id{mine}",
+            params,
         ):
             skips.setdefault(int(r[0]), set()).add(date.fromisoformat(r[1]))
         return [
@@ -284,24 +281,23 @@ class SqliteGroupRepo:
         ]
 
     async def update_schedule(self, schedule: Schedule, now: datetime) -> None:
-        async with self._db.write() as conn:
-            await conn.execute(
+        async with self._db.write():
+            await self._db.execute(
                 "UPDATE schedules SET at_time=?, timezone=?, days=?, prompt_key=?, prompt_text=?,"
                 " target=?, paused=?, updated_at=? WHERE id=?",
-                (*self._schedule_values(schedule, schedule.id), _ts(now), schedule.id),
+                (*self._schedule_values(schedule, schedule.id), stamp(now), schedule.id),
             )
-            await conn.execute("DELETE FROM schedule_skips WHERE schedule_id=?", (schedule.id,))
-            await conn.executemany(
+            await self._db.execute("DELETE FROM schedule_skips WHERE schedule_id=?", (schedule.id,))
+            await self._db.executemany(
                 "INSERT INTO schedule_skips (schedule_id, on_date) VALUES (?, ?)",
                 [(schedule.id, d.isoformat()) for d in sorted(schedule.skip_dates)],
             )
 
     async def remove_schedule(self, group_id: int, schedule_id: int) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM schedules WHERE id=? AND group_id=?", (schedule_id, group_id)
-            )
-            return cursor.rowcount > 0
+        removed = await self._db.changes(
+            "DELETE FROM schedules WHERE id=? AND group_id=?", (schedule_id, group_id)
+        )
+        return removed > 0
 
     # -- claims ---------------------------------------------------------------------------
 
@@ -321,23 +317,21 @@ class SqliteGroupRepo:
         item: NewOutboxItem,
         token: str,
     ) -> Post | None:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
+        async with self._db.write():
+            claimed = await self._db.changes(
                 "INSERT INTO schedule_claims (schedule_id, local_date, outcome, claimed_at)"
                 " VALUES (?, ?, 'posted', ?) ON CONFLICT DO NOTHING",
-                (schedule.id, local_date.isoformat(), _ts(now)),
+                (schedule.id, local_date.isoformat(), stamp(now)),
             )
-            if cursor.rowcount == 0:
+            if claimed == 0:
                 return None
-            cursor = await conn.execute(
+            post_id = await self._db.insert(
                 "INSERT INTO posts (schedule_id, group_id, local_date, due_at, token)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (schedule.id, schedule.group_id, local_date.isoformat(), _ts(due_at), token),
+                " VALUES (?, ?, ?, ?, ?) RETURNING id",
+                (schedule.id, schedule.group_id, local_date.isoformat(), stamp(due_at), token),
             )
-            assert cursor.lastrowid is not None
-            post_id = cursor.lastrowid
             await insert_outbox(
-                conn,
+                self._db,
                 self._cipher,
                 NewOutboxItem(item.platform, item.target, item.payload, post_id),
                 now,
@@ -345,13 +339,12 @@ class SqliteGroupRepo:
         return Post(post_id, schedule.group_id, schedule.id, local_date, due_at, token=token)
 
     async def claim_missed(self, schedule_id: int, local_date: date, now: datetime) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO schedule_claims (schedule_id, local_date, outcome, claimed_at)"
-                " VALUES (?, ?, 'missed', ?) ON CONFLICT DO NOTHING",
-                (schedule_id, local_date.isoformat(), _ts(now)),
-            )
-            return cursor.rowcount > 0
+        claimed = await self._db.changes(
+            "INSERT INTO schedule_claims (schedule_id, local_date, outcome, claimed_at)"
+            " VALUES (?, ?, 'missed', ?) ON CONFLICT DO NOTHING",
+            (schedule_id, local_date.isoformat(), stamp(now)),
+        )
+        return claimed > 0
 
     async def daily_claimed(self, kind: str, since: date) -> set[tuple[int, date]]:
         rows = await self._db.fetchall(
@@ -369,16 +362,16 @@ class SqliteGroupRepo:
         outcome: str,
         item: NewOutboxItem | None,
     ) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
+        async with self._db.write():
+            claimed = await self._db.changes(
                 "INSERT INTO daily_claims (kind, ref_id, local_date, outcome, claimed_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (kind, ref_id, local_date.isoformat(), outcome, _ts(now)),
+                (kind, ref_id, local_date.isoformat(), outcome, stamp(now)),
             )
-            if cursor.rowcount == 0:
+            if claimed == 0:
                 return False
             if item is not None:
-                await insert_outbox(conn, self._cipher, item, now)
+                await insert_outbox(self._db, self._cipher, item, now)
         return True
 
     # -- posts, answers, shares -----------------------------------------------------------
@@ -419,7 +412,7 @@ class SqliteGroupRepo:
                 response.mood,
                 response.urge,
                 int(response.reach_out),
-                _ts(now),
+                stamp(now),
             ),
         )
 
@@ -437,13 +430,13 @@ class SqliteGroupRepo:
     async def add_share(
         self, post_id: int, member_id: int, kind: str, line: str, now: datetime
     ) -> SharedItem:
-        async with self._db.write() as conn:
-            share_id = await next_id(conn, "shared_items")
+        async with self._db.write():
+            share_id = await self._db.next_id("shared_items")
             sealed = self._cipher.encrypt(line, SHARE_LINE.at(share_id, member_id))
-            await conn.execute(
+            await self._db.execute(
                 "INSERT INTO shared_items (id, post_id, member_id, kind, line, state, at)"
                 " VALUES (?, ?, ?, ?, ?, 'preview', ?)",
-                (share_id, post_id, member_id, kind, sealed, _ts(now)),
+                (share_id, post_id, member_id, kind, sealed, stamp(now)),
             )
         return SharedItem(share_id, post_id, member_id, kind, line)
 
@@ -461,20 +454,20 @@ class SqliteGroupRepo:
     async def settle_share(
         self, share_id: int, state: str, item: NewOutboxItem | None, now: datetime
     ) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
+        async with self._db.write():
+            settled = await self._db.changes(
                 "UPDATE shared_items SET state=?, at=? WHERE id=? AND state='preview'",
-                (state, _ts(now), share_id),
+                (state, stamp(now), share_id),
             )
-            if cursor.rowcount == 0:
+            if settled == 0:
                 return False
             if item is not None:
-                row = await (
-                    await conn.execute("SELECT member_id FROM shared_items WHERE id=?", (share_id,))
-                ).fetchone()
-                member_id = None if row is None else int(row[0])
+                owner = await self._db.fetchval(
+                    "SELECT member_id FROM shared_items WHERE id=?", (share_id,)
+                )
+                member_id = None if owner is None else int(owner)
                 linked = replace(item, member_id=member_id, share_id=share_id)
-                await insert_outbox(conn, self._cipher, linked, now)
+                await insert_outbox(self._db, self._cipher, linked, now)
         return True
 
     # -- a member's own group data: /export and /forget (issue 7) -------------------------------
@@ -552,14 +545,14 @@ class SqliteGroupRepo:
         """The member's answers to group posts, shared items, and the outbox rows about them or
         addressed to them (first: they point at the shared items). Memberships, volunteering and
         reach-outs are the reach-out repository's (core/storage/reachout_repos.py)."""
-        async with self._db.write() as conn:
+        async with self._db.write():
             removed = 0
             for sql, params in (
                 (f"DELETE FROM outbox WHERE {self._ABOUT}", (member_id,) * 3),
                 ("DELETE FROM group_responses WHERE member_id=?", (member_id,)),
                 ("DELETE FROM shared_items WHERE member_id=?", (member_id,)),
             ):
-                removed += (await conn.execute(sql, params)).rowcount
+                removed += await self._db.changes(sql, params)
         return removed
 
 
@@ -602,8 +595,8 @@ class SqliteReminderRepo:
                 reminder.timezone,
                 int(reminder.paused),
                 days_code(reminder.quiet_days),
-                _ts(now),
-                _ts(now),
+                stamp(now),
+                stamp(now),
             ),
         )
         saved = await self.get(reminder.member_id)
@@ -611,9 +604,8 @@ class SqliteReminderRepo:
         return saved
 
     async def delete(self, member_id: int) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute("DELETE FROM reminders WHERE member_id=?", (member_id,))
-            return cursor.rowcount > 0
+        removed = await self._db.changes("DELETE FROM reminders WHERE member_id=?", (member_id,))
+        return removed > 0
 
     async def all(self) -> list[Reminder]:
         rows = await self._db.fetchall(f"SELECT {self._COLUMNS} FROM reminders ORDER BY id")

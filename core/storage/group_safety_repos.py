@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from core.crypto import Cipher, Place
 from core.group_safety import GroupSafetySettings
 from core.schedule.records import Group, OutboxState
-from core.storage.db import Database
+from core.storage.database import Database
 from core.storage.group_memory import InMemoryGroupRepo, InMemoryOutboxRepo
 from core.storage.sealed import GROUP_EXCLUSIONS, GROUP_TERMS
-
-
-def _ts(when: datetime) -> str:
-    # The same form as the group check-in tables, so times compare as text.
-    return when.astimezone(UTC).isoformat(timespec="microseconds")
+from core.storage.stamps import stamp
 
 
 class SqliteGroupSafetyRepo:
@@ -69,37 +65,38 @@ class SqliteGroupSafetyRepo:
                 self._blob(settings.exclusions, GROUP_EXCLUSIONS.at(settings.group_id)),
                 int(settings.screening),
                 settings.retention_days,
-                _ts(now),
+                stamp(now),
             ),
         )
 
     async def find_group(self, platform: str, space_id: str) -> Group | None:
         row = await self._db.fetchone(
-            "SELECT id, timezone, country FROM groups WHERE platform=? AND space_id=?",
+            "SELECT id, timezone, country, language FROM groups WHERE platform=? AND space_id=?",
             (platform, space_id),
         )
         if row is None:
             return None
-        return Group(int(row[0]), platform, space_id, timezone=row[1], country=row[2])
+        return Group(
+            int(row[0]), platform, space_id, timezone=row[1], country=row[2], language=row[3]
+        )
 
     async def purge_group(self, group: Group, before: datetime) -> int:
         old_posts = "SELECT id FROM posts WHERE group_id=? AND due_at<?"
-        params: tuple[Any, ...] = (group.id, _ts(before))
+        params: tuple[Any, ...] = (group.id, stamp(before))
         removed = 0
-        async with self._db.write() as conn:
+        async with self._db.write():
             for table in ("shared_items", "group_responses"):
-                cursor = await conn.execute(
+                removed += await self._db.changes(
                     f"DELETE FROM {table} WHERE post_id IN ({old_posts})", params
                 )
-                removed += max(cursor.rowcount, 0)
-            cursor = await conn.execute("DELETE FROM posts WHERE group_id=? AND due_at<?", params)
-            removed += max(cursor.rowcount, 0)
-            cursor = await conn.execute(
+            removed += await self._db.changes(
+                "DELETE FROM posts WHERE group_id=? AND due_at<?", params
+            )
+            removed += await self._db.changes(
                 "DELETE FROM outbox WHERE platform=? AND target=? AND state!='pending'"
                 " AND created_at<?",
-                (group.platform, group.space_id, _ts(before)),
+                (group.platform, group.space_id, stamp(before)),
             )
-            removed += max(cursor.rowcount, 0)
         return removed
 
 

@@ -24,7 +24,7 @@ from core.crypto import (
     new_key,
     value_format,
 )
-from core.storage.db import Database
+from core.storage.database import Database
 from core.storage.keyfile import create_key_file, key_source, read_keyring, write_key_file
 from core.storage.reseal import (
     MARKER,
@@ -35,13 +35,14 @@ from core.storage.reseal import (
     run_pass,
 )
 from core.storage.sealed import KEY_CHECK, KEY_CHECK_TEXT
+from core.storage.sqlite import SqliteDatabase
 
 log = logging.getLogger(__name__)
 
 
-async def open_encrypted(path: Path, env: Mapping[str, str]) -> tuple[Database, Cipher]:
+async def open_encrypted(path: Path, env: Mapping[str, str]) -> tuple[SqliteDatabase, Cipher]:
     """The open database and its cipher. A new database gets a new key file beside it."""
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.open()
     try:
         cipher = await _cipher_for(db, path, dict(env))
@@ -74,11 +75,10 @@ async def _first_key(db: Database, path: Path, env: dict[str, str]) -> Cipher:
         in_memory = str(path) == ":memory:"
         keyring = Keyring({1: new_key()}) if in_memory else create_key_file(path)
     cipher = Cipher(keyring)
-    async with db.write() as conn:
-        await conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('key_check', ?)",
-            (cipher.encrypt(KEY_CHECK_TEXT, KEY_CHECK),),
-        )
+    await db.execute(
+        "INSERT INTO meta (key, value) VALUES ('key_check', ?)",
+        (cipher.encrypt(KEY_CHECK_TEXT, KEY_CHECK),),
+    )
     return cipher
 
 
@@ -157,6 +157,5 @@ async def take_over_old_rotation(db: Database, path: Path, env: Mapping[str, str
         if key not in (keyring.key(i) for i in keyring.ids):
             write_key_file(path, keyring.with_key(keyring.current + 1, key))
         newer.unlink()
-    async with db.write() as conn:
-        await conn.execute("DELETE FROM meta WHERE key=?", (MARKER,))
+    await db.execute("DELETE FROM meta WHERE key=?", (MARKER,))
     log.info("took over a key rotation an older version left unfinished")

@@ -20,6 +20,7 @@ from core.storage.name_repos import InMemoryNameRepo
 from core.storage.reachout_repos import InMemoryReachOutRepo
 from core.storage.safety_plan_repos import InMemorySafetyPlanRepo
 from core.storage.sqlite_repos import checkin_json, part_json, practice_json
+from core.storage.stamps import stamp
 
 
 class InMemoryMemberRepo:
@@ -47,6 +48,13 @@ class InMemoryMemberRepo:
                 return self._by_key[key]
         raise LookupError(member_id)
 
+    async def set_language(self, member_id: int, language: str | None) -> Member:
+        for key, member in self._by_key.items():
+            if member.id == member_id:
+                self._by_key[key] = replace(member, language=language)
+                return self._by_key[key]
+        raise LookupError(member_id)
+
     async def ids(self) -> list[int]:
         return sorted(m.id for m in self._by_key.values())
 
@@ -58,10 +66,11 @@ class InMemoryMemberRepo:
             "member": {
                 "platform": m.platform,
                 "user_id": m.user_id,
-                "first_seen": self._first_seen[m.id].isoformat(timespec="microseconds"),
+                "first_seen": stamp(self._first_seen[m.id]),
                 "keep_history": m.consent,
                 "keep_history_chosen_at": m.consent_at.isoformat() if m.consent_at else None,
                 "country": m.country,
+                "language": m.language,
             }
         }
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from core.crypto import Cipher
-from core.storage.db import Database
+from core.storage.database import Database
 from core.storage.sealed import MEMBER_NAME
-
-
-def _ts(when: datetime) -> str:
-    return when.astimezone(UTC).isoformat(timespec="microseconds")
+from core.storage.stamps import stamp
 
 
 class SqliteNameRepo:
@@ -26,7 +23,7 @@ class SqliteNameRepo:
             "INSERT INTO member_names (member_id, name, updated_at) VALUES (?, ?, ?)"
             " ON CONFLICT (member_id) DO UPDATE SET name=excluded.name,"
             " updated_at=excluded.updated_at",
-            (member_id, self._cipher.encrypt(name, MEMBER_NAME.at(member_id)), _ts(now)),
+            (member_id, self._cipher.encrypt(name, MEMBER_NAME.at(member_id)), stamp(now)),
         )
 
     async def get(self, member_id: int) -> str | None:
@@ -36,21 +33,17 @@ class SqliteNameRepo:
         return None if row is None else self._cipher.decrypt(row[0], MEMBER_NAME.at(member_id))
 
     async def purge(self, member_id: int, before: datetime) -> int:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM member_names WHERE member_id=? AND updated_at<?",
-                (member_id, _ts(before)),
-            )
-            return max(cursor.rowcount, 0)
+        return await self._db.changes(
+            "DELETE FROM member_names WHERE member_id=? AND updated_at<?",
+            (member_id, stamp(before)),
+        )
 
     async def export(self, member_id: int) -> dict[str, Any]:
         name = await self.get(member_id)
         return {} if name is None else {"name_shown_to_others": name}
 
     async def erase(self, member_id: int) -> int:
-        async with self._db.write() as conn:
-            cursor = await conn.execute("DELETE FROM member_names WHERE member_id=?", (member_id,))
-            return max(cursor.rowcount, 0)
+        return await self._db.changes("DELETE FROM member_names WHERE member_id=?", (member_id,))
 
 
 class InMemoryNameRepo:

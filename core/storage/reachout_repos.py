@@ -15,13 +15,10 @@ from typing import Any
 from core.crypto import Cipher
 from core.reachout_records import GoneSchedule, NewReachOut, ReachOut, Volunteer
 from core.schedule.records import NewOutboxItem
-from core.storage.db import Database
+from core.storage.database import Database
 from core.storage.group_memory import InMemoryOutboxRepo
 from core.storage.group_repos import insert_outbox
-
-
-def _ts(when: datetime) -> str:
-    return when.astimezone(UTC).isoformat(timespec="microseconds")
+from core.storage.stamps import stamp
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -70,7 +67,7 @@ class SqliteReachOutRepo:
             "INSERT INTO group_members (group_id, member_id, first_seen, last_seen)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (group_id, member_id) DO UPDATE SET"
             " last_seen=excluded.last_seen",
-            (group_id, member_id, _ts(now), _ts(now)),
+            (group_id, member_id, stamp(now), stamp(now)),
         )
 
     async def groups_of(self, member_id: int) -> list[int]:
@@ -80,9 +77,9 @@ class SqliteReachOutRepo:
         return [int(r[0]) for r in rows]
 
     async def left(self, group_id: int, member_id: int) -> None:
-        async with self._db.write() as conn:
+        async with self._db.write():
             for table in ("group_members", "volunteers"):
-                await conn.execute(
+                await self._db.execute(
                     f"DELETE FROM {table} WHERE group_id=? AND member_id=?", (group_id, member_id)
                 )
 
@@ -119,16 +116,15 @@ class SqliteReachOutRepo:
                 volunteer.quiet_from,
                 volunteer.quiet_to,
                 volunteer.timezone,
-                _ts(now),
+                stamp(now),
             ),
         )
 
     async def remove_volunteer(self, group_id: int, member_id: int) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM volunteers WHERE group_id=? AND member_id=?", (group_id, member_id)
-            )
-            return cursor.rowcount > 0
+        removed = await self._db.changes(
+            "DELETE FROM volunteers WHERE group_id=? AND member_id=?", (group_id, member_id)
+        )
+        return removed > 0
 
     # -- reach-outs -----------------------------------------------------------------------
 
@@ -158,24 +154,22 @@ class SqliteReachOutRepo:
     async def open_request(
         self, request: NewReachOut, items: list[NewOutboxItem], now: datetime
     ) -> ReachOut:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
+        async with self._db.write():
+            reach_id = await self._db.insert(
                 "INSERT INTO reach_outs (group_id, member_id, post_id, state, created_at,"
-                " expires_at, token, sent_to) VALUES (?, ?, ?, 'open', ?, ?, ?, ?)",
+                " expires_at, token, sent_to) VALUES (?, ?, ?, 'open', ?, ?, ?, ?) RETURNING id",
                 (
                     request.group_id,
                     request.member_id,
                     request.post_id,
-                    _ts(now),
-                    _ts(request.expires_at),
+                    stamp(now),
+                    stamp(request.expires_at),
                     request.token,
                     request.sent_to,
                 ),
             )
-            assert cursor.lastrowid is not None
-            reach_id = cursor.lastrowid
             for item in items:
-                await insert_outbox(conn, self._cipher, item, now)
+                await insert_outbox(self._db, self._cipher, item, now)
         return ReachOut(
             reach_id,
             request.group_id,
@@ -204,65 +198,60 @@ class SqliteReachOutRepo:
     async def acknowledge(
         self, reach_id: int, by_member: int, items: list[NewOutboxItem], now: datetime
     ) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
+        async with self._db.write():
+            acked = await self._db.changes(
                 "UPDATE reach_outs SET state='acked', acked_by=?, acked_at=?"
                 " WHERE id=? AND state='open'",
-                (by_member, _ts(now), reach_id),
+                (by_member, stamp(now), reach_id),
             )
-            if cursor.rowcount == 0:
+            if acked == 0:
                 return False
             for item in items:
-                await insert_outbox(conn, self._cipher, item, now)
+                await insert_outbox(self._db, self._cipher, item, now)
         return True
 
     async def due(self, now: datetime) -> list[ReachOut]:
         rows = await self._db.fetchall(
             f"SELECT {self._REACH} FROM reach_outs WHERE state='open' AND expires_at<=?"
             " ORDER BY expires_at, id",
-            (_ts(now),),
+            (stamp(now),),
         )
         return [self._reach(r) for r in rows]
 
     async def expire(self, reach_id: int, items: list[NewOutboxItem], now: datetime) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
+        async with self._db.write():
+            expired = await self._db.changes(
                 "UPDATE reach_outs SET state='expired' WHERE id=? AND state='open'", (reach_id,)
             )
-            if cursor.rowcount == 0:
+            if expired == 0:
                 return False
             for item in items:
-                await insert_outbox(conn, self._cipher, item, now)
+                await insert_outbox(self._db, self._cipher, item, now)
         return True
 
     # -- retention ------------------------------------------------------------------------
 
     async def purge(self, member_id: int, before: datetime) -> int:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM reach_outs WHERE member_id=? AND state!='open' AND created_at<?",
-                (member_id, _ts(before)),
-            )
-            return max(cursor.rowcount, 0)
+        return await self._db.changes(
+            "DELETE FROM reach_outs WHERE member_id=? AND state!='open' AND created_at<?",
+            (member_id, stamp(before)),
+        )
 
     async def purge_members(self, before: datetime) -> int:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM group_members WHERE last_seen<?", (_ts(before),)
-            )
-            return max(cursor.rowcount, 0)
+        return await self._db.changes(
+            "DELETE FROM group_members WHERE last_seen<?", (stamp(before),)
+        )
 
     # -- gone channels --------------------------------------------------------------------
 
     async def mark_gone(self, schedule_id: int, group_id: int, reason: str, now: datetime) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO schedule_gone (schedule_id, group_id, reason, at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (schedule_id) DO UPDATE SET reason=excluded.reason, at=excluded.at,"
-                " told=0 WHERE schedule_gone.told=1",
-                (schedule_id, group_id, reason, _ts(now)),
-            )
-            return cursor.rowcount > 0
+        marked = await self._db.changes(
+            "INSERT INTO schedule_gone (schedule_id, group_id, reason, at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (schedule_id) DO UPDATE SET reason=excluded.reason, at=excluded.at,"
+            " told=0 WHERE schedule_gone.told=1",
+            (schedule_id, group_id, reason, stamp(now)),
+        )
+        return marked > 0
 
     async def gone(self, group_id: int) -> list[GoneSchedule]:
         rows = await self._db.fetchall(
@@ -276,10 +265,9 @@ class SqliteReachOutRepo:
         ]
 
     async def mark_told(self, schedule_ids: list[int]) -> None:
-        async with self._db.write() as conn:
-            await conn.executemany(
-                "UPDATE schedule_gone SET told=1 WHERE schedule_id=?", [(i,) for i in schedule_ids]
-            )
+        await self._db.executemany(
+            "UPDATE schedule_gone SET told=1 WHERE schedule_id=?", [(i,) for i in schedule_ids]
+        )
 
     async def clear_gone(self, schedule_id: int) -> None:
         await self._db.execute("DELETE FROM schedule_gone WHERE schedule_id=?", (schedule_id,))
@@ -301,7 +289,7 @@ class SqliteReachOutRepo:
     async def erase(self, member_id: int) -> int:
         """Their membership, volunteering and requests; where they answered someone else's
         request as a volunteer, only their name goes (the request stays the other member's)."""
-        async with self._db.write() as conn:
+        async with self._db.write():
             removed = 0
             for sql in (
                 "DELETE FROM group_members WHERE member_id=?",
@@ -309,7 +297,7 @@ class SqliteReachOutRepo:
                 "DELETE FROM reach_outs WHERE member_id=?",
                 "UPDATE reach_outs SET acked_by=NULL WHERE acked_by=?",
             ):
-                removed += (await conn.execute(sql, (member_id,))).rowcount
+                removed += await self._db.changes(sql, (member_id,))
         return removed
 
 

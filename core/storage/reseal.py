@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
-
 from core.crypto import (
     FORMAT,
     LEGACY_FORMAT,
@@ -26,7 +24,7 @@ from core.crypto import (
     sealed_by,
     value_format,
 )
-from core.storage.db import Database, Fetch
+from core.storage.database import Database, Fetch
 from core.storage.sealed import KEY_CHECK, KEY_CHECK_LEGACY, KEY_CHECK_TEXT, SEALED, Sealed
 
 log = logging.getLogger(__name__)
@@ -56,8 +54,8 @@ async def read_marker(fetch: Fetch) -> dict[str, Any] | None:
     return data
 
 
-async def save_marker(conn: aiosqlite.Connection, marker: dict[str, Any]) -> None:
-    await conn.execute(
+async def save_marker(db: Database, marker: dict[str, Any]) -> None:
+    await db.execute(
         "INSERT INTO meta (key, value) VALUES (?, ?)"
         " ON CONFLICT (key) DO UPDATE SET value=excluded.value",
         (MARKER, json.dumps(marker).encode()),
@@ -76,7 +74,8 @@ def open_key_check(cipher: Cipher, check: bytes) -> str:
     return cipher.decrypt(check, KEY_CHECK)
 
 
-async def _tables(fetch: Fetch) -> set[str]:
+async def _file_tables(fetch: Fetch) -> set[str]:
+    """The tables of a SQLite file read through a bare fetch (`read_only`: doctor, retire)."""
     rows = await fetch("SELECT name FROM sqlite_master WHERE type='table'", ())
     return {str(r[0]) for r in rows}
 
@@ -129,17 +128,16 @@ async def reseal(
     damaged: list[str] = list(marker.get("damaged", []))
     damaged_count = int(marker.get("damaged_count", 0))
     result = PassResult()
-    tables = await _tables(db.fetchall)
+    tables = await db.tables()
     while index < len(SEALED):
         col = SEALED[index]
         rows = await _rows(db.fetchall, col, after, batch) if col.table in tables else []
         if not rows:
             index, after = index + 1, 0
-            async with db.write() as conn:
-                await save_marker(conn, {**marker, "column": index, "after": 0})
+            await save_marker(db, {**marker, "column": index, "after": 0})
             continue
         changed = 0
-        async with db.write() as conn:
+        async with db.write():
             for rowid, blob, row in rows:
                 if sealed_by(blob) == target:
                     continue  # sealed by this pass before an interruption, or by the bot since
@@ -150,10 +148,10 @@ async def reseal(
                     if len(damaged) < DAMAGED_KEPT:
                         damaged.append(str(exc.place))
                     if drop:
-                        await _drop(conn, col, rowid)
+                        await _drop(db, col, rowid)
                     continue
                 place = col.at(*(row[c] for c in col.by))
-                await conn.execute(
+                await db.execute(
                     f'UPDATE "{col.table}" SET "{col.column}"=? WHERE rowid=?',
                     (cipher.encrypt(text, place), rowid),
                 )
@@ -167,28 +165,28 @@ async def reseal(
                 "damaged_count": damaged_count,
             }
             # The marker moves in the same transaction as the batch: resuming is exact.
-            await save_marker(conn, marker)
+            await save_marker(db, marker)
         result.resealed += changed
         progress(f"{col.table}.{col.column}", changed)
     result.damaged, result.damaged_count, result.dropped = damaged, damaged_count, drop
     return result
 
 
-async def _drop(conn: aiosqlite.Connection, col: Sealed, rowid: int) -> None:
+async def _drop(db: Database, col: Sealed, rowid: int) -> None:
     if col.required:
-        await conn.execute(f'DELETE FROM "{col.table}" WHERE rowid=?', (rowid,))
+        await db.execute(f'DELETE FROM "{col.table}" WHERE rowid=?', (rowid,))
     else:
-        await conn.execute(f'UPDATE "{col.table}" SET "{col.column}"=NULL WHERE rowid=?', (rowid,))
+        await db.execute(f'UPDATE "{col.table}" SET "{col.column}"=NULL WHERE rowid=?', (rowid,))
 
 
 async def finish(db: Database, cipher: Cipher) -> None:
     """The last step of a pass: the key check under the target key, and the marker gone."""
-    async with db.write() as conn:
-        await conn.execute(
+    async with db.write():
+        await db.execute(
             "UPDATE meta SET value=? WHERE key='key_check'",
             (cipher.encrypt(KEY_CHECK_TEXT, KEY_CHECK),),
         )
-        await conn.execute("DELETE FROM meta WHERE key=?", (MARKER,))
+        await db.execute("DELETE FROM meta WHERE key=?", (MARKER,))
 
 
 async def run_pass(
@@ -201,8 +199,7 @@ async def run_pass(
 ) -> PassResult:
     """A whole pass to `cipher.seal_with`, started or resumed, then finished."""
     if await read_marker(db.fetchall) is None:
-        async with db.write() as conn:
-            await save_marker(conn, {"target": cipher.seal_with, "column": 0, "after": 0})
+        await save_marker(db, {"target": cipher.seal_with, "column": 0, "after": 0})
     result = await reseal(db, cipher, legacy, progress or (lambda _w, _n: None), batch, drop)
     await finish(db, cipher)
     return result
@@ -227,7 +224,7 @@ async def survey(fetch: Fetch, cipher: Cipher | None, batch: int = BATCH) -> Sur
     found = Survey()
     check = await read_key_check(fetch)
     legacy = check is not None and value_format(check) == LEGACY_FORMAT
-    tables = await _tables(fetch)
+    tables = await _file_tables(fetch)
     for col in SEALED:
         if col.table not in tables:
             continue

@@ -24,7 +24,7 @@ from core.crypto import (
     new_key,
     value_format,
 )
-from core.storage.db import Database, read_only
+from core.storage.database import Database
 from core.storage.keyfile import read_keyring, write_key_file
 from core.storage.keyring import cipher_opening, take_over_old_rotation
 from core.storage.reseal import (
@@ -40,6 +40,7 @@ from core.storage.reseal import (
     survey,
 )
 from core.storage.sealed import SEALED
+from core.storage.sqlite import SqliteDatabase, read_only
 
 # The encrypted columns, under the name the rotation has always used for them.
 ENCRYPTED = SEALED
@@ -83,7 +84,7 @@ async def rotate_key(
         )
     if not _is_file(db_path):
         raise DataKeyError(f"There is no database at {db_path} to rotate.")
-    db = Database(db_path)
+    db = SqliteDatabase(db_path)
     await db.open()
     try:
         return await _rotate(db, db_path, progress, batch, drop_damaged)
@@ -110,8 +111,7 @@ async def _rotate(
     marker = await read_marker(db.fetchall)
     if marker is None:
         marker = {"target": keyring.current + 1, "column": 0, "after": 0}
-        async with db.write() as conn:
-            await save_marker(conn, marker)
+        await save_marker(db, marker)
     target = int(marker["target"])
     keyring = _with_target(db_path, keyring, target, started=(marker["column"], marker["after"]))
     done.key_id = target

@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from core.crypto import Cipher
-from core.storage.db import Database
+from core.storage.database import Database
 from core.storage.sealed import PLAN_SECTION
+from core.storage.stamps import stamp
 
 
 class SqliteSafetyPlanRepo:
@@ -31,7 +32,7 @@ class SqliteSafetyPlanRepo:
                 member_id,
                 section,
                 self._cipher.encrypt(text, PLAN_SECTION.at(section, member_id)),
-                now.isoformat(timespec="microseconds"),
+                stamp(now),
             ),
         )
 
@@ -46,11 +47,9 @@ class SqliteSafetyPlanRepo:
         return {"safety_plan": plan} if plan else {}
 
     async def erase(self, member_id: int) -> int:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM safety_plan_sections WHERE member_id=?", (member_id,)
-            )
-            return cursor.rowcount
+        return await self._db.changes(
+            "DELETE FROM safety_plan_sections WHERE member_id=?", (member_id,)
+        )
 
 
 class InMemorySafetyPlanRepo:

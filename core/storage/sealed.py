@@ -4,16 +4,14 @@ A value's place is its table, column and the columns that name its row, its owne
 (member or group), so a value copied into any other row fails to open. Only columns that never
 change after the row is written go into a place.
 
-Rows whose id SQLite would choose on INSERT get it chosen first, inside the same transaction
-(`next_id`): the value is sealed to that id before the row exists, and the row appears whole,
-so a reader on the shared connection never meets a row without its value.
+Rows whose id the database would choose on INSERT get it chosen first, inside the same
+transaction (`Database.next_id`): the value is sealed to that id before the row exists, and the
+row appears whole, so a reader never meets a row without its value.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import aiosqlite
 
 from core.crypto import Place
 
@@ -106,12 +104,3 @@ SEALED: tuple[Sealed, ...] = (
 KEY_CHECK = Place("meta", "value", (("key", "key_check"),))
 KEY_CHECK_TEXT = "unblend-key-check"
 KEY_CHECK_LEGACY = "meta.key_check"
-
-
-async def next_id(conn: aiosqlite.Connection, table: str) -> int:
-    """The id the next row of `table` gets, chosen inside the caller's write transaction
-    (which holds the only write lock, so nobody else takes it meanwhile)."""
-    async with conn.execute(f'SELECT COALESCE(MAX(id), 0) + 1 FROM "{table}"') as cursor:
-        row = await cursor.fetchone()
-    assert row is not None
-    return int(row[0])

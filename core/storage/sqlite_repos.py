@@ -15,7 +15,7 @@ from core.ports import Repos
 from core.records import Checkin, Member, Part, Practice
 from core.storage.audit_repos import SqliteAuditRepo
 from core.storage.counter_repos import SqliteCounterRepo
-from core.storage.db import Database
+from core.storage.database import Database
 from core.storage.group_repos import SqliteGroupRepo, SqliteOutboxRepo, SqliteReminderRepo
 from core.storage.group_safety_repos import SqliteGroupSafetyRepo
 from core.storage.name_repos import SqliteNameRepo
@@ -26,15 +26,11 @@ from core.storage.sealed import (
     PART_NAME,
     PART_NOTE_COLUMNS,
     SESSION_STATE,
-    next_id,
 )
+from core.storage.stamps import stamp
 
 # The encrypted note columns of `parts`, in the order of Part's fields.
 PART_NOTE_FIELDS = ("notes", "body", "says", "protects")
-
-
-def _ts(when: datetime) -> str:
-    return when.isoformat(timespec="microseconds")
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -50,12 +46,11 @@ class SqliteMemberRepo:
     async def get_or_create(self, platform: str, user_id: str, now: datetime) -> Member:
         member = await self._fetch(platform, user_id)
         if member is None:
-            async with self._db.write() as conn:
-                await conn.execute(
-                    "INSERT INTO members (platform, platform_user_id, created_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (platform, platform_user_id) DO NOTHING",
-                    (platform, user_id, _ts(now)),
-                )
+            await self._db.execute(
+                "INSERT INTO members (platform, platform_user_id, created_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (platform, platform_user_id) DO NOTHING",
+                (platform, user_id, stamp(now)),
+            )
             member = await self._fetch(platform, user_id)
             assert member is not None
         return member
@@ -65,14 +60,14 @@ class SqliteMemberRepo:
         if key in self._cache:
             return self._cache[key]
         row = await self._db.fetchone(
-            "SELECT id, consent, consent_at, country FROM members"
+            "SELECT id, consent, consent_at, country, language FROM members"
             " WHERE platform=? AND platform_user_id=?",
             key,
         )
         if row is None:
             return None
         consent = None if row[1] is None else bool(row[1])
-        member = Member(int(row[0]), platform, user_id, consent, _dt(row[2]), row[3])
+        member = Member(int(row[0]), platform, user_id, consent, _dt(row[2]), row[3], row[4])
         self._cache[key] = member
         return member
 
@@ -86,21 +81,21 @@ class SqliteMemberRepo:
         return None if row is None else await self._fetch(row[0], row[1])
 
     async def set_consent(self, member_id: int, consent: bool, now: datetime) -> Member:
-        async with self._db.write() as conn:
-            await conn.execute(
-                "UPDATE members SET consent=?, consent_at=? WHERE id=?",
-                (int(consent), _ts(now), member_id),
-            )
+        await self._db.execute(
+            "UPDATE members SET consent=?, consent_at=? WHERE id=?",
+            (int(consent), stamp(now), member_id),
+        )
         for key, member in self._cache.items():
             if member.id == member_id:
                 self._cache[key] = replace(member, consent=consent, consent_at=now)
                 return self._cache[key]
         row = await self._db.fetchone(
-            "SELECT platform, platform_user_id, country FROM members WHERE id=?", (member_id,)
+            "SELECT platform, platform_user_id, country, language FROM members WHERE id=?",
+            (member_id,),
         )
         if row is None:
             raise LookupError(member_id)
-        return Member(member_id, row[0], row[1], consent, now, row[2])
+        return Member(member_id, row[0], row[1], consent, now, row[2], row[3])
 
     # -- privacy (issue 7) ---------------------------------------------------------------------
 
@@ -119,13 +114,21 @@ class SqliteMemberRepo:
             raise LookupError(member_id)
         return member
 
+    async def set_language(self, member_id: int, language: str | None) -> Member:
+        await self._db.execute("UPDATE members SET language=? WHERE id=?", (language, member_id))
+        self._uncache(member_id)
+        member = await self.by_id(member_id)
+        if member is None:
+            raise LookupError(member_id)
+        return member
+
     async def ids(self) -> list[int]:
         return [int(r[0]) for r in await self._db.fetchall("SELECT id FROM members ORDER BY id")]
 
     async def export(self, member_id: int) -> dict[str, Any]:
         row = await self._db.fetchone(
-            "SELECT platform, platform_user_id, created_at, consent, consent_at, country"
-            " FROM members WHERE id=?",
+            "SELECT platform, platform_user_id, created_at, consent, consent_at, country,"
+            " language FROM members WHERE id=?",
             (member_id,),
         )
         if row is None:
@@ -138,17 +141,15 @@ class SqliteMemberRepo:
                 "keep_history": None if row[3] is None else bool(row[3]),
                 "keep_history_chosen_at": row[4],
                 "country": row[5],
+                "language": row[6],
             }
         }
 
     async def erase(self, member_id: int) -> int:
         """Deletes the member row last of all (anything still pointing at it goes with it)."""
-        async with self._db.write() as conn:
-            cursor = await conn.execute("DELETE FROM members WHERE id=?", (member_id,))
-            removed = cursor.rowcount
+        removed = await self._db.changes("DELETE FROM members WHERE id=?", (member_id,))
         self._uncache(member_id)
-        # Old copies of the pages in the write-ahead log go too.
-        await self._db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
+        await self._db.scrub()
         return removed
 
 
@@ -172,16 +173,16 @@ class SqliteCheckinRepo:
         self._db, self._cipher = db, cipher
 
     async def add(self, checkin: Checkin) -> None:
-        async with self._db.write() as conn:
-            row_id = await next_id(conn, "checkins")
+        async with self._db.write():
+            row_id = await self._db.next_id("checkins")
             note = CHECKIN_NOTE.at(row_id, checkin.member_id)
-            await conn.execute(
+            await self._db.execute(
                 "INSERT INTO checkins (id, member_id, at, mood, urge, part, need, protector,"
                 " note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     row_id,
                     checkin.member_id,
-                    _ts(checkin.at),
+                    stamp(checkin.at),
                     checkin.mood,
                     checkin.urge,
                     checkin.part,
@@ -207,7 +208,7 @@ class SqliteCheckinRepo:
     async def since(self, member_id: int, since: datetime) -> list[Checkin]:
         rows = await self._db.fetchall(
             f"SELECT {CHECKIN_COLUMNS} FROM checkins WHERE member_id=? AND at>=? ORDER BY at, id",
-            (member_id, _ts(since)),
+            (member_id, stamp(since)),
         )
         return [self._checkin(member_id, r) for r in rows]
 
@@ -233,27 +234,25 @@ class SqliteCheckinRepo:
         return None if row is None else self._checkin(member_id, row)
 
     async def update(self, checkin: Checkin) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "UPDATE checkins SET mood=?, urge=?, note=? WHERE id=? AND member_id=?",
-                (
-                    checkin.mood,
-                    checkin.urge,
-                    self._cipher.encrypt_opt(
-                        checkin.note, CHECKIN_NOTE.at(checkin.id, checkin.member_id)
-                    ),
-                    checkin.id,
-                    checkin.member_id,
+        changed = await self._db.changes(
+            "UPDATE checkins SET mood=?, urge=?, note=? WHERE id=? AND member_id=?",
+            (
+                checkin.mood,
+                checkin.urge,
+                self._cipher.encrypt_opt(
+                    checkin.note, CHECKIN_NOTE.at(checkin.id, checkin.member_id)
                 ),
-            )
-            return cursor.rowcount > 0
+                checkin.id,
+                checkin.member_id,
+            ),
+        )
+        return changed > 0
 
     async def delete(self, member_id: int, checkin_id: int) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM checkins WHERE id=? AND member_id=?", (checkin_id, member_id)
-            )
-            return cursor.rowcount > 0
+        removed = await self._db.changes(
+            "DELETE FROM checkins WHERE id=? AND member_id=?", (checkin_id, member_id)
+        )
+        return removed > 0
 
     async def export(self, member_id: int) -> dict[str, Any]:
         rows = await self.since(member_id, datetime.min.replace(tzinfo=UTC))
@@ -263,11 +262,9 @@ class SqliteCheckinRepo:
         return await self.purge(member_id, datetime.max.replace(tzinfo=UTC))
 
     async def purge(self, member_id: int, before: datetime) -> int:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM checkins WHERE member_id=? AND at<?", (member_id, _ts(before))
-            )
-            return cursor.rowcount
+        return await self._db.changes(
+            "DELETE FROM checkins WHERE member_id=? AND at<?", (member_id, stamp(before))
+        )
 
 
 def part_json(p: Part) -> dict[str, Any]:
@@ -315,12 +312,12 @@ class SqlitePartRepo:
         return list(parts)
 
     async def add(self, member_id: int, name: str, role: str, now: datetime) -> Part:
-        async with self._db.write() as conn:
-            part_id = await next_id(conn, "parts")
+        async with self._db.write():
+            part_id = await self._db.next_id("parts")
             sealed = self._cipher.encrypt(name, PART_NAME.at(part_id, member_id))
-            await conn.execute(
+            await self._db.execute(
                 "INSERT INTO parts (id, member_id, name, role, created_at) VALUES (?, ?, ?, ?, ?)",
-                (part_id, member_id, sealed, role, _ts(now)),
+                (part_id, member_id, sealed, role, stamp(now)),
             )
         part = Part(part_id, member_id, name, role)
         self._cache.pop(member_id, None)
@@ -331,9 +328,7 @@ class SqlitePartRepo:
 
     async def _write_part(self, sql: str, params: tuple[object, ...], part: Part) -> Part | None:
         """Runs one UPDATE of this member's part; the cached list changes only if the row did."""
-        async with self._db.write() as conn:
-            cursor = await conn.execute(sql, params)
-            changed = cursor.rowcount > 0
+        changed = await self._db.changes(sql, params) > 0
         cached = self._cache.get(part.member_id)
         if not changed:
             self._cache.pop(part.member_id, None)
@@ -370,11 +365,12 @@ class SqlitePartRepo:
         )
 
     async def remove(self, member_id: int, part_id: int) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
+        removed = (
+            await self._db.changes(
                 "DELETE FROM parts WHERE id=? AND member_id=?", (part_id, member_id)
             )
-            removed = cursor.rowcount > 0
+            > 0
+        )
         cached = self._cache.get(member_id)
         if cached is not None:
             self._cache[member_id] = [p for p in cached if p.id != part_id]
@@ -384,9 +380,7 @@ class SqlitePartRepo:
         return {"parts": [part_json(p) for p in await self.list(member_id)]}
 
     async def erase(self, member_id: int) -> int:
-        async with self._db.write() as conn:
-            cursor = await conn.execute("DELETE FROM parts WHERE member_id=?", (member_id,))
-            removed = cursor.rowcount
+        removed = await self._db.changes("DELETE FROM parts WHERE member_id=?", (member_id,))
         self._cache.pop(member_id, None)
         return removed
 
@@ -415,19 +409,19 @@ class SqliteSessionRepo:
     async def put(self, member_id: int, state: FlowState) -> None:
         assert state.updated_at is not None
         blob = self._cipher.encrypt(json.dumps(state.to_json()), SESSION_STATE.at(member_id))
-        due = _ts(state.due_at) if state.due_at else None
+        due = stamp(state.due_at) if state.due_at else None
         await self._db.execute(
             "INSERT INTO sessions (member_id, state, updated_at, due_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (member_id) DO UPDATE"
             " SET state=excluded.state, updated_at=excluded.updated_at, due_at=excluded.due_at",
-            (member_id, blob, _ts(state.updated_at), due),
+            (member_id, blob, stamp(state.updated_at), due),
         )
         self._cache[member_id] = state
 
     async def due(self, now: datetime) -> list[int]:
         rows = await self._db.fetchall(
             "SELECT member_id FROM sessions WHERE due_at IS NOT NULL AND due_at<=? ORDER BY due_at",
-            (_ts(now),),
+            (stamp(now),),
         )
         return [int(r[0]) for r in rows]
 
@@ -440,11 +434,9 @@ class SqliteSessionRepo:
         self._cache[member_id] = None
 
     async def purge_idle(self, before: datetime) -> int:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM sessions WHERE updated_at<? AND due_at IS NULL", (_ts(before),)
-            )
-            removed = cursor.rowcount
+        removed = await self._db.changes(
+            "DELETE FROM sessions WHERE updated_at<? AND due_at IS NULL", (stamp(before),)
+        )
         self._cache.clear()
         return removed
 
@@ -453,9 +445,7 @@ class SqliteSessionRepo:
         return {} if state is None else {"unfinished": state.to_json()}
 
     async def erase(self, member_id: int) -> int:
-        async with self._db.write() as conn:
-            cursor = await conn.execute("DELETE FROM sessions WHERE member_id=?", (member_id,))
-            removed = cursor.rowcount
+        removed = await self._db.changes("DELETE FROM sessions WHERE member_id=?", (member_id,))
         self._cache.pop(member_id, None)
         return removed
 
@@ -472,7 +462,7 @@ class SqlitePracticeLogRepo:
             " VALUES (?, ?, ?, ?, ?)",
             (
                 practice.member_id,
-                _ts(practice.at),
+                stamp(practice.at),
                 practice.exercise,
                 practice.before,
                 practice.after,
@@ -483,7 +473,7 @@ class SqlitePracticeLogRepo:
         rows = await self._db.fetchall(
             "SELECT at, exercise, before_level, after_level FROM practice_log"
             " WHERE member_id=? AND at>=? ORDER BY at",
-            (member_id, _ts(since)),
+            (member_id, stamp(since)),
         )
         return [Practice(member_id, datetime.fromisoformat(r[0]), r[1], r[2], r[3]) for r in rows]
 
@@ -495,11 +485,9 @@ class SqlitePracticeLogRepo:
         return await self.purge(member_id, datetime.max.replace(tzinfo=UTC))
 
     async def purge(self, member_id: int, before: datetime) -> int:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM practice_log WHERE member_id=? AND at<?", (member_id, _ts(before))
-            )
-            return cursor.rowcount
+        return await self._db.changes(
+            "DELETE FROM practice_log WHERE member_id=? AND at<?", (member_id, stamp(before))
+        )
 
 
 def practice_json(p: Practice) -> dict[str, Any]:
