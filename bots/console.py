@@ -83,13 +83,15 @@ def render(
     saved: Mapping[int, Path] | None = None,
     pictures: Mapping[int, Path] | None = None,
 ) -> tuple[str, list[Choice]]:
-    """Text for the terminal, with every choice in this turn numbered in one sequence.
+    """Text for the terminal, with every choice in this turn numbered in one sequence (or, in a
+    turn with a 0-10 or 1-5 scale, none numbered: a typed number is a value there).
 
     `saved` maps a reply's index to where its file was written, `pictures` to where its
     picture was.
     """
     out: list[str] = []
     choices: list[Choice] = []
+    on_scale = any(_is_number(c.label) for r in replies for c in r.choices)
     for i, reply in enumerate(replies):
         if reply.text:
             out.append(reply.text)
@@ -101,11 +103,26 @@ def render(
         if reply.file is not None:
             where = (saved or {}).get(i)
             out.append(f"[file saved: {where}]" if where else f"[file: {reply.file_name}]")
-        for choice in reply.choices:
-            choices.append(choice)
-            out.append(f"[{len(choices)}] {choice.label}")
+        if on_scale:
+            # On a scale a typed number is its value (parse_line), so nothing is numbered in
+            # this turn: "[8] 7" would say that 8 means 7. Other choices are typed as words.
+            scale = [c.label for c in reply.choices if _is_number(c.label)]
+            words = [c.label for c in reply.choices if not _is_number(c.label)]
+            if scale:
+                out.append(" · ".join(scale))
+            if words:
+                out.append(("(or type: " if scale else "(type: ") + ", ".join(words) + ")")
+            choices.extend(reply.choices)
+        else:
+            for choice in reply.choices:
+                choices.append(choice)
+                out.append(f"[{len(choices)}] {choice.label}")
         out.append("")
     return "\n".join(out), choices
+
+
+def _is_number(label: str) -> bool:
+    return label.isascii() and label.isdigit()
 
 
 def split_count(replies: list[Reply]) -> tuple[list[Reply], list[str]]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from core.clock import FakeClock
 from core.safety import CrisisDetector, load_detector
 from core.storage.memory import in_memory_repos
 from tests.chat import Chat
+from tests.pg_cluster import REQUIRE_ENV, PgCluster, PostgresMissingError, start_cluster
 from tests.roster import Roster
 
 CONTENT = bundled_content_dir()
@@ -54,3 +57,16 @@ def app(clock: FakeClock, roster: Roster) -> Unblend:
 @pytest.fixture
 def chat(app: Unblend) -> Chat:
     return Chat(app)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """One throw-away PostgreSQL server for the session, started only if a test asks for it."""
+    try:
+        cluster = start_cluster()
+    except PostgresMissingError as missing:
+        if os.environ.get(REQUIRE_ENV):
+            raise
+        pytest.skip(f"{missing}; CI installs it (.ci/run)")
+    yield cluster
+    cluster.stop()

@@ -11,9 +11,10 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bots.console import ConsoleAdapter
+from bots.console import ConsoleAdapter, parse_line, render
 from core.app import Unblend
 from core.clock import FakeClock
+from core.model import Choice, Reply
 from core.schedule.service import ScheduleService
 from tests.console_process import ConsoleProcess
 
@@ -281,3 +282,21 @@ def test_console_words_at_the_welcome_are_not_a_yes(tmp_path: Path) -> None:
     except BaseException:
         console.kill()
         raise
+
+
+def test_a_scale_is_shown_as_values_never_as_numbered_options() -> None:
+    """ "[8] 7" would tell a member that typing 8 means 7: a scale's numbers stand alone and
+    the other choices are named, to be typed as words."""
+    scale = tuple(Choice(f"s:urge:{n}", str(n)) for n in range(11))
+    nav = (Choice("nav:skip", "Skip"), Choice("nav:stop", "Stop"))
+    text, choices = render([Reply("How strong is any urge right now?", scale + nav)])
+    assert "0 · 1 · 2 · 3 · 4 · 5 · 6 · 7 · 8 · 9 · 10" in text
+    assert "(or type: Skip, Stop)" in text
+    assert "[" not in text
+    # Typing 7 is the value 7, and a word picks its choice.
+    assert parse_line("7", "ada", choices).choice == "s:urge:7"
+    assert parse_line("skip", "ada", choices).choice == "nav:skip"
+    # Elsewhere choices keep their numbers.
+    menu, picked = render([Reply("Which one?", nav)])
+    assert "[1] Skip" in menu and "[2] Stop" in menu
+    assert parse_line("2", "ada", picked).choice == "nav:stop"
