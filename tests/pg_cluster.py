@@ -90,9 +90,11 @@ class PgCluster:
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop", check=False)
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def create_database(self, name: str) -> str:
-        """A fresh database in this cluster, so each test starts from nothing."""
-        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "unblend", name)
+    def create_database(self, name: str, template: str = "") -> str:
+        """A fresh database in this cluster, so each test starts from nothing (or from a copy
+        of `template`, a database nobody is connected to)."""
+        copy = ["-T", template] if template else []
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "unblend", *copy, name)
         return f"postgresql://unblend@127.0.0.1:{self.port}/{name}"
 
 

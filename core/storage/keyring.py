@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
+from typing import overload
 
 from core.crypto import (
     KEY_ENV,
@@ -40,9 +41,27 @@ from core.storage.sqlite import SqliteDatabase
 log = logging.getLogger(__name__)
 
 
-async def open_encrypted(path: Path, env: Mapping[str, str]) -> tuple[SqliteDatabase, Cipher]:
-    """The open database and its cipher. A new database gets a new key file beside it."""
-    db = SqliteDatabase(path)
+@overload
+async def open_encrypted(
+    path: Path, env: Mapping[str, str], database: None = None
+) -> tuple[SqliteDatabase, Cipher]: ...
+
+
+@overload
+async def open_encrypted(
+    path: Path, env: Mapping[str, str], database: Database
+) -> tuple[Database, Cipher]: ...
+
+
+async def open_encrypted(
+    path: Path, env: Mapping[str, str], database: Database | None = None
+) -> tuple[Database, Cipher]:
+    """The open database and its cipher. A new database gets a new key file beside `path`.
+
+    `database` is another engine's database (PostgreSQL) to open instead of the SQLite file
+    at `path`; its key file is still the one beside `path`, on this machine.
+    """
+    db = database or SqliteDatabase(path)
     await db.open()
     try:
         cipher = await _cipher_for(db, path, dict(env))
