@@ -277,7 +277,13 @@ def _keys_rotate(config: Config, drop_damaged: bool) -> int:
     try:
         with instance_lock(config.db_path):
             done = asyncio.run(
-                rotate_key(config.db_path, os.environ, progress, drop_damaged=drop_damaged)
+                rotate_key(
+                    config.db_path,
+                    os.environ,
+                    progress,
+                    drop_damaged=drop_damaged,
+                    storage=config.storage,
+                )
             )
     except AlreadyRunningError as exc:
         print(f"Stop the bot before rotating its key: {exc}", file=sys.stderr)
@@ -313,7 +319,7 @@ def _keys_retire(config: Config, raw_id: str) -> int:
     if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 10:
         print("A key id is a number, as the key file shows: unblend keys retire 1", file=sys.stderr)
         return 2
-    left = asyncio.run(retire_key(config.db_path, os.environ, int(raw_id)))
+    left = asyncio.run(retire_key(config.db_path, os.environ, int(raw_id), config.storage))
     print(
         f"Key {int(raw_id)} retired from {key_path_for(config.db_path)} (it holds key(s) "
         f"{', '.join(map(str, left.ids))}). Backups that need key {int(raw_id)} can no longer "

@@ -12,11 +12,13 @@ PostgreSQL database is opened, so a SQLite-only install never needs it.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from core.storage.database import Database, Dialect
+from core.storage.database import Database, Dialect, Fetch
 
 SQLITE_PREFIX = "sqlite:///"
 POSTGRESQL_SCHEMES = ("postgresql", "postgres")
@@ -60,6 +62,29 @@ class StorageUrl:
         from core.storage.postgresql import PostgresDatabase
 
         return PostgresDatabase(self.url)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A database read without being opened as the bot opens it: nothing migrates or is
+    written (`unblend doctor`, `keys retire`)."""
+
+    fetch: Fetch
+    tables: set[str]
+
+
+@asynccontextmanager
+async def reading(storage: StorageUrl) -> AsyncIterator[Reading]:
+    if storage.path is not None:
+        from core.storage import sqlite
+
+        async with sqlite.read_only(storage.path) as fetch:
+            yield Reading(fetch, await sqlite.file_tables(fetch))
+        return
+    from core.storage import postgresql
+
+    async with postgresql.read_only(storage.url) as fetch:
+        yield Reading(fetch, await postgresql.schema_tables(fetch))
 
 
 def redacted(url: str) -> str:

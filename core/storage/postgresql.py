@@ -180,10 +180,7 @@ class PostgresDatabase:
             await pool.close()
 
     async def schema_version(self) -> int:
-        exists = await self.fetchval("SELECT to_regclass(?) IS NOT NULL", (VERSION_TABLE,))
-        if not exists:
-            return 0
-        return int(await self.fetchval(f"SELECT MAX(version) FROM {VERSION_TABLE}") or 0)
+        return await read_version(self.fetchall)
 
     async def migrate(self) -> None:
         scripts = migration_scripts(self.dialect)
@@ -310,10 +307,7 @@ class PostgresDatabase:
         return None if row is None else row[0]
 
     async def tables(self) -> set[str]:
-        rows = await self.fetchall(
-            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-        )
-        return {str(r[0]) for r in rows} - {VERSION_TABLE}
+        return await schema_tables(self.fetchall)
 
     # -- beyond the interface: locks across processes, and the copy from SQLite ---------------
 
@@ -385,6 +379,21 @@ class PostgresDatabase:
             f' FROM "{table}"',
             (table,),
         )
+
+
+async def schema_tables(fetch: Fetch) -> set[str]:
+    """The tables of the connection's current schema, the version table left out."""
+    rows = await fetch("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()", ())
+    return {str(r[0]) for r in rows} - {VERSION_TABLE}
+
+
+async def read_version(fetch: Fetch) -> int:
+    """The schema version, 0 before the first migration (through a bare fetch: doctor)."""
+    rows = list(await fetch("SELECT to_regclass(?) IS NOT NULL", (VERSION_TABLE,)))
+    if not rows or not rows[0][0]:
+        return 0
+    rows = list(await fetch(f"SELECT MAX(version) FROM {VERSION_TABLE}", ()))
+    return int(rows[0][0] or 0)
 
 
 @asynccontextmanager
