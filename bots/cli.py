@@ -139,6 +139,7 @@ def _setup_logging(config: Config, quiet: bool) -> None:
             config.telegram_token,
             config.discord_token,
             str(config.get("telegram", "webhook_secret")),
+            config.storage.password,
         ],
         json_lines=bool(config.get("logging", "json")),
         # A running bot logs to stdout (journald, docker logs); the console's stdout is the chat.
@@ -225,7 +226,10 @@ async def _console(config: Config, user: str) -> int:
 def _config_check(path: Path) -> int:
     config = load_config(path, env=os.environ)
     print(f"{path}: OK")
-    print(f"  database: {config.db_path}")
+    storage = config.storage
+    print(f"  database: {storage.shown}")
+    if storage.dialect == "postgresql":
+        print(f"  data key file: {key_path_for(config.db_path)} (on this machine)")
     platforms = [
         n for n, t in (("telegram", config.telegram_token), ("discord", config.discord_token)) if t
     ]

@@ -55,6 +55,10 @@ Params = Sequence[Any]
 Row = Sequence[Any]
 Dialect = Literal["sqlite", "postgresql"]
 
+# The lock a running bot holds on its database (`Database.try_lock`): commands that must not
+# run beside a bot (key rotation, the copy into PostgreSQL) take it too, or stop.
+RUN_LOCK = "run"
+
 # A bare read function, for code that only reads a database file (doctor, keys retire).
 Fetch = Callable[[str, Params], Awaitable[Iterable[Any]]]
 

@@ -26,6 +26,7 @@ from core.crypto import (
     value_format,
 )
 from core.storage.database import Database
+from core.storage.files import private_folder
 from core.storage.keyfile import create_key_file, key_source, read_keyring, write_key_file
 from core.storage.reseal import (
     MARKER,
@@ -92,6 +93,9 @@ async def _first_key(db: Database, path: Path, env: dict[str, str]) -> Cipher:
     keyring = read_keyring(path, env)
     if keyring is None:
         in_memory = str(path) == ":memory:"
+        if not in_memory:
+            # Beside the SQLite file, whose driver made the folder; on PostgreSQL, made here.
+            private_folder(path.parent)
         keyring = Keyring({1: new_key()}) if in_memory else create_key_file(path)
     cipher = Cipher(keyring)
     await db.execute(

@@ -27,7 +27,7 @@ from core.crypto import (
     new_key,
     value_format,
 )
-from core.storage.database import Database
+from core.storage.database import RUN_LOCK, Database
 from core.storage.engines import StorageUrl, reading
 from core.storage.keyfile import read_keyring, write_key_file
 from core.storage.keyring import cipher_opening, take_over_old_rotation
@@ -44,9 +44,6 @@ from core.storage.reseal import (
     survey,
 )
 from core.storage.sealed import SEALED
-
-# The lock `unblend run` holds on a shared database (PostgreSQL): rotating waits for no bot.
-RUN_LOCK = "run"
 
 # The encrypted columns, under the name the rotation has always used for them.
 ENCRYPTED = SEALED
