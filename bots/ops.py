@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
 
-from core.config import load_config
+from core.config import Config, load_config
+from core.crypto import KEY_ENV, key_path_for
+from core.storage.engines import without_password
 
 COMMANDS = ("doctor", "backup", "restore")
 
@@ -48,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
     from bots.backup import BackupError, backup, restore
 
     config = load_config(args.config)
+    if config.storage.dialect == "postgresql":
+        print(server_backups(args.command, config), file=sys.stderr)
+        return 1
     try:
         if args.command == "backup":
             backup(config.db_path, args.file)
@@ -57,3 +63,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"Unblend could not {args.command}: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def server_backups(command: str, config: Config) -> str:
+    """Why `backup`/`restore` leave a PostgreSQL database to the server's own tools, and the
+    commands to use (never the password: it comes from PGPASSWORD or ~/.pgpass)."""
+    url = shlex.quote(without_password(config.storage.url))
+    key = key_path_for(config.db_path)
+    if command == "backup":
+        how = (
+            "Back it up with PostgreSQL's own tool, which takes a consistent copy while the bot "
+            f"runs:\n  pg_dump --format=custom --file=unblend.dump {url}\n"
+            "or with your provider's snapshots and point-in-time recovery."
+        )
+    else:
+        how = (
+            "Restore it with PostgreSQL's own tool, with the bot stopped:\n"
+            f"  pg_restore --clean --if-exists --no-owner --dbname={url} unblend.dump\n"
+            "then start the bot again."
+        )
+    return (
+        f"unblend {command}: the database is PostgreSQL ({config.storage.shown}), and "
+        f"`unblend {command}` copies SQLite files only. {how}\n"
+        f"The data key is not in the database: keep {key} (or ${KEY_ENV}) with your backups, "
+        "apart from them. docs/deploy.md has the details."
+    )

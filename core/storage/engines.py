@@ -100,6 +100,17 @@ def redacted(url: str) -> str:
     return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()
 
 
+def without_password(url: str) -> str:
+    """`url` with no password at all, for a command line to copy (the password then comes
+    from PGPASSWORD or ~/.pgpass)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = f"{parts.username}@" if parts.username else ""
+    return parts._replace(netloc=f"{user}{host}").geturl()
+
+
 def parse_storage_url(raw: str, sqlite_path: Path, base_dir: Path = Path()) -> StorageUrl:
     """The database `raw` names; `sqlite_path` when it is empty. A relative SQLite path is
     relative to `base_dir` (the config file's folder). Raises StorageUrlError."""
