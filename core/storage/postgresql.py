@@ -359,6 +359,37 @@ class PostgresDatabase:
         async with transaction.lock:
             await transaction.conn.copy_records_to_table(table, records=rows, columns=columns)
 
+    async def stream(
+        self, sql: str, params: Params = (), chunk: int = 5000
+    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """The rows of a query, `chunk` at a time, through a server-side cursor, so a table
+        far larger than memory reads in bounded memory. Inside a transaction it reads there
+        (its uncommitted rows included); the connection is free between chunks."""
+        transaction = self._current()
+        if transaction is None:
+            async with self.pool.acquire() as conn, conn.transaction(readonly=True):
+                cursor = await conn.cursor(numbered(sql), *params)
+                while rows := await cursor.fetch(chunk):
+                    yield [tuple(r) for r in rows]
+            return
+        async with transaction.lock:
+            cursor = await transaction.conn.cursor(numbered(sql), *params)
+        while True:
+            async with transaction.lock:
+                rows = await cursor.fetch(chunk)
+            if not rows:
+                return
+            yield [tuple(r) for r in rows]
+
+    async def columns(self, table: str) -> dict[str, str]:
+        """`table`'s columns and their types, in order."""
+        rows = await self.fetchall(
+            "SELECT column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+            (table,),
+        )
+        return {str(r[0]): str(r[1]) for r in rows}
+
     async def foreign_keys(self) -> Mapping[str, set[str]]:
         """Each table of the schema, and the tables its foreign keys point to."""
         rows = await self.fetchall(
