@@ -325,9 +325,9 @@ def test_every_migration_lives_in_its_dialects_folder() -> None:
 # -- one query set ---------------------------------------------------------------------------
 
 STORAGE = Path(core.storage.__file__).parent
-# Modules that may speak their engine's own SQL: the drivers, and the key rotation, which walks a
-# file's rows by rowid (core/storage/database.py says why).
-ENGINE_ONLY = {"sqlite.py", "postgresql.py", "reseal.py", "rotate.py"}
+# Modules that may speak their engine's own SQL: the two drivers (the key rotation walks rows by
+# primary key now, on either engine).
+ENGINE_ONLY = {"sqlite.py", "postgresql.py"}
 NOT_PORTABLE = {
     "a SQLite catalog or setting": r"\bPRAGMA\b|\bsqlite_\w+",
     "rowid": r"\browid\b",
