@@ -251,7 +251,7 @@ def privacy_policy(config: Config, env: Mapping[str, str] | None = None) -> str:
         contact=str(config.get("privacy", "contact")),
         retention_days=int(config.get("privacy", "retention_days")),
         retention_days_max=int(config.get("privacy", "retention_days_max")),
-        storage=str(config.db_path),
+        storage=config.storage.shown,
         key=key,
     )
     return policy_text(bundled_content_dir(), facts)
