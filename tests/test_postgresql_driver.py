@@ -170,3 +170,19 @@ def test_sqlite_installs_never_import_the_postgresql_driver() -> None:
         "assert 'asyncpg' not in sys.modules, 'asyncpg imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+async def test_a_user_who_may_not_make_tables_is_told_how_to_allow_it(
+    pg_cluster: PgCluster,
+) -> None:
+    url = pg_cluster.create_database("not_owned")
+    admin = PostgresDatabase(url)
+    await admin.connect()
+    try:
+        await admin.execute("CREATE ROLE visitor LOGIN")
+        await admin.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    finally:
+        await admin.close()
+    visitor = url.replace("//unblend@", "//visitor@")
+    with pytest.raises(StorageError, match="GRANT CREATE ON SCHEMA public TO visitor"):
+        await PostgresDatabase(visitor).open()

@@ -125,9 +125,30 @@ class PostgresDatabase:
         await self.connect()
         try:
             await self.migrate()
+        except StorageError:
+            await self.close()
+            raise
+        except Exception as exc:
+            await self.close()
+            raise StorageError(self.cannot_migrate(exc)) from None
         except BaseException:
             await self.close()
             raise
+
+    def cannot_migrate(self, exc: Exception) -> str:
+        where = redacted(self.url)
+        user = urlsplit(self.url).username or "the bot's user"
+        if type(exc).__name__ == "InsufficientPrivilegeError":
+            return (
+                f"PostgreSQL at {where} does not let {user} make Unblend's tables. Make it the "
+                f"database's owner (ALTER DATABASE ... OWNER TO {user}), or GRANT CREATE ON "
+                f"SCHEMA public TO {user}, then start again."
+            )
+        detail = _without_secret(str(exc), self.url)
+        return (
+            f"Unblend's tables could not be made or upgraded in {where} "
+            f"({type(exc).__name__}: {detail}). Nothing was changed."
+        )
 
     async def connect(self) -> None:
         """Opens the pool without migrating (`unblend doctor` reads what is there)."""
