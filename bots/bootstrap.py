@@ -40,7 +40,10 @@ async def build_runtime(
     content = bundled_content_dir()
     library = ContentLibrary(content, config.override_dir)
     library.load_all()
-    db, cipher = await open_encrypted(config.db_path, env)
+    # The driver the URL names (SQLite's file by default); the key file stays beside db_path.
+    storage = config.storage
+    database = None if storage.dialect == "sqlite" else storage.database()
+    db, cipher = await open_encrypted(config.db_path, env, database)
     try:
         # After the database, whose folder then exists: the lexicon analysis is cached there.
         in_memory = str(config.db_path) == ":memory:"

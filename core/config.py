@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from core.problems import Problems
+from core.storage.engines import StorageUrl, StorageUrlError, parse_storage_url
 
 DEFAULT_DB = "./data/unblend.sqlite"
 ENV_SECRETS = {
+    # A PostgreSQL URL may hold a password: it can come from the environment instead.
+    ("storage", "url"): "UNBLEND_STORAGE_URL",
     ("telegram", "token"): "UNBLEND_TELEGRAM_TOKEN",
     ("telegram", "webhook_secret"): "UNBLEND_TELEGRAM_WEBHOOK_SECRET",
     ("discord", "token"): "UNBLEND_DISCORD_TOKEN",
@@ -30,7 +33,12 @@ class _Key:
 
 # section -> key -> what it holds. Also the source for config.example.toml's checks.
 SCHEMA: dict[str, dict[str, _Key]] = {
-    "storage": {"path": _Key(str, DEFAULT_DB, f'path = "{DEFAULT_DB}"')},
+    "storage": {
+        "path": _Key(str, DEFAULT_DB, f'path = "{DEFAULT_DB}"'),
+        # Empty: the SQLite file at `path`. With PostgreSQL, `path` still names where the key
+        # file (beside it), the run lock and caches live (core/storage/engines.py).
+        "url": _Key(str, "", 'url = "postgresql://unblend@localhost:5432/unblend"'),
+    },
     "content": {"override_dir": _Key(str, "", 'override_dir = "./my-group-content"')},
     "safety": {"default_country": _Key(str, "INTL", 'default_country = "GB"')},
     "flows": {"idle_timeout_minutes": _Key(int, 60, "idle_timeout_minutes = 60")},
@@ -87,8 +95,19 @@ class Config:
         return self.values.get((section, key), SCHEMA[section][key].default)
 
     @property
+    def storage(self) -> StorageUrl:
+        """The database: the SQLite file, or the PostgreSQL URL (checked at load)."""
+        return parse_storage_url(
+            str(self.get("storage", "url")),
+            self._path(str(self.get("storage", "path"))),
+            self.base_dir,
+        )
+
+    @property
     def db_path(self) -> Path:
-        return self._path(str(self.get("storage", "path")))
+        """The SQLite database file; with PostgreSQL, the `[storage] path` that places the key
+        file, the run lock and caches on this machine (the file itself is not used)."""
+        return self.storage.path or self._path(str(self.get("storage", "path")))
 
     @property
     def override_dir(self) -> Path | None:
@@ -142,6 +161,8 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
     for (section, key), var in ENV_SECRETS.items():
         if env.get(var):
             values[(section, key)] = env[var]
+    from_env = bool(env.get(ENV_SECRETS["storage", "url"]))
+    _check_storage(values, str(path or "defaults"), base, from_env, problems)
     if problems:
         raise ConfigError(problems)
     # Relative paths are relative to the config file, so `--config /etc/unblend/x.toml` works
@@ -245,6 +266,36 @@ def _check_values(values: dict[tuple[str, str], Any], where: str, problems: Prob
                 f"[{section}] token",
                 "contains spaces or line breaks; paste the token exactly as given",
             )
+
+
+def _check_storage(
+    values: dict[tuple[str, str], Any],
+    where: str,
+    base: Path,
+    from_env: bool,
+    problems: Problems,
+) -> None:
+    """`[storage] url` (from the file or UNBLEND_STORAGE_URL), never repeating its password."""
+    url = values.get(("storage", "url"))
+    if not url:
+        return
+    where_from = f"${ENV_SECRETS['storage', 'url']}" if from_env else where
+    try:
+        target = parse_storage_url(str(url), Path(DEFAULT_DB), base)
+    except StorageUrlError as exc:
+        problems.add(where_from, "[storage] url", str(exc))
+        return
+    path = values.get(("storage", "path"))
+    in_base = None if not path else Path(path).expanduser()
+    if in_base is not None and not in_base.is_absolute():
+        in_base = base / in_base
+    if target.path is not None and in_base is not None and in_base != target.path:
+        problems.add(
+            where_from,
+            "[storage] url",
+            f"names the SQLite file {target.path}, and [storage] path names {path}: keep one "
+            "(url wins over path only when path is left out)",
+        )
 
 
 def _check_webhook(values: dict[tuple[str, str], Any], where: str, problems: Problems) -> None:

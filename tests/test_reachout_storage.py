@@ -15,18 +15,19 @@ from core.schedule.records import NewOutboxItem, Schedule
 from core.storage.keyring import open_encrypted
 from core.storage.memory import in_memory_repos
 from core.storage.sqlite_repos import sqlite_repos
+from tests.engines import ENGINES, open_engine
 from tests.test_storage import database_bytes
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 LINE = "a rough day, <b>x</b> & שלום 🌱"
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", *ENGINES])
 async def repos(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Repos]:
     if request.param == "memory":
         yield in_memory_repos()
         return
-    db, cipher = await open_encrypted(tmp_path / "unblend.sqlite", {})
+    db, cipher = await open_engine(request.param, request, tmp_path)
     yield sqlite_repos(db, cipher)
     await db.close()
 
