@@ -10,13 +10,13 @@ from importlib import resources
 from pathlib import Path
 
 from core.app import Settings, Unblend
-from core.catalog import ContentLibrary
-from core.clock import Clock, SystemClock
-from core.config import Config
+from core.kernel.catalog import ContentLibrary
+from core.kernel.clock import Clock, SystemClock
+from core.kernel.config import Config
+from core.repos import sqlite_repos
 from core.safety import load_detector
 from core.storage.database import Database
 from core.storage.keyring import open_encrypted
-from core.storage.sqlite_repos import sqlite_repos
 
 
 def bundled_content_dir() -> Path:

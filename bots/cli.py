@@ -16,13 +16,13 @@ from bots.bootstrap import build_runtime, bundled_content_dir
 from bots.console import PLATFORM, ConsoleAdapter
 from bots.logsafe import setup_logging
 from bots.runner import AdapterStartError
-from core.catalog import check_content
-from core.config import Config, ConfigError, load_config, readable_by_others
-from core.coverage import locale_coverage
-from core.crypto import KEY_ENV, DataKeyError, key_path_for
-from core.privacy import PolicyFacts, policy_text
-from core.problems import ContentError
-from core.retention import PurgeLoop
+from core.kernel.catalog import check_content
+from core.kernel.config import Config, ConfigError, load_config, readable_by_others
+from core.kernel.coverage import locale_coverage
+from core.kernel.crypto import KEY_ENV, DataKeyError, key_path_for
+from core.kernel.problems import ContentError
+from core.privacy.data import PolicyFacts, policy_text
+from core.privacy.retention import PurgeLoop
 from core.safety import load_detector
 from core.safety.explain import explain_verdict
 from core.storage.database import StorageError
@@ -191,7 +191,7 @@ async def _serve(config: Config) -> int:
 
 async def _console(config: Config, user: str, locale: str = "") -> int:
     # Imported here: the scheduler is only needed once a conversation starts.
-    from core.schedule.service import ScheduleService
+    from core.groups.checkins.service import ScheduleService
 
     runtime = await build_runtime(config)
     loop = asyncio.get_running_loop()

@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import TextIO
 
 from core.app import Unblend
-from core.failures import log_failure
-from core.model import Choice, Event, Reply, Space
-from core.numbers import parse_number
-from core.records import Member
-from core.schedule.outbox import Delivery, SendResult, SendStatus
+from core.kernel.failures import log_failure
+from core.kernel.model import Choice, Event, Reply, Space
+from core.kernel.numbers import parse_number
+from core.kernel.records import Member
+from core.outbox.drainer import Delivery, SendResult, SendStatus
 
 log = logging.getLogger(__name__)
 

@@ -65,11 +65,11 @@ from bots.discord_translator import ContentTranslator
 from bots.discord_unpost import DeleteStatus, delete_posted
 from bots.runner import AdapterStartError
 from core.app import Unblend, answered_publicly_in_group
-from core.catalog import Catalog
-from core.config import Config
-from core.locks import KeyedLocks
-from core.model import Event, Reply, Space, SpaceKind
-from core.schedule.outbox import Delivery, SendResult
+from core.kernel.catalog import Catalog
+from core.kernel.config import Config
+from core.kernel.locks import KeyedLocks
+from core.kernel.model import Event, Reply, Space, SpaceKind
+from core.outbox.drainer import Delivery, SendResult
 
 log = logging.getLogger(__name__)
 

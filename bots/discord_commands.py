@@ -15,12 +15,12 @@ from discord import app_commands
 from discord.app_commands import locale_str
 
 from core.app import BUILTIN_COMMANDS
-from core.catalog import Catalog
-from core.features.grounding import EXERCISES
-from core.menu import MENU_NAME
-from core.reachout import ACK_COMMAND
-from core.schedule.engine import LINK_COMMAND
-from core.suggest import MAX_SUGGESTIONS, part_names, timezones
+from core.grounding.feature import EXERCISES
+from core.groups.checkins.engine import LINK_COMMAND
+from core.groups.reachouts.logic import ACK_COMMAND
+from core.kernel.catalog import Catalog
+from core.kernel.menu import MENU_NAME
+from core.parts.suggest import MAX_SUGGESTIONS, part_names, timezones
 
 if TYPE_CHECKING:
     from core.app import Unblend

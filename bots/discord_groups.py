@@ -37,12 +37,12 @@ from bots.discord_commands import (
 )
 from bots.discord_perms import MODERATOR_PERMISSIONS
 from bots.discord_render import Labels, build_view, split_text
-from core.catalog import Catalog
-from core.features.group_checkins import PROMPT_LIMIT, SETTING_EXAMPLES
-from core.membership import Check
-from core.model import Event, Reply
-from core.schedule.outbox import Delivery, SendNotice, SendResult, SendStatus
-from core.schedule.times import DAY_WORDS
+from core.groups.checkins.feature import PROMPT_LIMIT, SETTING_EXAMPLES
+from core.groups.times import DAY_WORDS
+from core.kernel.catalog import Catalog
+from core.kernel.membership import Check
+from core.kernel.model import Event, Reply
+from core.outbox.drainer import Delivery, SendNotice, SendResult, SendStatus
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 import discord
 from discord import ui
 
-from core.model import Choice
+from core.kernel.model import Choice
 
 if TYPE_CHECKING:
     from discord import Interaction

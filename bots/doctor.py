@@ -19,9 +19,16 @@ from pathlib import Path
 import httpx
 
 from bots.bootstrap import bundled_content_dir
-from core.catalog import check_content
-from core.config import Config, ConfigError, load_config, readable_by_others
-from core.crypto import KEY_ENV, LEGACY_FORMAT, Cipher, DataKeyError, key_path_for, value_format
+from core.kernel.catalog import check_content
+from core.kernel.config import Config, ConfigError, load_config, readable_by_others
+from core.kernel.crypto import (
+    KEY_ENV,
+    LEGACY_FORMAT,
+    Cipher,
+    DataKeyError,
+    key_path_for,
+    value_format,
+)
 from core.storage.database import migration_scripts
 from core.storage.keyfile import key_source, read_keyring, too_open
 from core.storage.keyring import cipher_opening

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.config import load_config
+from core.kernel.config import load_config
 
 COMMANDS = ("doctor", "backup", "restore")
 

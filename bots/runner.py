@@ -16,10 +16,10 @@ from typing import Protocol
 from bots.bootstrap import Runtime
 from bots.health import HealthServer, Vitals
 from bots.instance import AlreadyRunningError, instance_lock
-from core.failures import log_failure
-from core.pacing import PacingLoop
-from core.retention import PurgeLoop
-from core.schedule.service import ScheduleService
+from core.groups.checkins.service import ScheduleService
+from core.kernel.failures import log_failure
+from core.kernel.pacing import PacingLoop
+from core.privacy.retention import PurgeLoop
 
 log = logging.getLogger(__name__)
 

@@ -45,11 +45,11 @@ from bots.telegram_groups import (
 from bots.telegram_limits import TelegramLimiter
 from bots.telegram_render import CAPTION_LIMIT, deep_link, escape, keyboard, split_text, tg_len
 from core.app import Unblend
-from core.config import Config
-from core.locks import KeyedLocks
-from core.menu import MenuScope, command_menu
-from core.model import Event, Reply, Space, SpaceKind
-from core.schedule.outbox import DeleteStatus, Delivery, SendResult
+from core.kernel.config import Config
+from core.kernel.locks import KeyedLocks
+from core.kernel.menu import MenuScope, command_menu
+from core.kernel.model import Event, Reply, Space, SpaceKind
+from core.outbox.drainer import DeleteStatus, Delivery, SendResult
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from bots.telegram_render import (
     tg_len,
     user_link_refused,
 )
-from core.catalog import Catalog
-from core.membership import Check
-from core.model import Event
-from core.schedule.outbox import DeleteStatus, Delivery, SendResult, SendStatus
+from core.kernel.catalog import Catalog
+from core.kernel.membership import Check
+from core.kernel.model import Event
+from core.outbox.drainer import DeleteStatus, Delivery, SendResult, SendStatus
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from core.model import MAX_CHOICE_ID_BYTES, Choice, Reply
+from core.kernel.model import MAX_CHOICE_ID_BYTES, Choice, Reply
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024

@@ -9,9 +9,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from core.catalog import Catalog, ContentLibrary
-from core.clock import Clock
-from core.crisis import (
+from core.crisis.ports import ModeratorAlerts
+from core.crisis.reply import (
     SAFE_PREFIX,
     SUPPORT_PREFIX,
     SafeAnswer,
@@ -21,26 +20,28 @@ from core.crisis import (
     resources_text,
     safe_followup,
 )
-from core.failures import log_failure
+from core.crisis.support import CrisisWords
 from core.features import ALL_FEATURES
-from core.features.base import Feature, build_registry
-from core.flows import engine
-from core.flows.engine import Nav
-from core.group_safety import GroupSafety, configures_terms
-from core.languages import Languages
-from core.locks import KeyedLocks
-from core.membership import MembershipRouter
-from core.model import MAX_LINK_PAYLOAD, Event, Reply, Space, SpaceKind
-from core.outbound import OutboundRouter
-from core.ports import ModeratorAlerts, Repos
-from core.privacy import purge_expired
-from core.ratelimit import RateLimiter, Verdict
-from core.reachout import GroupModeratorAlerts, note_group_member
-from core.records import Member
+from core.groups.reachouts.logic import GroupModeratorAlerts, note_group_member
+from core.groups.screening.settings import GroupSafety, configures_terms
+from core.kernel.catalog import Catalog, ContentLibrary
+from core.kernel.clock import Clock
+from core.kernel.failures import log_failure
+from core.kernel.feature import Feature, build_registry
+from core.kernel.flows import engine
+from core.kernel.flows.engine import Nav
+from core.kernel.locks import KeyedLocks
+from core.kernel.membership import MembershipRouter
+from core.kernel.model import MAX_LINK_PAYLOAD, Event, Reply, Space, SpaceKind
+from core.kernel.outbound import OutboundRouter
+from core.kernel.ratelimit import RateLimiter, Verdict
+from core.kernel.records import Member
+from core.kernel.shown import echo
+from core.kernel.turn import Turn
+from core.language.languages import Languages
+from core.privacy.data import purge_expired
+from core.repos import Repos
 from core.safety import CrisisDetector, Level
-from core.shown import echo
-from core.support import CrisisWords
-from core.turn import Turn
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ class Unblend:
         self.languages = Languages(library, repos.group_safety.find_group)
         self.erase_hooks.append(self._forget_language)
         # "Tell a moderator" after a crisis reply: the moderators' channel of each group the
-        # member belongs to, through the outbox (core.reachout); the words that brought the
+        # member belongs to, through the outbox (core.groups.reachouts); the words that brought the
         # reply wait in memory only, for the member's choice.
         self.moderator_alerts: ModeratorAlerts = GroupModeratorAlerts(
             repos, library.catalog(), self.membership, self.languages

@@ -6,10 +6,10 @@ import pytest
 
 from bots.bootstrap import bundled_content_dir
 from core.app import Settings, Unblend
-from core.catalog import ContentLibrary
-from core.clock import FakeClock
+from core.kernel.catalog import ContentLibrary
+from core.kernel.clock import FakeClock
+from core.repos import in_memory_repos
 from core.safety import CrisisDetector, load_detector
-from core.storage.memory import in_memory_repos
 from tests.chat import Chat
 from tests.roster import Roster
 

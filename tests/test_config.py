@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError, load_config
+from core.kernel.config import ConfigError, load_config
 
 REPO = Path(__file__).resolve().parent.parent
 

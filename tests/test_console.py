@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bots.console import ConsoleAdapter, parse_line
 from core.app import Unblend
-from core.model import Choice
+from core.kernel.model import Choice
 from tests.console_process import ConsoleProcess
 
 SCRIPT = """/start

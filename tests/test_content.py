@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.catalog import REQUIRED_MESSAGES, ContentLibrary, check_content
-from core.problems import ContentError
+from core.kernel.catalog import REQUIRED_MESSAGES, ContentLibrary, check_content
+from core.kernel.problems import ContentError
 
 
 def test_bundled_content_is_valid(content_dir: Path) -> None:

@@ -18,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.model import Event, Reply, Space
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Reply, Space
+from core.repos import in_memory_repos
 from core.safety import CrisisDetector, Level, load_detector
 from core.safety.classifier import (
     MODEL_DIR,
@@ -31,7 +32,6 @@ from core.safety.classifier import (
 )
 from core.safety.forms import forms
 from core.safety.wordpiece import WordPiece
-from core.storage.memory import in_memory_repos
 from tests.chat import Chat
 from tests.conftest import CONTENT, detector, library
 

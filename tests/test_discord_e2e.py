@@ -19,10 +19,10 @@ from bots.discord_adapter import DiscordAdapter, DiscordSettings, DiscordStartEr
 from bots.discord_perms import moderator_command
 from bots.logsafe import QUIET_LOGGERS
 from core.app import Settings, Unblend
-from core.catalog import ContentLibrary
-from core.clock import FakeClock
-from core.model import Event, Reply
-from core.storage.memory import in_memory_repos
+from core.kernel.catalog import ContentLibrary
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Reply
+from core.repos import in_memory_repos
 from tests.conftest import CONTENT, detector
 from tests.fake_discord import (
     CHANNEL_ID,

@@ -20,11 +20,11 @@ import pytest
 from bots.discord_adapter import DiscordAdapter
 from bots.discord_groups import message_place, message_ref, result_of
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import Event, Reply, Space
-from core.schedule.engine import GroupEngine
-from core.schedule.outbox import Delivery, OutboxDrainer, SendStatus
-from core.schedule.records import OutboxState
+from core.groups.checkins.engine import GroupEngine
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Reply, Space
+from core.outbox.drainer import Delivery, OutboxDrainer, SendStatus
+from core.outbox.records import OutboxState
 from tests.fake_discord import (
     CHANNEL_ID,
     GUILD_ID,

@@ -21,10 +21,10 @@ from bots.discord_adapter import DiscordAdapter
 from bots.discord_render import Labels, build_views
 from bots.logsafe import QUIET_LOGGERS
 from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.model import Choice, Event, Reply, Space
-from core.reachout import ReachOuts
-from core.storage.memory import in_memory_repos
+from core.groups.reachouts.logic import ReachOuts
+from core.kernel.clock import FakeClock
+from core.kernel.model import Choice, Event, Reply, Space
+from core.repos import in_memory_repos
 from tests.conftest import detector, library
 from tests.fake_discord import CHANNEL_ID, EPHEMERAL, GUILD_ID, FakeDiscord, FakeMessage, Member
 from tests.rigs import discord_bot, discord_server

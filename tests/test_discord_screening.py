@@ -22,8 +22,8 @@ from bots.discord_adapter import discord_settings as from_config
 from bots.doctor import Status, diagnose
 from bots.logsafe import QUIET_LOGGERS
 from core.app import Unblend
-from core.config import ConfigError, load_config
-from core.model import Event, Reply
+from core.kernel.config import ConfigError, load_config
+from core.kernel.model import Event, Reply
 from tests.fake_discord import (
     BOT_ID,
     CHANNEL_ID,

@@ -15,11 +15,10 @@ import pytest
 
 from bots.console import ConsoleAdapter
 from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.privacy import export_member
+from core.kernel.clock import FakeClock
+from core.privacy.data import export_member
+from core.repos import in_memory_repos, sqlite_repos
 from core.storage.keyring import open_encrypted
-from core.storage.memory import in_memory_repos
-from core.storage.sqlite_repos import sqlite_repos
 from tests.conftest import detector, library
 from tests.reach_room import Person, Room, become_volunteer, check_in, join
 

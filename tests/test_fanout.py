@@ -28,23 +28,16 @@ from bots.discord_adapter import DiscordAdapter, DiscordSettings
 from bots.telegram_adapter import TelegramAdapter, TelegramSettings
 from bots.telegram_limits import TelegramLimiter
 from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.config import ConfigError, load_config
-from core.model import Reply
-from core.outbound import OutboundRouter
-from core.schedule.outbox import (
-    Delivery,
-    OutboxDrainer,
-    Pacer,
-    RecordingPoster,
-    SendResult,
-    payload,
-)
-from core.schedule.records import NewOutboxItem, OutboxItem, OutboxState, Schedule
-from core.schedule.service import ScheduleService
+from core.groups.checkins.service import ScheduleService
+from core.groups.records import Schedule
+from core.kernel.clock import FakeClock
+from core.kernel.config import ConfigError, load_config
+from core.kernel.model import Reply
+from core.kernel.outbound import OutboundRouter
+from core.outbox.drainer import Delivery, OutboxDrainer, Pacer, RecordingPoster, SendResult, payload
+from core.outbox.records import NewOutboxItem, OutboxItem, OutboxState
+from core.repos import in_memory_repos, sqlite_repos
 from core.storage.keyring import open_encrypted
-from core.storage.memory import in_memory_repos
-from core.storage.sqlite_repos import sqlite_repos
 from tests.conftest import detector, library
 from tests.fake_discord import TOKEN as DISCORD_TOKEN
 from tests.fake_discord import FakeDiscord

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from core.clock import FakeClock
-from core.crypto import KEY_ENV, DataKeyError, DecryptError, key_path_for
-from core.privacy import export_member
+from core.kernel.clock import FakeClock
+from core.kernel.crypto import KEY_ENV, DataKeyError, DecryptError, key_path_for
+from core.privacy.data import export_member
 from core.storage import reseal
 from core.storage.keyfile import read_keyring
 from core.storage.keyring import open_encrypted

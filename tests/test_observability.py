@@ -20,8 +20,8 @@ import pytest
 from bots.health import HealthServer, Vitals
 from bots.logsafe import JsonFormatter, OneLineFormatter, SecretFilter
 from core.app import Unblend
-from core.clock import FakeClock
-from core.config import ConfigError, load_config
+from core.kernel.clock import FakeClock
+from core.kernel.config import ConfigError, load_config
 from core.storage.sqlite import SqliteDatabase as Database
 from tests.fake_telegram import TOKEN, FakeTelegram, Member
 from tests.rigs import telegram_server

@@ -10,10 +10,10 @@ import pytest
 
 from bots.cli import privacy_policy
 from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.config import ConfigError, load_config
-from core.model import Event, Space
-from core.storage.memory import in_memory_repos
+from core.kernel.clock import FakeClock
+from core.kernel.config import ConfigError, load_config
+from core.kernel.model import Event, Space
+from core.repos import in_memory_repos
 from tests.chat import Chat
 from tests.conftest import detector, library
 

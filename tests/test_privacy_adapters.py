@@ -13,8 +13,8 @@ import pytest
 from bots.console import ConsoleAdapter
 from bots.discord_adapter import DiscordAdapter
 from bots.telegram_adapter import TelegramAdapter, TelegramSettings
-from core.clock import FakeClock
-from core.privacy import export_member
+from core.kernel.clock import FakeClock
+from core.privacy.data import export_member
 from tests.fake_discord import FakeDiscord
 from tests.fake_discord import Member as DcMember
 from tests.fake_telegram import TOKEN, FakeTelegram, Member

@@ -16,9 +16,9 @@ import pytest
 from bots.telegram_adapter import TelegramAdapter
 from bots.telegram_render import contact_link, keyboard, user_link_refused
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import Choice, Reply
-from core.schedule.records import OutboxState
+from core.kernel.clock import FakeClock
+from core.kernel.model import Choice, Reply
+from core.outbox.records import OutboxState
 from tests.chat import Chat
 from tests.fake_telegram import FakeTelegram, Member
 from tests.rigs import telegram_bot, telegram_server

@@ -15,10 +15,10 @@ import pytest
 
 from bots.telegram_adapter import TelegramAdapter
 from core.app import Unblend
-from core.clock import FakeClock
-from core.reachout import ReachOuts
-from core.schedule.engine import GroupEngine
-from core.schedule.outbox import OutboxDrainer
+from core.groups.checkins.engine import GroupEngine
+from core.groups.reachouts.logic import ReachOuts
+from core.kernel.clock import FakeClock
+from core.outbox.drainer import OutboxDrainer
 from tests.fake_telegram import FakeTelegram, Member
 from tests.rigs import telegram_bot, telegram_server
 from tests.test_schedule_telegram import GROUP, TEN_IN_BERLIN, check_in

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.storage.memory import in_memory_repos
+from core.kernel.clock import FakeClock
+from core.repos import in_memory_repos
 from tests.chat import Chat
 from tests.conftest import detector, library
 from tests.console_process import ConsoleProcess

@@ -20,10 +20,10 @@ from telegram.error import BadRequest
 from bots.logsafe import QUIET_LOGGERS
 from bots.telegram_adapter import TelegramAdapter, TelegramSettings, TelegramStartError
 from core.app import Settings, Unblend
-from core.catalog import ContentLibrary
-from core.clock import FakeClock
-from core.model import Reply
-from core.storage.memory import in_memory_repos
+from core.kernel.catalog import ContentLibrary
+from core.kernel.clock import FakeClock
+from core.kernel.model import Reply
+from core.repos import in_memory_repos
 from tests.conftest import CONTENT, detector
 from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, Member
 from tests.rigs import fast_limiter, telegram_bot, telegram_server

@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 
 from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.schedule.outbox import Delivery, SendNotice, SendResult, SendStatus
-from core.schedule.records import NewOutboxItem
+from core.kernel.clock import FakeClock
+from core.outbox.drainer import Delivery, SendNotice, SendResult, SendStatus
+from core.outbox.records import NewOutboxItem
+from core.repos import in_memory_repos, sqlite_repos
 from core.storage.keyring import open_encrypted
-from core.storage.memory import in_memory_repos
-from core.storage.sqlite_repos import sqlite_repos
 from tests.conftest import detector, library
 from tests.reach_room import Room
 

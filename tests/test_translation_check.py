@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.catalog import check_content
-from core.coverage import locale_coverage
+from core.kernel.catalog import check_content
+from core.kernel.coverage import locale_coverage
 
 
 def content_check(folder: Path) -> subprocess.CompletedProcess[str]:

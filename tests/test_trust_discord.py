@@ -17,7 +17,7 @@ import pytest
 
 from bots.discord_adapter import DiscordAdapter
 from core.app import Unblend
-from core.clock import FakeClock
+from core.kernel.clock import FakeClock
 from tests.fake_discord import (
     GUILD_ID,
     MODS_CHANNEL_ID,

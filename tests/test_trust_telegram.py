@@ -15,7 +15,7 @@ import pytest
 
 from bots.telegram_adapter import TelegramAdapter
 from core.app import Unblend
-from core.clock import FakeClock
+from core.kernel.clock import FakeClock
 from tests.fake_telegram import BOT_ID, FakeTelegram, Member
 from tests.rigs import telegram_bot, telegram_server
 from tests.test_reachout_telegram import Timer, start_payload, volunteer

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from core.crypto import (
+from core.kernel.crypto import (
     KEY_ENV,
     LEGACY_FORMAT,
     Cipher,

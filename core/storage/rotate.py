@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.crypto import (
+from core.kernel.crypto import (
     KEY_ENV,
     LEGACY_FORMAT,
     Cipher,
