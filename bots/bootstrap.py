@@ -9,11 +9,11 @@ from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
-from core.app import Settings, Unblend
+from core.api import Unblend, content_contract, sqlite_repos
 from core.kernel.catalog import ContentLibrary
 from core.kernel.clock import Clock, SystemClock
 from core.kernel.config import Config
-from core.repos import sqlite_repos
+from core.kernel.settings import Settings
 from core.safety import load_detector
 from core.storage.database import Database
 from core.storage.keyring import open_encrypted
@@ -38,7 +38,7 @@ async def build_runtime(
 ) -> Runtime:
     env = os.environ if env is None else env
     content = bundled_content_dir()
-    library = ContentLibrary(content, config.override_dir)
+    library = ContentLibrary(content, config.override_dir, content_contract())
     library.load_all()
     db, cipher = await open_encrypted(config.db_path, env)
     try:

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from bots.bootstrap import bundled_content_dir
+from core.api import content_contract
 from core.kernel.catalog import check_content
 from core.kernel.config import Config, ConfigError, load_config, readable_by_others
 from core.kernel.crypto import (
@@ -140,7 +141,7 @@ def _platforms(config: Config) -> Finding:
 
 def _content(config: Config) -> Finding:
     base = bundled_content_dir()
-    problems = check_content(base, config.override_dir)
+    problems = check_content(base, config.override_dir, content_contract())
     if not problems:
         return ok("content", "all content is valid")
     shown = "; ".join(problems.lines()[:5])

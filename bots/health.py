@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from core.app import Unblend
+from core.api import Unblend
 from core.storage.database import Database
 
 log = logging.getLogger(__name__)

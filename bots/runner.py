@@ -16,10 +16,8 @@ from typing import Protocol
 from bots.bootstrap import Runtime
 from bots.health import HealthServer, Vitals
 from bots.instance import AlreadyRunningError, instance_lock
-from core.groups.checkins.service import ScheduleService
+from core.api import PacingLoop, PurgeLoop, ScheduleService
 from core.kernel.failures import log_failure
-from core.kernel.pacing import PacingLoop
-from core.privacy.retention import PurgeLoop
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,7 @@ from bots.telegram_render import (
     tg_len,
     user_link_refused,
 )
-from core.kernel.catalog import Catalog
-from core.kernel.membership import Check
-from core.kernel.model import Event
-from core.outbox.drainer import DeleteStatus, Delivery, SendResult, SendStatus
+from core.api import Catalog, Check, DeleteStatus, Delivery, Event, SendResult, SendStatus
 
 log = logging.getLogger(__name__)
 

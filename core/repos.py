@@ -4,33 +4,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 
-from core.checkin.ports import CheckinRepo
+from core.checkin.ports import CheckinRepo, CheckinStores
 from core.checkin.store import InMemoryCheckinRepo, SqliteCheckinRepo
-from core.days.ports import CounterRepo
+from core.days.ports import CounterRepo, DayStores
 from core.days.store import InMemoryCounterRepo, SqliteCounterRepo
-from core.grounding.ports import PracticeLogRepo
+from core.grounding.ports import GroundingStores, PracticeLogRepo
 from core.grounding.store import InMemoryPracticeLogRepo, SqlitePracticeLogRepo
-from core.groups.audit.log import AuditRepo
+from core.groups.audit.ports import AuditRepo, AuditStores
 from core.groups.audit.store import InMemoryAuditRepo, SqliteAuditRepo
+from core.groups.checkins.ports import GroupCheckinStores
 from core.groups.memory import InMemoryGroupRepo, InMemoryReminderRepo
 from core.groups.ports import GroupRepo, ReminderRepo
-from core.groups.reachouts.ports import ReachOutRepo
+from core.groups.reachouts.ports import ReachOutRepo, ReachOutStores
 from core.groups.reachouts.store import InMemoryReachOutRepo, SqliteReachOutRepo
+from core.groups.screening.ports import ScreeningStores
 from core.groups.screening.settings import GroupSafetyRepo
 from core.groups.screening.store import InMemoryGroupSafetyRepo, SqliteGroupSafetyRepo
 from core.groups.store import SqliteGroupRepo, SqliteReminderRepo
+from core.history.ports import HistoryStores
 from core.kernel.crypto import Cipher
 from core.kernel.ports import MemberRepo, NameRepo, SessionRepo, UnitOfWork, WritesAsTheyCome
-from core.outbox.ports import OutboxRepo
+from core.outbox.ports import OutboxRepo, OutboxStores
 from core.outbox.store import InMemoryOutboxRepo, SqliteOutboxRepo
-from core.parts.ports import PartRepo
+from core.parts.ports import PartRepo, PartStores
 from core.parts.store import InMemoryPartRepo, SqlitePartRepo
-from core.safety_plan.ports import SafetyPlanRepo
+from core.privacy.ports import PrivacyStores
+from core.safety_plan.ports import PlanStores, SafetyPlanRepo
 from core.safety_plan.store import InMemorySafetyPlanRepo, SqliteSafetyPlanRepo
 from core.storage.database import Database
 from core.storage.memory import InMemoryMemberRepo, InMemorySessionRepo, InMemoryUnit
 from core.storage.name_repos import InMemoryNameRepo, SqliteNameRepo
 from core.storage.sqlite_repos import SqliteMemberRepo, SqliteSessionRepo, SqliteUnit
+from core.welcome.ports import WelcomeStores
 
 
 @dataclass(frozen=True)
@@ -100,3 +105,39 @@ def in_memory_repos() -> Repos:
     )
     every = [getattr(repos, f.name) for f in fields(repos) if f.name != "unit"]
     return replace(repos, unit=InMemoryUnit(every))
+
+
+def _fits_every_view(
+    repos: Repos,
+) -> tuple[
+    CheckinStores,
+    GroundingStores,
+    PartStores,
+    PlanStores,
+    DayStores,
+    HistoryStores,
+    WelcomeStores,
+    PrivacyStores,
+    OutboxStores,
+    GroupCheckinStores,
+    ReachOutStores,
+    AuditStores,
+    ScreeningStores,
+]:
+    """Never called: the type checker proves here that Repos provides every capability's view
+    of the stores, which each capability's `stores()` relies on."""
+    return (
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+    )

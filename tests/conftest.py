@@ -5,9 +5,10 @@ from pathlib import Path
 import pytest
 
 from bots.bootstrap import bundled_content_dir
-from core.app import Settings, Unblend
+from core.app import Unblend
 from core.kernel.catalog import ContentLibrary
 from core.kernel.clock import FakeClock
+from core.kernel.settings import Settings
 from core.repos import in_memory_repos
 from core.safety import CrisisDetector, load_detector
 from tests.chat import Chat

@@ -11,7 +11,7 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.app import Unblend
-from core.groups.audit.log import AuditEntry
+from core.groups.audit.records import AuditEntry
 from core.groups.checkins.engine import new_post_token
 from core.groups.records import Schedule
 from core.groups.screening.settings import GroupSafetySettings

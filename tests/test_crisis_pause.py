@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
-from core.app import Settings, Unblend
+from core.app import Unblend
 from core.kernel.clock import FakeClock
 from core.kernel.flows import engine
 from core.kernel.model import Event, Reply, Space
+from core.kernel.settings import Settings
 from core.privacy.data import export_member
 from core.repos import in_memory_repos
 from core.safety import CrisisDetector, Level, Verdict

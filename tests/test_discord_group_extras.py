@@ -25,11 +25,11 @@ from tests.rigs import discord_bot, discord_server
 from tests.test_discord_groups import (
     MANAGE_SERVER,
     TEN_IN_BERLIN,
-    Timer,
     check_in,
     in_channel,
     schedule,
 )
+from tests.timer import DiscordTimer as Timer
 
 OPEN = "Open private chat"
 

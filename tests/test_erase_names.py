@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from bots.console import ConsoleAdapter
-from core.app import Settings, Unblend
+from core.app import Unblend
 from core.kernel.clock import FakeClock
+from core.kernel.settings import Settings
 from core.privacy.data import export_member
 from core.repos import in_memory_repos, sqlite_repos
 from core.storage.keyring import open_encrypted

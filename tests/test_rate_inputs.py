@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from core.app import Settings, Unblend
+from core.app import Unblend
 from core.kernel.clock import FakeClock
 from core.kernel.model import Event, Reply, Space
+from core.kernel.settings import Settings
 from core.outbox.records import NewOutboxItem, OutboxState
 from core.repos import in_memory_repos, sqlite_repos
 from core.storage.keyring import open_encrypted

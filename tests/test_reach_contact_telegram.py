@@ -22,8 +22,9 @@ from core.outbox.records import OutboxState
 from tests.chat import Chat
 from tests.fake_telegram import FakeTelegram, Member
 from tests.rigs import telegram_bot, telegram_server
-from tests.test_reachout_telegram import Timer, start_payload, volunteer
+from tests.test_reachout_telegram import start_payload, volunteer
 from tests.test_schedule_telegram import GROUP, TEN_IN_BERLIN, check_in
+from tests.timer import ReachOutTimer as Timer
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from core.app import Settings, Unblend
+from core.app import Unblend
 from core.groups.checkins.engine import summary_text
 from core.kernel.clock import FakeClock
+from core.kernel.settings import Settings
 from core.repos import in_memory_repos, sqlite_repos
 from core.storage.keyring import open_encrypted
 from tests.conftest import detector, library

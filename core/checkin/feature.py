@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from core.checkin.content import FLOWS, MESSAGES
 from core.checkin.logic import answered, build_checkin, part_option_id, reflection
+from core.checkin.ports import stores
 from core.grounding.menu import menu
-from core.kernel.feature import Feature
+from core.kernel.feature import Command, Feature
 from core.kernel.flows.engine import FlowState
 from core.kernel.flows.schema import Option
 from core.kernel.model import Choice, Reply
@@ -24,7 +26,7 @@ async def finish_checkin(turn: Turn, state: FlowState) -> None:
         turn.say("checkin.nothing_answered")
         return
     if turn.member.consent:
-        await turn.repos.checkins.add(checkin)
+        await stores(turn.repos).checkins.add(checkin)
         lines = [turn.cat.text("checkin.saved")]
     else:
         lines = [turn.cat.text("checkin.not_saved")]
@@ -35,13 +37,13 @@ async def finish_checkin(turn: Turn, state: FlowState) -> None:
         urge = state.answers.get("urge")
         turn.add(menu(turn, carried=urge if isinstance(urge, int) else None))
         return
-    parts = await turn.repos.parts.list(turn.member.id)
+    parts = await stores(turn.repos).parts.list(turn.member.id)
     text, offers = reflection(turn.cat, state.answers, parts)
     if text:
         lines.append(text)
     lines.append(turn.cat.text("checkin.closing"))
     # "See my history" only when there is some to see.
-    kept = turn.member.consent or await turn.repos.checkins.count(turn.member.id) > 0
+    kept = turn.member.consent or await stores(turn.repos).checkins.count(turn.member.id) > 0
     choices = tuple(
         Choice(f"cmd:{offer}", turn.cat.text(OFFER_LABELS[offer]))
         for offer in offers
@@ -51,14 +53,17 @@ async def finish_checkin(turn: Turn, state: FlowState) -> None:
 
 
 async def part_options(turn: Turn) -> tuple[Option, ...]:
-    parts = await turn.repos.parts.list(turn.member.id)
+    parts = await stores(turn.repos).parts.list(turn.member.id)
     return tuple(Option(part_option_id(p), p.name) for p in parts)
 
 
 FEATURE = Feature(
     name="checkin",
-    commands={"checkin": start_checkin},
+    commands={"checkin": Command(start_checkin, takes_args=False)},
     buttons=frozenset({"checkin"}),
     finishers={"checkin": finish_checkin},
     option_sources={"parts": part_options},
+    messages=MESSAGES,
+    flows=FLOWS,
+    member_data=("checkins",),
 )

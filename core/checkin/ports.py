@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, cast
 
 from core.checkin.records import Checkin
-from core.kernel.ports import MemberData
+from core.kernel.ports import MemberData, Stores
+from core.parts.ports import PartRepo
 
 
 class CheckinRepo(MemberData, Protocol):
@@ -34,3 +35,18 @@ class CheckinRepo(MemberData, Protocol):
     async def purge(self, member_id: int, before: datetime) -> int:
         """Deletes the member's check-ins older than `before`; how many."""
         ...
+
+
+class CheckinStores(Stores, Protocol):
+    """The stores check-ins use."""
+
+    @property
+    def checkins(self) -> CheckinRepo: ...
+
+    @property
+    def parts(self) -> PartRepo: ...
+
+
+def stores(repos: Stores) -> CheckinStores:
+    """`repos` seen as check-ins use it: core/repos.py proves Repos fits."""
+    return cast(CheckinStores, repos)

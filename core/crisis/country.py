@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.crisis.content import COUNTRY_MESSAGES
+from core.crisis.ports import host
 from core.crisis.reply import resources_text
 from core.kernel.feature import Feature
 from core.kernel.model import Choice, Reply
@@ -16,7 +18,7 @@ def _typed_code(turn: Turn, typed: str) -> str | None:
     """A country typed after /country, by its code ("DE") or its name, in the member's language
     or in English, like the commands ("Alemania", "Germany")."""
     wanted = folded(typed)
-    for catalog in (turn.cat, turn.app.languages.catalog()):
+    for catalog in (turn.cat, host(turn.app).languages.catalog()):
         for code, country in catalog.countries.items():
             if wanted in (code.casefold(), folded(country.name)) and code in turn.cat.countries:
                 return code
@@ -55,4 +57,5 @@ FEATURE = Feature(
     commands={"country": show_country},
     buttons=frozenset({"country"}),
     choices={PREFIX: country_choice},
+    messages=COUNTRY_MESSAGES,
 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from core.crisis.content import MESSAGES
+from core.crisis.ports import host
 from core.crisis.records import SupportRequest
 from core.crisis.reply import SUPPORT_PREFIX, resources_text
 from core.kernel.failures import log_failure
@@ -22,7 +24,7 @@ def _key(turn: Turn) -> tuple[str, str]:
 
 async def support_choice(turn: Turn, rest: str) -> None:
     c = turn.cat
-    words = turn.app.crisis_words.get(_key(turn), turn.now)
+    words = host(turn.app).crisis_words.get(_key(turn), turn.now)
     if rest == "ask":
         choices = [Choice(f"{SUPPORT_PREFIX}:plain", c.text("support.plain"))]
         if words:
@@ -49,7 +51,7 @@ async def support_choice(turn: Turn, rest: str) -> None:
             words=words if rest == "words" else None,
         )
         try:
-            told = await turn.app.moderator_alerts.notify(request)
+            told = await host(turn.app).moderator_alerts.notify(request)
         except Exception:
             log_failure(log, "telling a moderator failed (platform=%s)", turn.event.platform)
             told = False
@@ -67,4 +69,5 @@ FEATURE = Feature(
     choices={SUPPORT_PREFIX: support_choice},
     # After a crisis reply, before any welcome; choosing stores nothing about the member.
     traceless=frozenset({SUPPORT_PREFIX}),
+    messages=MESSAGES,
 )

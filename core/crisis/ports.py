@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, cast
 
 from core.crisis.records import SupportRequest
+from core.crisis.support import CrisisWords
+from core.kernel.turn import Host
+from core.language.languages import Languages
 
 
 class ModeratorAlerts(Protocol):
@@ -14,3 +17,21 @@ class ModeratorAlerts(Protocol):
     async def notify(self, request: SupportRequest) -> bool:
         """True when at least one moderators' channel was reached."""
         ...
+
+
+class CrisisHost(Host, Protocol):
+    """What the crisis path use of the app besides the kernel's."""
+
+    @property
+    def crisis_words(self) -> CrisisWords: ...
+
+    @property
+    def languages(self) -> Languages: ...
+
+    @property
+    def moderator_alerts(self) -> ModeratorAlerts: ...
+
+
+def host(app: Host) -> CrisisHost:
+    """The app seen as the crisis path use it: core/app.py proves Unblend fits."""
+    return cast(CrisisHost, app)

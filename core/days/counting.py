@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from core.kernel.shown import one_line
-
 NAME_MAX = 60
 MAX_COUNTERS = 10
 EARLIEST = date(1900, 1, 1)
@@ -126,11 +124,6 @@ class NameProblem(StrEnum):
     EMPTY = "empty"
     TOO_LONG = "too_long"
     TAKEN = "taken"
-
-
-def clean_name(raw: str) -> str:
-    """One line (core.kernel.shown): no line breaks, direction overrides or invisible characters."""
-    return one_line(raw)
 
 
 def check_name(name: str, existing: Iterable[str]) -> NameProblem | None:

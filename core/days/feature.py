@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from datetime import date, timedelta
 
+from core.days.content import FLOWS, MESSAGES
 from core.days.counting import (
     MAX_COUNTERS,
     MILESTONES,
@@ -17,17 +18,18 @@ from core.days.counting import (
     Slip,
     Stats,
     check_name,
-    clean_name,
     milestone_due,
     milestones_reached,
     parse_start,
     stats,
 )
+from core.days.ports import stores
 from core.kernel.feature import Feature
 from core.kernel.flows.engine import FlowState
 from core.kernel.model import Choice, Reply
 from core.kernel.numbers import parse_number
 from core.kernel.reopen import open_at
+from core.kernel.shown import one_line
 from core.kernel.turn import Turn
 from core.safety_plan.plan import pack
 
@@ -65,7 +67,7 @@ def counter_text(turn: Turn, counter: Counter, st: Stats) -> str:
 
 
 async def counter_stats(turn: Turn, counter: Counter) -> Stats:
-    slips = await turn.repos.counters.slips(turn.member.id, counter.id)
+    slips = await stores(turn.repos).counters.slips(turn.member.id, counter.id)
     return stats(counter.started_on, (s.on for s in slips), today(turn))
 
 
@@ -94,7 +96,7 @@ def _menu(turn: Turn, counters: list[Counter]) -> tuple[Choice, ...]:
 
 
 async def show_counters(turn: Turn, heading: str = "days.heading") -> None:
-    counters = await turn.repos.counters.for_member(turn.member.id)
+    counters = await stores(turn.repos).counters.for_member(turn.member.id)
     if not counters:
         turn.say("days.invite", (Choice(f"{PREFIX}:add", turn.cat.text("days.add")),))
         return
@@ -106,7 +108,7 @@ async def show_counters(turn: Turn, heading: str = "days.heading") -> None:
         due = milestone_due(st.run, counter.celebrated)
         if due is not None:
             milestones.append(milestone_text(turn, counter, due))
-            await turn.repos.counters.set_celebrated(turn.member.id, counter.id, due)
+            await stores(turn.repos).counters.set_celebrated(turn.member.id, counter.id, due)
     messages = pack(blocks)
     for text in milestones:
         turn.add(Reply(text))
@@ -123,7 +125,7 @@ async def days_command(turn: Turn, args: tuple[str, ...]) -> None:
     elif sub == "slip":
         await slip_by_name(turn, rest)
     elif sub == "milestones" and not rest:
-        counters = await turn.repos.counters.for_member(turn.member.id)
+        counters = await stores(turn.repos).counters.for_member(turn.member.id)
         for counter in counters:
             await show_milestones(turn, counter)
         if not counters:
@@ -140,11 +142,11 @@ async def days_command(turn: Turn, args: tuple[str, ...]) -> None:
 
 async def _by_name(turn: Turn, typed: str) -> Counter | None:
     """The member's counter called `typed`; else says which there are."""
-    counters = await turn.repos.counters.for_member(turn.member.id)
+    counters = await stores(turn.repos).counters.for_member(turn.member.id)
     if not counters:
         turn.say("days.none_yet")
         return None
-    wanted = clean_name(typed).casefold()
+    wanted = one_line(typed).casefold()
     match = next((c for c in counters if c.name.casefold() == wanted), None)
     if match is None:
         turn.say("days.not_found_name" if wanted else "days.usage")
@@ -153,7 +155,7 @@ async def _by_name(turn: Turn, typed: str) -> Counter | None:
 
 
 async def start_add(turn: Turn) -> None:
-    counters = await turn.repos.counters.for_member(turn.member.id)
+    counters = await stores(turn.repos).counters.for_member(turn.member.id)
     if len(counters) >= MAX_COUNTERS:
         turn.say("days.too_many", limit=MAX_COUNTERS)
         return
@@ -176,8 +178,8 @@ async def finish_add(turn: Turn, state: FlowState) -> None:
     if not isinstance(raw, str):
         turn.say("days.add_skipped")
         return
-    name = clean_name(raw)
-    counters = await turn.repos.counters.for_member(member)
+    name = one_line(raw)
+    counters = await stores(turn.repos).counters.for_member(member)
     if len(counters) >= MAX_COUNTERS:
         turn.say("days.too_many", limit=MAX_COUNTERS)
         return
@@ -207,7 +209,7 @@ async def finish_add(turn: Turn, state: FlowState) -> None:
             )
             return
         started = parsed
-    await turn.repos.counters.add(member, name, started, turn.now)
+    await stores(turn.repos).counters.add(member, name, started, turn.now)
     turn.say("days.started", name=name, since=started.isoformat())
     await show_counters(turn)
 
@@ -217,8 +219,8 @@ async def _find_slip(turn: Turn, raw: str) -> Slip | None:
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 12):
         return None
     wanted = int(raw)
-    for counter in await turn.repos.counters.for_member(turn.member.id):
-        for slip in await turn.repos.counters.slips(turn.member.id, counter.id):
+    for counter in await stores(turn.repos).counters.for_member(turn.member.id):
+        for slip in await stores(turn.repos).counters.slips(turn.member.id, counter.id):
             if slip.id == wanted:
                 return slip
     return None
@@ -228,7 +230,7 @@ async def _find(turn: Turn, counter_id: str) -> Counter | None:
     wanted = parse_number(counter_id)
     if wanted is None:
         return None
-    counters = await turn.repos.counters.for_member(turn.member.id)
+    counters = await stores(turn.repos).counters.for_member(turn.member.id)
     return next((c for c in counters if c.id == wanted), None)
 
 
@@ -237,7 +239,9 @@ def _undo_button(turn: Turn, slip: Slip) -> tuple[Choice, ...]:
 
 
 async def record_slip(turn: Turn, counter: Counter) -> None:
-    slip = await turn.repos.counters.add_slip(turn.member.id, counter.id, today(turn), turn.now)
+    slip = await stores(turn.repos).counters.add_slip(
+        turn.member.id, counter.id, today(turn), turn.now
+    )
     st = await counter_stats(turn, counter)
     text = turn.cat.text("days.slip_noted", name=counter.name)
     # A tap by mistake is one tap to take back.
@@ -247,7 +251,7 @@ async def record_slip(turn: Turn, counter: Counter) -> None:
 
 async def _record_slip_on(turn: Turn, counter: Counter, on: date) -> None:
     """A slip on an earlier day: noted on that day; milestones already reached stay shown."""
-    slip = await turn.repos.counters.add_slip(turn.member.id, counter.id, on, turn.now)
+    slip = await stores(turn.repos).counters.add_slip(turn.member.id, counter.id, on, turn.now)
     st = await _settle_celebrated(turn, counter)
     text = turn.cat.text("days.slip_noted_on", name=counter.name, date=on.isoformat())
     turn.add(Reply(f"{text}\n{counter_text(turn, counter, st)}", choices=_undo_button(turn, slip)))
@@ -257,14 +261,14 @@ async def _settle_celebrated(turn: Turn, counter: Counter) -> Stats:
     """After a change to the past, the current stretch's milestones count as already shown:
     a correction is not a celebration."""
     st = await counter_stats(turn, counter)
-    await turn.repos.counters.set_celebrated(
+    await stores(turn.repos).counters.set_celebrated(
         turn.member.id, counter.id, milestone_due(st.run, 0) or 0
     )
     return st
 
 
 async def slip_by_name(turn: Turn, typed: str) -> None:
-    counters = await turn.repos.counters.for_member(turn.member.id)
+    counters = await stores(turn.repos).counters.for_member(turn.member.id)
     if not counters:
         turn.say("days.none_yet")
         return
@@ -278,7 +282,7 @@ async def slip_by_name(turn: Turn, typed: str) -> None:
             turn.say(DATE_KEYS[parsed], date=words[-1][:10], example=example)
             return
         on, typed = parsed, " ".join(words[:-1])
-    name = clean_name(typed).casefold()
+    name = one_line(typed).casefold()
     match = next((c for c in counters if c.name.casefold() == name), None)
     if match is not None and on is not None:
         if await _slip_fits(turn, match, on):
@@ -306,7 +310,7 @@ async def finish_slip(turn: Turn, state: FlowState) -> None:
         turn.say("days.reflect_not_saved")
     else:
         slip_id = parse_number(state.context.get("slip", ""))
-        saved = slip_id is not None and await turn.repos.counters.set_slip_note(
+        saved = slip_id is not None and await stores(turn.repos).counters.set_slip_note(
             turn.member.id, slip_id, text.strip()
         )
         turn.say("days.reflect_saved" if saved else "days.reflect_lost")
@@ -346,7 +350,7 @@ async def show_change_menu(turn: Turn, counter: Counter) -> None:
 
 
 async def undo_last(turn: Turn, counter: Counter) -> None:
-    slips = await turn.repos.counters.slips(turn.member.id, counter.id)
+    slips = await stores(turn.repos).counters.slips(turn.member.id, counter.id)
     if not slips:
         turn.say("days.nothing_to_undo", name=counter.name)
         return
@@ -354,7 +358,7 @@ async def undo_last(turn: Turn, counter: Counter) -> None:
 
 
 async def _undo(turn: Turn, counter: Counter, slip: Slip) -> None:
-    if not await turn.repos.counters.remove_slip(turn.member.id, slip.id):
+    if not await stores(turn.repos).counters.remove_slip(turn.member.id, slip.id):
         turn.say("days.not_found")
         return
     if turn.session is not None and turn.session.context.get("slip") == str(slip.id):
@@ -367,7 +371,7 @@ async def _undo(turn: Turn, counter: Counter, slip: Slip) -> None:
 
 
 async def show_milestones(turn: Turn, counter: Counter) -> None:
-    slips = await turn.repos.counters.slips(turn.member.id, counter.id)
+    slips = await stores(turn.repos).counters.slips(turn.member.id, counter.id)
     reached = milestones_reached(counter.started_on, (s.on for s in slips), today(turn))
     if not reached:
         turn.say("days.milestones_none", name=counter.name)
@@ -436,13 +440,13 @@ async def finish_edit(turn: Turn, state: FlowState) -> None:
         return
     again = {"counter": str(counter.id)}
     if step == "name":
-        name = clean_name(typed)
-        others = [c.name for c in await turn.repos.counters.for_member(turn.member.id)]
+        name = one_line(typed)
+        others = [c.name for c in await stores(turn.repos).counters.for_member(turn.member.id)]
         problem = check_name(name, [n for n in others if n != counter.name])
         if problem is not None:
             _name_problem(turn, problem, name)
             await open_at(turn, EDIT_FLOW, "name", context=again)
-        elif await turn.repos.counters.rename(turn.member.id, counter.id, name):
+        elif await stores(turn.repos).counters.rename(turn.member.id, counter.id, name):
             turn.say("days.renamed", old=counter.name, name=name)
         return
     parsed = parse_start(typed, today(turn))
@@ -455,7 +459,7 @@ async def finish_edit(turn: Turn, state: FlowState) -> None:
             await _record_slip_on(turn, counter, parsed)
         else:
             await open_at(turn, EDIT_FLOW, step, context=again)
-    elif await turn.repos.counters.set_start(turn.member.id, counter.id, parsed):
+    elif await stores(turn.repos).counters.set_start(turn.member.id, counter.id, parsed):
         moved = replace(counter, started_on=parsed)
         st = await _settle_celebrated(turn, moved)
         text = turn.cat.text("days.start_changed", name=counter.name, since=parsed.isoformat())
@@ -494,7 +498,7 @@ async def days_choice(turn: Turn, rest: str) -> None:
             Choice(f"{PREFIX}:keep", turn.cat.text("days.remove_no")),
         )
         turn.say("days.confirm_remove", choices, name=counter.name)
-    elif await turn.repos.counters.remove(turn.member.id, counter.id):
+    elif await stores(turn.repos).counters.remove(turn.member.id, counter.id):
         turn.say("days.removed", name=counter.name)
     else:
         turn.say("days.not_found")
@@ -506,4 +510,7 @@ FEATURE = Feature(
     buttons=frozenset({"days"}),
     choices={PREFIX: days_choice},
     finishers={ADD_FLOW: finish_add, SLIP_FLOW: finish_slip, EDIT_FLOW: finish_edit},
+    messages=MESSAGES,
+    flows=FLOWS,
+    member_data=("counters",),
 )

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, cast
 
 from core.days.counting import Counter, Slip
-from core.kernel.ports import MemberData
+from core.kernel.ports import MemberData, Stores
 
 
 class CounterRepo(MemberData, Protocol):
@@ -43,3 +43,15 @@ class CounterRepo(MemberData, Protocol):
     async def purge_slips(self, member_id: int, before: date) -> int:
         """Deletes the member's slips dated before `before`; how many."""
         ...
+
+
+class DayStores(Stores, Protocol):
+    """The stores the day counters use."""
+
+    @property
+    def counters(self) -> CounterRepo: ...
+
+
+def stores(repos: Stores) -> DayStores:
+    """`repos` seen as the day counters use it: core/repos.py proves Repos fits."""
+    return cast(DayStores, repos)

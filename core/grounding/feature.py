@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from core.grounding.content import FLOWS, MESSAGES
 from core.grounding.menu import (
     CHOICE_PREFIX,
     COLD,
@@ -16,6 +17,7 @@ from core.grounding.menu import (
     offered,
     parse_level,
 )
+from core.grounding.ports import stores
 from core.grounding.records import Practice
 from core.kernel.feature import Feature
 from core.kernel.flows import engine
@@ -112,7 +114,9 @@ async def finish_grounding(turn: Turn, state: FlowState) -> None:
     if after is not None and after >= STILL_HIGH:
         lines.append(turn.cat.text("ground.still_high"))
     if turn.member.consent:
-        await turn.repos.practices.add(Practice(turn.member.id, turn.now, exercise, before, after))
+        await stores(turn.repos).practices.add(
+            Practice(turn.member.id, turn.now, exercise, before, after)
+        )
         lines.append(turn.cat.text("ground.kept"))
     lines.append(turn.cat.text("ground.next"))
     choices = (
@@ -128,4 +132,9 @@ FEATURE = Feature(
     buttons=frozenset({"ground"}),
     choices={CHOICE_PREFIX: ground_choice},
     finishers={FINISHER: finish_grounding},
+    messages=MESSAGES,
+    flows=FLOWS,
+    # A new exercise is a flow file `ground_<id>.toml` and these two texts: no code.
+    flow_messages={FLOW_PREFIX: ("ground.label.{id}", "ground.about.{id}")},
+    member_data=("practices",),
 )

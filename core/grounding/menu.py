@@ -6,11 +6,12 @@ exercise they pick starts with it instead of asking again.
 
 from __future__ import annotations
 
+from core.kernel.catalog import Catalog
 from core.kernel.model import Choice, Reply
 from core.kernel.turn import Turn
 
-# Menu order. Each id has the flow `ground_<id>` and the messages ground.label.<id>,
-# ground.about.<id>.
+# Menu order of the exercises shipped. Each id has the flow `ground_<id>` and the messages
+# ground.label.<id>, ground.about.<id>.
 EXERCISES: tuple[str, ...] = ("senses", "paced", "box", "sigh", "sober", "surf", "orient", "cold")
 COLD = "cold"
 FLOW_PREFIX = "ground_"
@@ -21,9 +22,21 @@ def flow_id(exercise: str) -> str:
     return f"{FLOW_PREFIX}{exercise}"
 
 
-def offered(turn: Turn) -> tuple[str, ...]:
+def exercises(cat: Catalog) -> tuple[str, ...]:
+    """Every exercise content has: those above in their order, then any other `ground_<id>`
+    flow by its id. A new exercise is its flow file and two texts (ground.label.<id>,
+    ground.about.<id>, which the content check asks for): no code."""
+    found = [f.removeprefix(FLOW_PREFIX) for f in cat.flows if f.startswith(FLOW_PREFIX)]
+    return (*(e for e in EXERCISES if e in found), *sorted(set(found) - set(EXERCISES)))
+
+
+def offered_in(cat: Catalog, cold_water: bool) -> tuple[str, ...]:
     """The exercises this bot offers: cold water only when the config turns it on."""
-    return tuple(e for e in EXERCISES if e != COLD or turn.app.settings.cold_water)
+    return tuple(e for e in exercises(cat) if e != COLD or cold_water)
+
+
+def offered(turn: Turn) -> tuple[str, ...]:
+    return offered_in(turn.cat, turn.app.settings.cold_water)
 
 
 def parse_level(raw: str) -> int | None:

@@ -16,7 +16,9 @@ from core.checkin.logic import part_option_id
 from core.checkin.records import Checkin
 from core.history import summary as history
 from core.history.charts import ChartData, ChartLabels, render_png
-from core.kernel.feature import Feature
+from core.history.content import FLOWS, MESSAGES
+from core.history.ports import stores
+from core.kernel.feature import Command, Feature
 from core.kernel.flows.engine import FlowState
 from core.kernel.model import Choice, Reply
 from core.kernel.turn import Turn
@@ -39,8 +41,10 @@ def when(checkin: Checkin) -> str:
 
 async def kept_counts(turn: Turn) -> tuple[int, int]:
     """How many check-ins and exercises are kept for this member."""
-    checkins = await turn.repos.checkins.count(turn.member.id)
-    practices = await turn.repos.practices.since(turn.member.id, datetime.min.replace(tzinfo=UTC))
+    checkins = await stores(turn.repos).checkins.count(turn.member.id)
+    practices = await stores(turn.repos).practices.since(
+        turn.member.id, datetime.min.replace(tzinfo=UTC)
+    )
     return checkins, len(practices)
 
 
@@ -52,7 +56,9 @@ async def show_history(turn: Turn) -> None:
     if not turn.member.consent and not checkins_kept:
         turn.say("history.not_kept")
         return
-    checkins = await turn.repos.checkins.since(turn.member.id, turn.now - timedelta(days=30))
+    checkins = await stores(turn.repos).checkins.since(
+        turn.member.id, turn.now - timedelta(days=30)
+    )
     lines = []
     if not turn.member.consent:
         # Said plainly: choosing not to keep new ones did not delete the earlier ones.
@@ -75,15 +81,19 @@ async def part_names(turn: Turn) -> dict[str, str]:
     """Every answer the part step can hold, with the name the member knows it by."""
     step = turn.cat.flows["checkin"].step("part")
     names = {o.id: o.label for o in step.options if o.id != "unsure"}
-    names.update({part_option_id(p): p.name for p in await turn.repos.parts.list(turn.member.id)})
+    names.update(
+        {part_option_id(p): p.name for p in await stores(turn.repos).parts.list(turn.member.id)}
+    )
     return names
 
 
 async def _chart(turn: Turn, checkins: list[Checkin]) -> Reply:
     end = turn.now.date()
     window_start = turn.now - timedelta(days=30)
-    slips = await turn.repos.counters.slips_between(turn.member.id, end - timedelta(days=29), end)
-    practices = await turn.repos.practices.since(turn.member.id, window_start)
+    slips = await stores(turn.repos).counters.slips_between(
+        turn.member.id, end - timedelta(days=29), end
+    )
+    practices = await stores(turn.repos).practices.since(turn.member.id, window_start)
     data = ChartData(
         end=end,
         checkins=[(c.at, c.mood, c.urge) for c in checkins],
@@ -129,13 +139,13 @@ async def entry_text(turn: Turn, checkin: Checkin, names: dict[str, str] | None 
 
 
 async def show_page(turn: Turn, page: int) -> None:
-    total = await turn.repos.checkins.count(turn.member.id)
+    total = await stores(turn.repos).checkins.count(turn.member.id)
     if not total:
         turn.say("history.notes_none")
         return
     last_page = (total - 1) // PAGE_SIZE
     page = min(max(0, page), last_page)
-    rows = await turn.repos.checkins.page(turn.member.id, page * PAGE_SIZE, PAGE_SIZE)
+    rows = await stores(turn.repos).checkins.page(turn.member.id, page * PAGE_SIZE, PAGE_SIZE)
     names = await part_names(turn)
     first = page * PAGE_SIZE + 1
     head = turn.cat.text("history.notes_head", first=first, last=first + len(rows) - 1, total=total)
@@ -172,7 +182,7 @@ async def find(turn: Turn, raw: str) -> Checkin | None:
     checkin_id = _id(raw)
     if checkin_id is None:
         return None
-    return await turn.repos.checkins.get(turn.member.id, checkin_id)
+    return await stores(turn.repos).checkins.get(turn.member.id, checkin_id)
 
 
 async def _not_found(turn: Turn) -> None:
@@ -197,8 +207,8 @@ async def ask_clear(turn: Turn) -> None:
 
 async def clear_history(turn: Turn) -> tuple[int, int]:
     """Deletes the member's check-ins and exercises, nothing else; how many of each."""
-    checkins = await turn.repos.checkins.erase(turn.member.id)
-    exercises = await turn.repos.practices.erase(turn.member.id)
+    checkins = await stores(turn.repos).checkins.erase(turn.member.id)
+    exercises = await stores(turn.repos).practices.erase(turn.member.id)
     return checkins, exercises
 
 
@@ -248,7 +258,7 @@ async def history_choice(turn: Turn, rest: str) -> None:
                 Choice(f"{PREFIX}:keep", turn.cat.text("history.delete_no")),
             )
             turn.say("history.delete_confirm", choices, when=when(checkin))
-        elif await turn.repos.checkins.delete(turn.member.id, checkin.id):
+        elif await stores(turn.repos).checkins.delete(turn.member.id, checkin.id):
             turn.say("history.deleted", when=when(checkin))
         else:
             await _not_found(turn)
@@ -275,7 +285,7 @@ async def finish_edit(turn: Turn, state: FlowState) -> None:
     else:
         turn.say("history.unchanged")
         return
-    if not await turn.repos.checkins.update(changed):
+    if not await stores(turn.repos).checkins.update(changed):
         await _not_found(turn)
         return
     turn.say("history.updated", when=when(changed))
@@ -284,8 +294,10 @@ async def finish_edit(turn: Turn, state: FlowState) -> None:
 
 FEATURE = Feature(
     name="history",
-    commands={"history": history_command},
+    commands={"history": Command(history_command, takes_args=False)},
     buttons=frozenset({"history"}),
     choices={PREFIX: history_choice},
     finishers={EDIT_FLOW: finish_edit},
+    messages=MESSAGES,
+    flows=FLOWS,
 )

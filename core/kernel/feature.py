@@ -1,40 +1,88 @@
-"""A feature plugs commands, buttons, flow finishers and option sources into the core."""
+"""A feature declares itself: its commands and where they answer, its buttons, flow finishers and
+option sources, its group settings, the content it needs, and the stores that hold member data.
+The app, the platforms' menus and slash commands, the content check and /export and /forget all
+read these declarations (issue 14); nothing else lists a feature's commands or keys."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from enum import StrEnum
+from typing import Any
 
-from core.kernel.flows.engine import FlowState
-from core.kernel.flows.schema import Option
+from core.kernel.catalog import ContentContract
+from core.kernel.turn import (
+    ChoiceHandler,
+    CommandHandler,
+    FinishHandler,
+    OptionSource,
+    Turn,
+    Validator,
+)
 
-if TYPE_CHECKING:
-    from core.kernel.turn import Turn
 
-CommandHandler = Callable[["Turn", tuple[str, ...]], Awaitable[None]]
-ChoiceHandler = Callable[["Turn", str], Awaitable[None]]
-FinishHandler = Callable[["Turn", FlowState], Awaitable[None]]
-OptionSource = Callable[["Turn"], Awaitable[tuple[Option, ...]]]
+class Where(StrEnum):
+    """Where a command typed in a group is answered (typed privately, it is answered there)."""
+
+    # In the private chat: in a group, one line and a button into it.
+    PRIVATE = "private"
+    # In the group, for the group to see (/help, /volunteer).
+    GROUP = "group"
+    # In the group, for the group to see; only its moderators may change anything (/schedule).
+    MODERATOR = "moderator"
+    # In the group, to the member alone, with what the group may see if they cannot be reached
+    # privately (/crisis, /sos).
+    MEMBER = "member"
 
 
 @dataclass(frozen=True)
-class Invalid:
-    """Why a text answer does not fit: a message key from content and its placeholders."""
+class Command:
+    """A command's declaration. A bare handler in `Feature.commands` is one with the defaults."""
 
-    key: str
-    params: Mapping[str, str | int] = field(default_factory=dict)
+    # None: the app answers it itself (/help, /crisis, /start and the flow words).
+    handler: CommandHandler | None = None
+    where: Where = Where.PRIVATE
+    # False: nothing may follow its name (a platform offers no text to type after it).
+    takes_args: bool = True
+    # False: not in the platforms' menus (aliases such as /sos, /start, the flow words).
+    listed: bool = True
+    # Only a button or link opens it (a group check-in's private side): no menu entry and no
+    # slash command.
+    button_only: bool = False
+    # False: left out of a group's menu, as it only makes sense one to one (/consent).
+    group_menu: bool = True
+    # Where a platform can answer one member in place (Discord's ephemeral replies): answered
+    # there as if typed privately, wherever it is typed (/remind).
+    own_anywhere: bool = False
+    # Where a platform can answer one member in place: about the group, but shown only to whoever
+    # typed it (/volunteer).
+    to_them: bool = False
 
 
-# A text step's `validate = "<name>"` -> check(turn, stripped text); None when it fits.
-Validator = Callable[["Turn", str], Awaitable[Invalid | None]]
+# `/group settings <name> <value>` -> change(turn, group, name, value). The group is
+# core.groups.records.Group: the kernel does not know what a group holds.
+SettingChange = Callable[[Turn, Any, str, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class GroupSetting:
+    """One of a group's settings: the one declaration the settings command, its help and the
+    platforms' suggestions (Discord's autocomplete) read."""
+
+    name: str
+    # Shown when the value is missing: a whole example command.
+    example: str
+    change: SettingChange
+    # What a platform suggests for its value: fixed words, or a list it knows by name
+    # ("timezone", "country", "language").
+    values: tuple[str, ...] | str = ("off",)
 
 
 @dataclass(frozen=True)
 class Feature:
     name: str
-    # /command -> handler(turn, args). Runs only after the member's welcome.
-    commands: Mapping[str, CommandHandler] = field(default_factory=dict)
+    # /command -> handler(turn, args), or its full declaration. Runs only after the welcome.
+    commands: Mapping[str, CommandHandler | Command] = field(default_factory=dict)
     # Commands a `cmd:<name>` button may run.
     buttons: frozenset[str] = frozenset()
     # `<prefix>:<rest>` button -> handler(turn, rest).
@@ -51,6 +99,17 @@ class Feature:
     # Commands and `<prefix>:` buttons that work before the welcome and never create a member
     # row by themselves (privacy, export, erasure): asking what is stored stores nothing.
     traceless: frozenset[str] = frozenset()
+    # Settings of a group this feature owns (`/group settings <name>`).
+    group_settings: tuple[GroupSetting, ...] = ()
+    # The content it needs: message key -> its placeholders ("name count"), and flow ids.
+    messages: Mapping[str, str] = field(default_factory=dict)
+    flows: tuple[str, ...] = ()
+    # Messages every flow of a family needs: flow id prefix -> keys with `{id}` for the rest of
+    # the flow's id (each grounding exercise's label and line in the menu).
+    flow_messages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The stores (fields of core.repos.Repos) holding member data it keeps: /export copies
+    # them and /forget erases them (each implements core.kernel.ports.MemberData).
+    member_data: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +122,28 @@ class Registry:
     preflights: Mapping[str, FinishHandler] = field(default_factory=dict)
     validators: Mapping[str, Validator] = field(default_factory=dict)
     traceless: frozenset[str] = frozenset()
+    # Every command's declaration, the app's own included.
+    declared: Mapping[str, Command] = field(default_factory=dict)
+    group_settings: Mapping[str, GroupSetting] = field(default_factory=dict)
+    messages: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    flows: tuple[str, ...] = ()
+    flow_messages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Store name -> the feature that declared it.
+    member_data: Mapping[str, str] = field(default_factory=dict)
+
+    def content_contract(self) -> ContentContract:
+        """What these features need of content (`unblend content check` holds it)."""
+        return ContentContract(self.messages, self.flows, self.flow_messages)
+
+    def public_in_group(self, command: str) -> bool:
+        """Whether a command typed in a group gets an answer the group sees. For an adapter
+        that must choose how visible an answer is before it exists (Discord, deferring)."""
+        return self.where(command) in (Where.GROUP, Where.MODERATOR)
+
+    def where(self, command: str) -> Where:
+        """Where a command typed in a group is answered; an unknown one as a private one."""
+        declared = self.declared.get(command)
+        return declared.where if declared is not None else Where.PRIVATE
 
 
 def _join(name: str, target: dict[str, Any], new: Mapping[str, Any]) -> None:
@@ -72,23 +153,41 @@ def _join(name: str, target: dict[str, Any], new: Mapping[str, Any]) -> None:
     target.update(new)
 
 
+def declaration(command: CommandHandler | Command) -> Command:
+    return command if isinstance(command, Command) else Command(command)
+
+
 def build_registry(features: tuple[Feature, ...]) -> Registry:
     """Joins features; two features claiming one name is a programming error, caught at start."""
     commands: dict[str, CommandHandler] = {}
+    declared: dict[str, Command] = {}
     choices: dict[str, ChoiceHandler] = {}
     finishers: dict[str, FinishHandler] = {}
     preflights: dict[str, FinishHandler] = {}
     dynamic: dict[str, OptionSource] = {}
     validators: dict[str, Validator] = {}
+    settings: dict[str, GroupSetting] = {}
+    messages: dict[str, frozenset[str]] = {}
+    flow_messages: dict[str, tuple[str, ...]] = {}
+    member_data: dict[str, str] = {}
+    flows: list[str] = []
     buttons: set[str] = set()
     traceless: set[str] = set()
     for f in features:
-        _join(f.name, commands, f.commands)
+        own = {name: declaration(c) for name, c in f.commands.items()}
+        _join(f.name, declared, own)
+        _join(f.name, commands, {n: c.handler for n, c in own.items() if c.handler is not None})
         _join(f.name, choices, f.choices)
         _join(f.name, finishers, f.finishers)
         _join(f.name, preflights, f.preflights)
         _join(f.name, dynamic, f.option_sources)
         _join(f.name, validators, f.validators)
+        _join(f.name, settings, {s.name: s for s in f.group_settings})
+        _join(f.name, messages, {k: frozenset(v.split()) for k, v in f.messages.items()})
+        _join(f.name, flow_messages, f.flow_messages)
+        _join(f.name, member_data, dict.fromkeys(f.member_data, f.name))
+        _join(f.name, dict.fromkeys(flows), dict.fromkeys(f.flows))
+        flows += f.flows
         buttons |= f.buttons
         traceless |= f.traceless
     return Registry(
@@ -100,4 +199,10 @@ def build_registry(features: tuple[Feature, ...]) -> Registry:
         preflights,
         validators,
         frozenset(traceless),
+        declared=declared,
+        group_settings=settings,
+        messages=messages,
+        flows=tuple(flows),
+        flow_messages=flow_messages,
+        member_data=member_data,
     )

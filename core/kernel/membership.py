@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from core.kernel.model import Event, Reply
-
-if TYPE_CHECKING:
-    from core.kernel.turn import Turn
+from core.kernel.model import Event
 
 log = logging.getLogger(__name__)
 
@@ -104,14 +101,3 @@ class MembershipRouter:
         except Exception as exc:
             log.warning("channel check failed (platform=%s, %s)", platform, type(exc).__name__)
             return Check.UNKNOWN
-
-
-def refused_moderator(turn: Turn, key: str) -> bool:
-    """True, with a public reply, when the member may not act as the group's moderator now:
-    `key` when the platform says they don't moderate; a kind "try again" when it could not be
-    asked (the rights are never taken from a stale answer)."""
-    if turn.event.is_moderator:
-        return False
-    shown = "trust.rights_unchecked" if turn.event.moderator_unknown else key
-    turn.add(Reply(turn.cat.text(shown), private=False))
-    return True

@@ -2,36 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from datetime import datetime
+from typing import Protocol
 
-from core.app import Unblend
-from core.kernel.failures import log_failure
-
-log = logging.getLogger(__name__)
+from core.kernel.clock import Clock
+from core.kernel.loop import RoundLoop
 
 
-class PacingLoop:
+class Paced(Protocol):
+    """What the loop moves on (core/app.py's Unblend)."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    async def run_due(self) -> int: ...
+
+
+class PacingLoop(RoundLoop):
     # A timed step is never shorter than a second, so checking once a second is on time.
-    def __init__(self, app: Unblend, interval_s: float = 1.0) -> None:
+    def __init__(self, app: Paced, interval_s: float = 1.0) -> None:
+        super().__init__(self._move_on, interval_s, "pacing round failed; trying again")
         self.app = app
-        self.interval_s = interval_s
-        self._stopping = asyncio.Event()
         self.last_round: datetime | None = None  # when a round last finished (for /healthz)
 
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.app.run_due()
-                self.last_round = self.app.clock.now()
-            except Exception:
-                log_failure(log, "pacing round failed; trying again")
-            # Waits for the next round, or returns at once when asked to stop.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.interval_s)
-
-    def stop(self) -> None:
-        """Ends `run` after the round in progress, so no paced step is cut off mid-send."""
-        self._stopping.set()
+    async def _move_on(self) -> None:
+        await self.app.run_due()
+        self.last_round = self.app.clock.now()

@@ -105,3 +105,20 @@ class WritesAsTheyCome:
     @asynccontextmanager
     async def atomic(self) -> AsyncIterator[None]:
         yield
+
+
+class Stores(Protocol):
+    """The kernel's own stores, which every capability may use. A capability that keeps more
+    declares a view of its own in its `ports.py` (core/repos.py proves Repos fits each one)."""
+
+    @property
+    def members(self) -> MemberRepo: ...
+
+    @property
+    def sessions(self) -> SessionRepo: ...
+
+    @property
+    def names(self) -> NameRepo: ...
+
+    @property
+    def unit(self) -> UnitOfWork: ...

@@ -3,34 +3,69 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from core.kernel.catalog import Catalog
+from core.kernel.catalog import Catalog, ContentLibrary
+from core.kernel.clock import Clock
 from core.kernel.flows import engine
 from core.kernel.flows.engine import FlowState, Nav, NavLabels, Outcome, Status
 from core.kernel.flows.schema import Flow, Option, StepKind
-from core.kernel.membership import Check
+from core.kernel.membership import Check, MembershipRouter
 from core.kernel.model import Choice, Event, Reply
+from core.kernel.outbound import OutboundRouter
+from core.kernel.ports import Stores
 from core.kernel.records import Member
-from core.repos import Repos
+from core.kernel.settings import Settings
 
-if TYPE_CHECKING:
-    from core.app import Unblend
+
+# What a turn, and so every capability, may use of the app (core/app.py's Unblend provides it).
+# A capability that needs another capability's service (the languages, a group's safety
+# settings) declares a view of the app in its own `ports.py`; core/app.py proves Unblend fits.
+class Host(Protocol):
+    @property
+    def repos(self) -> Stores: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def registry(self) -> Handlers: ...
+
+    @property
+    def library(self) -> ContentLibrary: ...
+
+    @property
+    def membership(self) -> MembershipRouter: ...
+
+    @property
+    def outbound(self) -> OutboundRouter: ...
+
+    @property
+    def erase_hooks(self) -> list[Callable[[Member], Awaitable[None]]]: ...
+
+    async def catalog_for(self, event: Event) -> Catalog:
+        """The language a member is answered in (see Unblend.catalog_for)."""
+        ...
+
+    def retention_days(self, member: Member) -> int: ...
 
 
 class Turn:
     def __init__(
         self,
-        app: Unblend,
+        app: Host,
         catalog: Catalog,
         event: Event,
         member: Member,
         own: Catalog | None = None,
     ) -> None:
         self.app = app
-        self.repos: Repos = app.repos
+        self.repos: Stores = app.repos
         # What this turn says: in a group, in the group's language (issue 16).
         self.cat = catalog
         # What only the member sees, in their own language even in a group (a crisis reply).
@@ -242,3 +277,46 @@ class Turn:
             await self.apply(engine.go_back(self.flow(), self.session, self.now))
         else:
             await self.apply(engine.skip(self.flow(), self.session, self.now))
+
+
+CommandHandler = Callable[["Turn", tuple[str, ...]], Awaitable[None]]
+
+
+ChoiceHandler = Callable[["Turn", str], Awaitable[None]]
+
+
+FinishHandler = Callable[["Turn", FlowState], Awaitable[None]]
+
+
+OptionSource = Callable[["Turn"], Awaitable[tuple[Option, ...]]]
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Why a text answer does not fit: a message key from content and its placeholders."""
+
+    key: str
+    params: Mapping[str, str | int] = field(default_factory=dict)
+
+
+# A text step's `validate = "<name>"` -> check(turn, stripped text); None when it fits.
+Validator = Callable[["Turn", str], Awaitable[Invalid | None]]
+
+
+class Handlers(Protocol):
+    """What a turn calls of the features (core/kernel/feature.py's Registry provides it)."""
+
+    @property
+    def commands(self) -> Mapping[str, CommandHandler]: ...
+
+    @property
+    def finishers(self) -> Mapping[str, FinishHandler]: ...
+
+    @property
+    def dynamic(self) -> Mapping[str, OptionSource]: ...
+
+    @property
+    def preflights(self) -> Mapping[str, FinishHandler]: ...
+
+    @property
+    def validators(self) -> Mapping[str, Validator]: ...

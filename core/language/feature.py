@@ -12,42 +12,48 @@ from core.kernel.feature import Feature
 from core.kernel.model import Choice, Reply
 from core.kernel.shown import echo
 from core.kernel.turn import Turn
+from core.language.content import MESSAGES
+from core.language.ports import host
 
 PREFIX = "language"
 FOLLOW = "auto"
 
 
 def _buttons(turn: Turn) -> tuple[Choice, ...]:
-    languages = turn.app.languages
+    languages = host(turn.app).languages
     listed = [Choice(f"{PREFIX}:{code}", languages.name(code)) for code in languages.shipped]
     return (*listed, Choice(f"{PREFIX}:{FOLLOW}", turn.cat.text("language.follow_platform")))
 
 
 def _choices_text(turn: Turn) -> str:
-    languages = turn.app.languages
+    languages = host(turn.app).languages
     return ", ".join(f"{languages.name(code)} ({code})" for code in languages.shipped)
 
 
 async def language_command(turn: Turn, args: tuple[str, ...]) -> None:
     if args:
         typed = " ".join(args)
-        code = turn.app.languages.find(typed)
+        code = host(turn.app).languages.find(typed)
         if code is not None:
             await _store(turn, code)
             return
         turn.say("language.unknown", _buttons(turn), got=echo(typed), languages=_choices_text(turn))
         return
-    turn.say("language.ask", _buttons(turn), language=turn.app.languages.name(turn.cat.locale))
+    turn.say(
+        "language.ask", _buttons(turn), language=host(turn.app).languages.name(turn.cat.locale)
+    )
 
 
 async def language_choice(turn: Turn, rest: str) -> None:
     if rest == FOLLOW:
         await _store(turn, None)
-    elif rest in turn.app.languages.shipped:
+    elif rest in host(turn.app).languages.shipped:
         await _store(turn, rest)
     else:
         # A forged or outdated button: the choices again, nothing stored.
-        turn.say("language.ask", _buttons(turn), language=turn.app.languages.name(turn.cat.locale))
+        turn.say(
+            "language.ask", _buttons(turn), language=host(turn.app).languages.name(turn.cat.locale)
+        )
 
 
 async def _store(turn: Turn, code: str | None) -> None:
@@ -61,7 +67,9 @@ async def _store(turn: Turn, code: str | None) -> None:
     catalog = await turn.app.catalog_for(event)
     turn.cat = turn.own = catalog
     if code is None:
-        text = catalog.text("language.following", language=turn.app.languages.name(catalog.locale))
+        text = catalog.text(
+            "language.following", language=host(turn.app).languages.name(catalog.locale)
+        )
     else:
         text = catalog.text("language.saved")
     turn.add(Reply(text))
@@ -74,4 +82,5 @@ FEATURE = Feature(
     choices={PREFIX: language_choice},
     # Before the welcome too, and nothing is stored by asking: only a choice is kept.
     traceless=frozenset({"language", PREFIX}),
+    messages=MESSAGES,
 )

@@ -16,8 +16,8 @@ import re
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
-from core.groups.records import Group
 from core.kernel.catalog import FALLBACK_LOCALE, Catalog, ContentLibrary
 from core.kernel.records import Member
 
@@ -30,7 +30,15 @@ MAX_REMEMBERED = 10_000
 # What a member may type after /language: a code or a language's name.
 MAX_TYPED = 64
 
-GroupLookup = Callable[[str, str], Awaitable[Group | None]]
+
+class Spoken(Protocol):
+    """A group as languages see it: the language its moderators chose ("" follows the platform)."""
+
+    @property
+    def language(self) -> str: ...
+
+
+GroupLookup = Callable[[str, str], Awaitable[Spoken | None]]
 
 
 def clean_tag(raw: str) -> str:
@@ -127,7 +135,7 @@ class Languages:
 
     # -- groups ---------------------------------------------------------------------------
 
-    def for_group(self, group: Group | None) -> Catalog:
+    def for_group(self, group: Spoken | None) -> Catalog:
         return self.catalog(group.language if group is not None else None)
 
     async def group_locale(self, platform: str, space_id: str) -> str:

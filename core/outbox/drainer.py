@@ -26,8 +26,8 @@ from core.kernel.failures import log_failure
 from core.kernel.model import Choice, Reply
 from core.kernel.names import render_payload
 from core.kernel.outbound import OutboundRouter
+from core.outbox.ports import OutboxStores
 from core.outbox.records import OutboxItem
-from core.repos import Repos
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class Pacer:
 class OutboxDrainer:
     def __init__(
         self,
-        repos: Repos,
+        repos: OutboxStores,
         router: OutboundRouter,
         clock: Clock,
         *,

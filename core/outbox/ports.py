@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, cast
 
+from core.kernel.ports import Stores
 from core.outbox.records import NewOutboxItem, OutboxItem
 
 
@@ -33,3 +34,29 @@ class OutboxRepo(Protocol):
         alerts to a moderators' chat of its own). A group's rows follow the group's retention
         (core.groups.screening); pending rows are never purged."""
         ...
+
+
+class SentPost(Protocol):
+    """A group's check-in post as the outbox sees it: shared lines answer it once it is out."""
+
+    @property
+    def message_ref(self) -> str: ...
+
+
+class PostLookup(Protocol):
+    async def post(self, post_id: int) -> SentPost | None: ...
+
+
+class OutboxStores(Stores, Protocol):
+    """The stores the outbox uses: its own, and the group posts its lines reply to."""
+
+    @property
+    def outbox(self) -> OutboxRepo: ...
+
+    @property
+    def groups(self) -> PostLookup: ...
+
+
+def stores(repos: Stores) -> OutboxStores:
+    """`repos` seen as the outbox uses it: core/repos.py proves Repos fits."""
+    return cast(OutboxStores, repos)

@@ -8,7 +8,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from core.groups.records import Group, Post, SharedItem
 from core.kernel.crypto import Cipher
 from core.outbox.records import NewOutboxItem, OutboxItem, OutboxState
 from core.storage.database import Database
@@ -123,9 +122,11 @@ class SqliteOutboxRepo:
 class InMemoryOutboxRepo:
     def __init__(self) -> None:
         self.rows: dict[int, OutboxItem] = {}
-        self.posts: dict[int, Post] = {}  # shared with the group repo: sent prompts' ids
-        self.shares: dict[int, SharedItem] = {}  # shared too: sent shared lines' ids
-        self.groups: dict[int, Group] = {}  # shared too: which targets are groups
+        # The group repository's own records (core.groups.records), shared with its twin; typed
+        # there: the outbox sits below the groups and knows them only as sent messages.
+        self.posts: dict[int, Any] = {}  # sent prompts' ids
+        self.shares: dict[int, Any] = {}  # sent shared lines' ids
+        self.groups: dict[int, Any] = {}  # which targets are groups
         self.created: dict[int, datetime] = {}
         self._ids = itertools.count(1)
 

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.kernel.feature import Feature, Invalid
+from core.kernel.feature import Feature
 from core.kernel.flows.engine import FlowState
 from core.kernel.flows.schema import Answer
 from core.kernel.model import Choice, Reply
 from core.kernel.numbers import parse_number
 from core.kernel.reopen import open_at
 from core.kernel.shown import one_line
-from core.kernel.turn import Turn
+from core.kernel.turn import Invalid, Turn
+from core.parts.content import FLOWS, MESSAGES
+from core.parts.ports import stores
 from core.parts.records import Part
 
 PREFIX = "parts"
@@ -48,12 +50,6 @@ ADD_FLOW, RENAME_FLOW, DESCRIBE_FLOW, TALK_FLOW = (
 )
 
 
-def clean_name(raw: str) -> str:
-    """One line (core.kernel.shown): a name shows in buttons and previews; markup stays
-    plain text."""
-    return one_line(raw)
-
-
 def _id(raw: str) -> int | None:
     return parse_number(raw)
 
@@ -69,17 +65,19 @@ def _button(action: str, part: Part | None = None) -> str:
 async def find_part(turn: Turn, part_id: int | None) -> Part | None:
     if part_id is None:
         return None
-    return next((p for p in await turn.repos.parts.list(turn.member.id) if p.id == part_id), None)
+    return next(
+        (p for p in await stores(turn.repos).parts.list(turn.member.id) if p.id == part_id), None
+    )
 
 
 async def name_problem(turn: Turn, raw: str, except_id: int | None = None) -> Invalid | None:
-    name = clean_name(raw)
+    name = one_line(raw)
     if not name:
         return Invalid("parts.name_empty")
     if len(name) > NAME_MAX:
         return Invalid("parts.name_too_long", {"limit": NAME_MAX, "got": len(name)})
     folded = name.casefold()
-    for part in await turn.repos.parts.list(turn.member.id):
+    for part in await stores(turn.repos).parts.list(turn.member.id):
         if part.id != except_id and part.name.casefold() == folded:
             return Invalid("parts.name_taken", {"name": part.name})
     return None
@@ -90,7 +88,7 @@ async def validate_part_name(turn: Turn, text: str) -> Invalid | None:
     a new part's name is only asked for while the map has room."""
     context = turn.session.context if turn.session is not None else {}
     part_id = _id(context.get("part", ""))
-    if part_id is None and len(await turn.repos.parts.list(turn.member.id)) >= MAX_PARTS:
+    if part_id is None and len(await stores(turn.repos).parts.list(turn.member.id)) >= MAX_PARTS:
         return Invalid("parts.map_full", {"limit": MAX_PARTS})
     return await name_problem(turn, text, part_id)
 
@@ -103,7 +101,7 @@ def _say_invalid(turn: Turn, invalid: Invalid) -> None:
 
 
 async def show_map(turn: Turn, lead: str | None = None) -> None:
-    parts = await turn.repos.parts.list(turn.member.id)
+    parts = await stores(turn.repos).parts.list(turn.member.id)
     lines = [turn.cat.text(lead)] if lead else []
     choices = [Choice(_button("open", p), p.name) for p in parts]
     if parts:
@@ -149,7 +147,7 @@ def _waiting_name(turn: Turn) -> str:
     state = turn.session
     if state is None or state.flow_id != ADD_FLOW or state.step != "role":
         return ""
-    return clean_name(_text(state.answers.get("name")) or state.context.get("name", ""))
+    return one_line(_text(state.answers.get("name")) or state.context.get("name", ""))
 
 
 async def _ask_role(turn: Turn, name: str, trail: tuple[str, ...] = ()) -> None:
@@ -168,7 +166,7 @@ async def _ask_role(turn: Turn, name: str, trail: tuple[str, ...] = ()) -> None:
 
 
 async def start_add(turn: Turn, raw_name: str = "") -> None:
-    if len(await turn.repos.parts.list(turn.member.id)) >= MAX_PARTS:
+    if len(await stores(turn.repos).parts.list(turn.member.id)) >= MAX_PARTS:
         turn.say("parts.map_full", limit=MAX_PARTS)
         return
     if not raw_name.strip():
@@ -183,7 +181,7 @@ async def start_add(turn: Turn, raw_name: str = "") -> None:
         _say_invalid(turn, invalid)
         await turn.start_flow(ADD_FLOW)
         return
-    await _ask_role(turn, clean_name(raw_name))
+    await _ask_role(turn, one_line(raw_name))
 
 
 async def parts_command(turn: Turn, args: tuple[str, ...]) -> None:
@@ -196,8 +194,8 @@ async def parts_command(turn: Turn, args: tuple[str, ...]) -> None:
     elif action == "talk" and len(args) == 1:
         await show_talk_menu(turn)
     else:
-        wanted = clean_name(" ".join(args)).casefold()
-        parts = await turn.repos.parts.list(turn.member.id)
+        wanted = one_line(" ".join(args)).casefold()
+        parts = await stores(turn.repos).parts.list(turn.member.id)
         part = next((p for p in parts if p.name.casefold() == wanted), None)
         if part is None:
             await show_map(turn, "parts.not_found_name")
@@ -255,7 +253,7 @@ async def _remove(turn: Turn, part: Part) -> None:
 
 
 async def _remove_yes(turn: Turn, part: Part) -> None:
-    if await turn.repos.parts.remove(turn.member.id, part.id):
+    if await stores(turn.repos).parts.remove(turn.member.id, part.id):
         turn.say("parts.removed", name=part.name)
     else:
         await show_map(turn, "parts.gone")
@@ -302,11 +300,11 @@ def _text(answer: Answer) -> str:
 
 
 async def finish_add(turn: Turn, state: FlowState) -> None:
-    name = clean_name(_text(state.answers.get("name")) or state.context.get("name", ""))
+    name = one_line(_text(state.answers.get("name")) or state.context.get("name", ""))
     if not name:
         turn.say("parts.add_no_name")
         return
-    if len(await turn.repos.parts.list(turn.member.id)) >= MAX_PARTS:
+    if len(await stores(turn.repos).parts.list(turn.member.id)) >= MAX_PARTS:
         turn.say("parts.map_full", limit=MAX_PARTS)
         return
     invalid = await name_problem(turn, name)
@@ -318,7 +316,7 @@ async def finish_add(turn: Turn, state: FlowState) -> None:
         await _ask_role(turn, name, trail=("name",))
         return
     role = _text(state.answers.get("role"))
-    part = await turn.repos.parts.add(
+    part = await stores(turn.repos).parts.add(
         turn.member.id, name, role if role in ROLES else "unsure", turn.now
     )
     turn.say("parts.added", name=part.name)
@@ -330,14 +328,14 @@ async def finish_rename(turn: Turn, state: FlowState) -> None:
     if part is None:
         await show_map(turn, "parts.gone")
         return
-    name = clean_name(_text(state.answers.get("name")))
+    name = one_line(_text(state.answers.get("name")))
     invalid = await name_problem(turn, name, part.id) if name else None
     if not name or invalid is not None:
         if invalid is not None:
             _say_invalid(turn, invalid)
         turn.say("parts.unchanged", name=part.name)
         return
-    renamed = await turn.repos.parts.rename(turn.member.id, part.id, name)
+    renamed = await stores(turn.repos).parts.rename(turn.member.id, part.id, name)
     if renamed is None:
         await show_map(turn, "parts.gone")
         return
@@ -358,7 +356,7 @@ async def finish_describe(turn: Turn, state: FlowState) -> None:
     if not changes:
         turn.say("parts.unchanged", name=part.name)
         return
-    updated = await turn.repos.parts.update(_changed(part, changes))
+    updated = await stores(turn.repos).parts.update(_changed(part, changes))
     if updated is None:
         await show_map(turn, "parts.gone")
         return
@@ -370,7 +368,7 @@ async def finish_describe(turn: Turn, state: FlowState) -> None:
 
 
 async def show_talk_menu(turn: Turn, protectors_only: bool = False) -> None:
-    parts = await turn.repos.parts.list(turn.member.id)
+    parts = await stores(turn.repos).parts.list(turn.member.id)
     shown = [p for p in parts if not (protectors_only and p.role == EXILE)]
     choices = [Choice(_button("talk", p), p.name) for p in shown]
     choices.append(Choice(_button("talk") + ":new", turn.cat.text("parts.talk_new")))
@@ -401,7 +399,7 @@ def learned_notes(turn: Turn, part: Part, answers: dict[str, Answer]) -> tuple[P
 async def _save_learned(turn: Turn, part: Part, answers: dict[str, Answer]) -> list[str]:
     updated, full = learned_notes(turn, part, answers)
     lines = []
-    if await turn.repos.parts.update(updated) is None:
+    if await stores(turn.repos).parts.update(updated) is None:
         return [turn.cat.text("parts.talk_part_gone")]
     if full:
         lines.append(turn.cat.text("parts.talk_not_fitted", fields=", ".join(full)))
@@ -411,16 +409,16 @@ async def _save_learned(turn: Turn, part: Part, answers: dict[str, Answer]) -> l
 async def _talk_saving(turn: Turn, state: FlowState) -> list[str]:
     answers = state.answers
     if "kind" in answers:
-        name = clean_name(_text(answers.get("new_name")))
+        name = one_line(_text(answers.get("new_name")))
         if answers.get("save_new") != "add" or not name:
             return [turn.cat.text("parts.talk_not_saved")]
         invalid = await name_problem(turn, name)
         if invalid is not None:
             return [turn.cat.text(invalid.key, **invalid.params)]
-        if len(await turn.repos.parts.list(turn.member.id)) >= MAX_PARTS:
+        if len(await stores(turn.repos).parts.list(turn.member.id)) >= MAX_PARTS:
             return [turn.cat.text("parts.map_full", limit=MAX_PARTS)]
         role = KIND_ROLES.get(_text(answers.get("kind")), "unsure")
-        added = await turn.repos.parts.add(turn.member.id, name, role, turn.now)
+        added = await stores(turn.repos).parts.add(turn.member.id, name, role, turn.now)
         return [turn.cat.text("parts.talk_added", name=name)] + await _save_learned(
             turn, added, answers
         )
@@ -473,4 +471,7 @@ FEATURE = Feature(
         TALK_FLOW: finish_talk,
     },
     validators={"part_name": validate_part_name},
+    messages=MESSAGES,
+    flows=FLOWS,
+    member_data=("parts",),
 )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, cast
 
-from core.kernel.ports import MemberData
+from core.kernel.ports import MemberData, Stores
 from core.parts.records import Part
 
 
@@ -23,3 +23,15 @@ class PartRepo(MemberData, Protocol):
         ...
 
     async def remove(self, member_id: int, part_id: int) -> bool: ...
+
+
+class PartStores(Stores, Protocol):
+    """The stores the parts map use."""
+
+    @property
+    def parts(self) -> PartRepo: ...
+
+
+def stores(repos: Stores) -> PartStores:
+    """`repos` seen as the parts map use it: core/repos.py proves Repos fits."""
+    return cast(PartStores, repos)

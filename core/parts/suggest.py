@@ -6,8 +6,10 @@ from functools import cache
 from typing import TYPE_CHECKING
 from zoneinfo import available_timezones
 
+from core.parts.ports import stores
+
 if TYPE_CHECKING:
-    from core.app import Unblend
+    from core.kernel.turn import Host
 
 MAX_SUGGESTIONS = 25
 
@@ -21,11 +23,11 @@ def _ranked(names: list[str], typed: str, limit: int) -> list[str]:
 
 
 async def part_names(
-    app: Unblend, platform: str, user_id: str, typed: str, limit: int = MAX_SUGGESTIONS
+    app: Host, platform: str, user_id: str, typed: str, limit: int = MAX_SUGGESTIONS
 ) -> list[str]:
     """The member's own part names matching what they typed (only ever their own)."""
     member = await app.repos.members.get_or_create(platform, user_id, app.clock.now())
-    names = [p.name for p in await app.repos.parts.list(member.id)]
+    names = [p.name for p in await stores(app.repos).parts.list(member.id)]
     return _ranked(names, typed, limit)
 
 

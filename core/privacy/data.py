@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import logging
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from core.kernel.failures import log_failure
 from core.kernel.names import render_entries
@@ -21,7 +20,7 @@ from core.kernel.ports import MemberData
 from core.kernel.records import Member
 from core.outbox.drainer import DeleteStatus, Unposter
 from core.outbox.records import OutboxState
-from core.repos import Repos
+from core.privacy.ports import PrivacyStores
 
 log = logging.getLogger(__name__)
 
@@ -93,20 +92,31 @@ def _cell(value: object) -> str:
 # -- every repository, for export and erasure -------------------------------------------------
 
 
-def member_data(repos: Repos) -> list[tuple[str, MemberData]]:
-    """Every repository that holds member data, the member row's own repository last."""
-    found = [
-        (f.name, repo)
-        for f in dataclasses.fields(repos)
-        if isinstance(repo := getattr(repos, f.name), MemberData)
-    ]
+def member_data(
+    repos: PrivacyStores, declared: Iterable[str] | None = None
+) -> list[tuple[str, MemberData]]:
+    """Every repository that holds member data, the member row's own repository last.
+
+    `declared`: the stores the features declare as holding member data (Feature.member_data,
+    `app.registry.member_data`); without it, every store that can export and erase."""
+    # Repos is a dataclass: its fields, in their order.
+    stored = vars(repos)
+    if declared is not None:
+        names = set(declared)
+        if unknown := names - set(stored):
+            raise ValueError(f"no such store: {sorted(unknown)}")
+        found = [(n, cast(MemberData, r)) for n, r in stored.items() if n in names]
+    else:
+        found = [(n, r) for n, r in stored.items() if isinstance(r, MemberData)]
     return sorted(found, key=lambda item: item[1] is repos.members)
 
 
-async def export_member(repos: Repos, member_id: int) -> dict[str, Any]:
+async def export_member(
+    repos: PrivacyStores, member_id: int, declared: Iterable[str] | None = None
+) -> dict[str, Any]:
     """Everything stored about the member, one section per kind of data."""
     data: dict[str, Any] = {}
-    for name, repo in member_data(repos):
+    for name, repo in member_data(repos, declared):
         for key, value in (await repo.export(member_id)).items():
             # Messages name other members by id: their names as they are now, or a neutral
             # stand-in once they erased their data (core.kernel.names).
@@ -115,9 +125,11 @@ async def export_member(repos: Repos, member_id: int) -> dict[str, Any]:
     return data
 
 
-async def erase_member(repos: Repos, member_id: int) -> int:
+async def erase_member(
+    repos: PrivacyStores, member_id: int, declared: Iterable[str] | None = None
+) -> int:
     """Deletes everything stored about the member, the member row last; rows removed."""
-    return sum([await repo.erase(member_id) for _, repo in member_data(repos)])
+    return sum([await repo.erase(member_id) for _, repo in member_data(repos, declared)])
 
 
 # -- shared lines taken back out of groups (/forget) --------------------------------------------
@@ -134,7 +146,7 @@ class UnpostReport:
 
 
 async def unpost_shares(
-    repos: Repos, router: OutboundRouter, member_id: int, now: datetime
+    repos: PrivacyStores, router: OutboundRouter, member_id: int, now: datetime
 ) -> UnpostReport:
     """Deletes the member's posted shared lines from their groups where the platform allows.
 
@@ -191,7 +203,7 @@ async def unpost_shares(
 
 
 async def purge_expired(
-    repos: Repos,
+    repos: PrivacyStores,
     now: datetime,
     days_for: Callable[[Member], int],
     idle: timedelta,

@@ -8,6 +8,7 @@ from core.checkin.logic import PART_OPTION_PREFIX
 from core.kernel.feature import Feature
 from core.kernel.model import Choice, Reply
 from core.kernel.turn import Turn
+from core.privacy.content import MESSAGES
 from core.privacy.data import (
     UnpostReport,
     checkins_csv,
@@ -16,6 +17,7 @@ from core.privacy.data import (
     export_member,
     unpost_shares,
 )
+from core.privacy.ports import host, stores
 
 FORGET_PREFIX = "forget"
 PRIVACY_COMMANDS = frozenset({"privacy", "export", "forget", FORGET_PREFIX})
@@ -57,7 +59,8 @@ def _readable_checkins(turn: Turn, data: dict[str, Any]) -> list[dict[str, Any]]
 
 
 async def export_data(turn: Turn, args: tuple[str, ...]) -> None:
-    data = await export_member(turn.repos, turn.member.id)
+    declared = host(turn.app).registry.member_data
+    data = await export_member(stores(turn.repos), turn.member.id, declared)
     if "member" not in data:
         # Nobody stored under this account (a member row holds even the smallest choice).
         turn.say("privacy.export_nothing")
@@ -102,11 +105,13 @@ async def forget_choice(turn: Turn, rest: str) -> None:
         turn.say("privacy.forget_nothing")
     else:
         # Shared lines come down from the groups first: their message ids go with the rest.
-        unposted = await unpost_shares(turn.repos, turn.app.outbound, turn.member.id, turn.now)
+        unposted = await unpost_shares(
+            stores(turn.repos), turn.app.outbound, turn.member.id, turn.now
+        )
         for hook in turn.app.erase_hooks:
             await hook(turn.member)
-        await erase_member(turn.repos, turn.member.id)
-        turn.app.crisis_words.forget((turn.event.platform, turn.event.user_id))
+        await erase_member(stores(turn.repos), turn.member.id, host(turn.app).registry.member_data)
+        host(turn.app).crisis_words.forget((turn.event.platform, turn.event.user_id))
         # Nothing else in this turn may store anything for the erased member.
         turn.session = None
         turn.say("privacy.forgotten")
@@ -130,4 +135,5 @@ FEATURE = Feature(
     buttons=frozenset({"privacy", "export"}),
     choices={FORGET_PREFIX: forget_choice},
     traceless=PRIVACY_COMMANDS,
+    messages=MESSAGES,
 )

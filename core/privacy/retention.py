@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
+from datetime import datetime
+from typing import Protocol
 
-from core.app import Unblend
-from core.kernel.failures import log_failure
-
-log = logging.getLogger(__name__)
+from core.kernel.clock import Clock
+from core.kernel.loop import RoundLoop
 
 DAY_S = 24 * 60 * 60.0
 
 
-class PurgeLoop:
+class Purged(Protocol):
+    """What is cleaned up (core/app.py's Unblend)."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    async def purge(self, now: datetime) -> int: ...
+
+
+class PurgeLoop(RoundLoop):
     """Purges once at start (a bot that restarts daily still purges), then once a day."""
 
-    def __init__(self, app: Unblend, interval_s: float = DAY_S) -> None:
+    def __init__(self, app: Purged, interval_s: float = DAY_S) -> None:
+        failed = "the daily clean-up failed; trying again tomorrow"
+        super().__init__(self._purge, interval_s, failed)
         self.app = app
-        self.interval_s = interval_s
-        self._stopping = asyncio.Event()
 
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.app.purge(self.app.clock.now())
-            except Exception:
-                log_failure(log, "the daily clean-up failed; trying again tomorrow")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.interval_s)
-
-    def stop(self) -> None:
-        self._stopping.set()
+    async def _purge(self) -> None:
+        await self.app.purge(self.app.clock.now())

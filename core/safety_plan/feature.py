@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.kernel.feature import Feature
+from core.kernel.feature import Command, Feature
 from core.kernel.flows.engine import FlowState
 from core.kernel.model import Choice, Reply
 from core.kernel.reopen import open_at
 from core.kernel.turn import Turn
+from core.safety_plan.content import FLOWS, MESSAGES
 from core.safety_plan.plan import (
     FLOW_ID,
     MAX_SECTION_CHARS,
@@ -17,6 +18,7 @@ from core.safety_plan.plan import (
     plan_messages,
     section_title,
 )
+from core.safety_plan.ports import stores
 
 PREFIX = "splan"
 WALK = "walk"
@@ -27,7 +29,7 @@ def _see_plan(turn: Turn) -> tuple[Choice, ...]:
 
 
 async def show_plan(turn: Turn, args: tuple[str, ...] = ()) -> None:
-    plan = await turn.repos.plans.get(turn.member.id)
+    plan = await stores(turn.repos).plans.get(turn.member.id)
     c = turn.cat
     if not filled(plan):
         turn.say(
@@ -52,7 +54,7 @@ async def show_plan(turn: Turn, args: tuple[str, ...] = ()) -> None:
 
 async def open_section(turn: Turn, section: str, walk: bool, trail: tuple[str, ...] = ()) -> None:
     """Shows what the section says now (if anything), then asks for the member's words."""
-    current = (await turn.repos.plans.get(turn.member.id)).get(section, "").strip()
+    current = (await stores(turn.repos).plans.get(turn.member.id)).get(section, "").strip()
     context = {WALK: "1"} if walk else {}
     await open_at(turn, FLOW_ID, section, trail=trail, context=context)
     if current and turn.replies and not turn.quiet:
@@ -80,7 +82,7 @@ async def finish_section(turn: Turn, state: FlowState) -> None:
         await open_at(turn, FLOW_ID, section, trail=state.trail, context=dict(state.context))
         return
     if text:
-        await turn.repos.plans.put_section(turn.member.id, section, text, turn.now)
+        await stores(turn.repos).plans.put_section(turn.member.id, section, text, turn.now)
     if not walk:
         key = "safetyplan.saved" if text else "safetyplan.unchanged"
         turn.say(key, _see_plan(turn), section=title)
@@ -97,7 +99,7 @@ async def finish_section(turn: Turn, state: FlowState) -> None:
 async def plan_choice(turn: Turn, rest: str) -> None:
     action, _, section = rest.partition(":")
     c = turn.cat
-    plan = await turn.repos.plans.get(turn.member.id)
+    plan = await stores(turn.repos).plans.get(turn.member.id)
     if action == WALK and not section:
         turn.say("safetyplan.walk_intro")
         await open_section(turn, SECTIONS[0], True)
@@ -120,7 +122,7 @@ async def plan_choice(turn: Turn, rest: str) -> None:
         )
         turn.say("safetyplan.confirm_clear", choices, section=section_title(c, section))
     elif action == "clryes" and section in SECTIONS:
-        await turn.repos.plans.clear_section(turn.member.id, section)
+        await stores(turn.repos).plans.clear_section(turn.member.id, section)
         turn.say("safetyplan.cleared", _see_plan(turn), section=section_title(c, section))
     elif action == "keep" and not section:
         turn.say("safetyplan.kept")
@@ -130,8 +132,11 @@ async def plan_choice(turn: Turn, rest: str) -> None:
 
 FEATURE = Feature(
     name="safety_plan",
-    commands={"safetyplan": show_plan},
+    commands={"safetyplan": Command(show_plan, takes_args=False)},
     buttons=frozenset({"safetyplan"}),
     choices={PREFIX: plan_choice},
     finishers={"safetyplan": finish_section},
+    messages=MESSAGES,
+    flows=FLOWS,
+    member_data=("plans",),
 )

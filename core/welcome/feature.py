@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from core.kernel.feature import Feature
+from core.kernel.feature import Command, Feature
 from core.kernel.flows.engine import FlowState
 from core.kernel.model import Choice
 from core.kernel.turn import Turn
+from core.welcome.content import FLOWS, MESSAGES
+from core.welcome.ports import stores
 
 CONSENT_PREFIX = "consent"
 
@@ -50,16 +52,18 @@ async def consent_choice(turn: Turn, rest: str) -> None:
         if rest == "hold" or not (checkins or exercises):
             turn.say("consent.kept_kept")
             return
-        checkins = await turn.repos.checkins.erase(turn.member.id)
-        exercises = await turn.repos.practices.erase(turn.member.id)
+        checkins = await stores(turn.repos).checkins.erase(turn.member.id)
+        exercises = await stores(turn.repos).practices.erase(turn.member.id)
         turn.say("consent.deleted_kept", checkins=checkins, exercises=exercises)
     else:
         turn.say("flow.stale")
 
 
 async def _kept(turn: Turn) -> tuple[int, int]:
-    checkins = await turn.repos.checkins.count(turn.member.id)
-    practices = await turn.repos.practices.since(turn.member.id, datetime.min.replace(tzinfo=UTC))
+    checkins = await stores(turn.repos).checkins.count(turn.member.id)
+    practices = await stores(turn.repos).practices.since(
+        turn.member.id, datetime.min.replace(tzinfo=UTC)
+    )
     return checkins, len(practices)
 
 
@@ -77,7 +81,10 @@ async def _ask_about_kept(turn: Turn) -> None:
 
 FEATURE = Feature(
     name="welcome",
-    commands={"consent": consent_status},
+    # Only one to one: left out of a group's menu.
+    commands={"consent": Command(consent_status, takes_args=False, group_menu=False)},
     choices={CONSENT_PREFIX: consent_choice},
     finishers={"welcome": finish_welcome},
+    messages=MESSAGES,
+    flows=FLOWS,
 )

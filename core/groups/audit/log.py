@@ -9,12 +9,12 @@ Entries older than the retention hard cap are purged with the daily clean-up.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core.kernel.membership import refused_moderator
+from core.groups.audit.ports import stores
+from core.groups.audit.records import AuditEntry
+from core.groups.moderators import refused_moderator
 from core.kernel.model import Reply
 from core.kernel.shown import one_line
 
@@ -25,64 +25,6 @@ if TYPE_CHECKING:
 SHOWN = 20
 NAME_LIMIT = 64
 VALUE_LIMIT = 400
-
-
-class Action:
-    """What a moderator did; each has a message `audit.action.<value>`."""
-
-    SCHEDULE_ADD = "schedule_add"
-    SCHEDULE_PAUSE = "schedule_pause"
-    SCHEDULE_RESUME = "schedule_resume"
-    SCHEDULE_SKIP = "schedule_skip"
-    SCHEDULE_REMOVE = "schedule_remove"
-    HOLIDAY_ADD = "holiday_add"
-    HOLIDAY_REMOVE = "holiday_remove"
-    SETTING = "setting"  # subject: the setting's name
-
-    ALL = frozenset(
-        {
-            SCHEDULE_ADD,
-            SCHEDULE_PAUSE,
-            SCHEDULE_RESUME,
-            SCHEDULE_SKIP,
-            SCHEDULE_REMOVE,
-            HOLIDAY_ADD,
-            HOLIDAY_REMOVE,
-            SETTING,
-        }
-    )
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    group_id: int
-    actor_id: int | None  # None once the moderator erased their data
-    actor_name: str  # their handle at the time ("" once erased)
-    action: str
-    subject: str  # a schedule's number or a setting's name
-    old: str
-    new: str
-    at: datetime
-
-
-class AuditRepo(Protocol):
-    """The audit log. Export and erase (MemberData) cover the changes a moderator made:
-    erasing keeps each change and clears who made it."""
-
-    async def add(self, entry: AuditEntry) -> AuditEntry: ...
-
-    async def recent(self, group_id: int, limit: int) -> list[AuditEntry]:
-        """The group's newest entries first."""
-        ...
-
-    async def purge(self, before: datetime) -> int:
-        """Deletes entries older than `before`; how many."""
-        ...
-
-    async def export(self, member_id: int) -> dict[str, Any]: ...
-
-    async def erase(self, member_id: int) -> int: ...
 
 
 def audit_json(entry: AuditEntry) -> dict[str, Any]:
@@ -113,7 +55,7 @@ async def record(
         new[:VALUE_LIMIT],
         turn.now,
     )
-    await turn.repos.audit.add(entry)
+    await stores(turn.repos).audit.add(entry)
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -151,6 +93,6 @@ async def show_audit(turn: Turn, group: Group) -> None:
     """`/group audit`: the last SHOWN changes, only to the moderator who asked (privately)."""
     if refused_moderator(turn, "audit.not_moderator"):
         return
-    entries = await turn.repos.audit.recent(group.id, SHOWN)
+    entries = await stores(turn.repos).audit.recent(group.id, SHOWN)
     fallback = Reply(turn.cat.text("audit.start_bot"), private=False)
     turn.add(Reply(audit_text(turn, group, entries), group_fallback=fallback))

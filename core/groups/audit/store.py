@@ -7,7 +7,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from core.groups.audit.log import AuditEntry, audit_json
+from core.groups.audit.log import audit_json
+from core.groups.audit.records import AuditEntry
 from core.kernel.crypto import Cipher, Place
 from core.storage.database import Database
 from core.storage.sealed import AUDIT_NAME, AUDIT_NEW, AUDIT_OLD

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from core.groups.checkins.ports import GroupCheckinStores
 from core.groups.records import ALL_DAYS, Group, Reminder, Response, Schedule
 from core.groups.times import Rule, Run, due_runs, parse_hhmm, parse_tz
 from core.kernel.catalog import Catalog
@@ -24,7 +25,6 @@ from core.kernel.clock import Clock
 from core.kernel.model import Choice, Reply
 from core.outbox.drainer import payload
 from core.outbox.records import NewOutboxItem
-from core.repos import Repos
 
 if TYPE_CHECKING:
     from core.kernel.records import Member
@@ -124,7 +124,7 @@ class GroupEngine:
 
     def __init__(
         self,
-        repos: Repos,
+        repos: GroupCheckinStores,
         catalog: Catalog,
         clock: Clock,
         grace: timedelta = DEFAULT_GRACE,

@@ -14,8 +14,12 @@ from zoneinfo import ZoneInfo
 
 from core.checkin.logic import answered, build_checkin
 from core.crisis.reply import resources_text
-from core.groups.audit.log import Action, record, show_audit
+from core.groups.audit.log import record, show_audit
+from core.groups.audit.records import Action
+from core.groups.checkins.content import FLOWS, MESSAGES
 from core.groups.checkins.engine import LINK_COMMAND, POST_TOKEN, prompt_reply
+from core.groups.checkins.ports import host, stores
+from core.groups.moderators import refused_moderator
 from core.groups.reachouts.logic import after_group_checkin, offer_reach_out, tell_gone
 from core.groups.records import ALL_DAYS, Group, Reminder, Response, Schedule
 from core.groups.screening import settings as group_safety
@@ -31,9 +35,9 @@ from core.groups.times import (
     suggest_tz,
 )
 from core.kernel.catalog import Catalog
-from core.kernel.feature import Feature
+from core.kernel.feature import Command, Feature, GroupSetting, Where
 from core.kernel.flows.engine import FlowState
-from core.kernel.membership import Check, refused_moderator
+from core.kernel.membership import Check
 from core.kernel.model import Choice, Reply, SpaceKind
 from core.kernel.names import NAME_LIMIT, name_slot, naming
 from core.kernel.numbers import parse_number
@@ -64,7 +68,9 @@ def _when(due: datetime | None, tz: str, turn: Turn) -> str:
 
 
 async def _group(turn: Turn) -> Group:
-    return await turn.repos.groups.get_or_create(turn.event.platform, turn.event.space.id, turn.now)
+    return await stores(turn.repos).groups.get_or_create(
+        turn.event.platform, turn.event.space.id, turn.now
+    )
 
 
 def _rule(schedule: Schedule, group: Group) -> Rule | None:
@@ -175,12 +181,12 @@ async def _add(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
     if len(text) > PROMPT_LIMIT:
         _public(turn, "schedule.prompt_too_long", got=len(text), limit=PROMPT_LIMIT)
         return
-    if len(await turn.repos.groups.schedules(group.id)) >= MAX_SCHEDULES:
+    if len(await stores(turn.repos).groups.schedules(group.id)) >= MAX_SCHEDULES:
         _public(turn, "schedule.too_many", limit=MAX_SCHEDULES)
         return
-    first = not await turn.repos.groups.schedules(group.id)
+    first = not await stores(turn.repos).groups.schedules(group.id)
     new = Schedule(0, group.id, hhmm(at), tz, days, "" if text else "default", text, target)
-    schedule = await turn.repos.groups.add_schedule(new, turn.now)
+    schedule = await stores(turn.repos).groups.add_schedule(new, turn.now)
     await record(turn, group, Action.SCHEDULE_ADD, schedule.id, new=_described(schedule))
     _public(
         turn,
@@ -194,7 +200,7 @@ async def _add(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
     if first and tz != group.timezone and group.timezone == "UTC":
         # The group's first check-in names its timezone: the summary keeps to it too.
         old_tz, group = group.timezone, replace(group, timezone=tz)
-        await turn.repos.groups.update(group)
+        await stores(turn.repos).groups.update(group)
         await record(turn, group, Action.SETTING, "timezone", old_tz, tz)
         _public(turn, "schedule.tz_default", tz=tz)
 
@@ -208,7 +214,7 @@ def _described(schedule: Schedule) -> str:
 
 
 async def _list(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
-    schedules = await turn.repos.groups.schedules(group.id)
+    schedules = await stores(turn.repos).groups.schedules(group.id)
     if not schedules:
         _public(turn, "schedule.list_empty")
         return
@@ -234,7 +240,7 @@ async def _find(turn: Turn, group: Group, rest: tuple[str, ...], example: str) -
     if wanted is None:
         _public(turn, "schedule.id_missing", example=example)
         return None
-    for schedule in await turn.repos.groups.schedules(group.id):
+    for schedule in await stores(turn.repos).groups.schedules(group.id):
         if schedule.id == wanted:
             return schedule
     _public(turn, "schedule.not_found", id=wanted)
@@ -251,7 +257,7 @@ async def _preview(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
 async def _pause(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
     schedule = await _find(turn, group, rest, "/schedule pause 1")
     if schedule is not None:
-        await turn.repos.groups.update_schedule(_with(schedule, paused=True), turn.now)
+        await stores(turn.repos).groups.update_schedule(_with(schedule, paused=True), turn.now)
         if not schedule.paused:
             await record(turn, group, Action.SCHEDULE_PAUSE, schedule.id, "on", "paused")
         _public(turn, "schedule.paused", id=schedule.id)
@@ -261,7 +267,7 @@ async def _resume(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
     schedule = await _find(turn, group, rest, "/schedule resume 1")
     if schedule is not None:
         resumed = _with(schedule, paused=False)
-        await turn.repos.groups.update_schedule(resumed, turn.now)
+        await stores(turn.repos).groups.update_schedule(resumed, turn.now)
         if schedule.paused:
             await record(turn, group, Action.SCHEDULE_RESUME, schedule.id, "paused", "on")
         _public(turn, "schedule.resumed", id=schedule.id, next=_next(turn, resumed, group))
@@ -269,7 +275,9 @@ async def _resume(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
 
 async def _remove(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
     schedule = await _find(turn, group, rest, "/schedule remove 1")
-    if schedule is not None and await turn.repos.groups.remove_schedule(group.id, schedule.id):
+    if schedule is not None and await stores(turn.repos).groups.remove_schedule(
+        group.id, schedule.id
+    ):
         await record(turn, group, Action.SCHEDULE_REMOVE, schedule.id, old=_described(schedule))
         _public(turn, "schedule.removed", id=schedule.id)
 
@@ -290,7 +298,7 @@ async def _skip(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
         turn.add(Reply(day, private=False))
         return
     skipping = _with(schedule, skip_dates=schedule.skip_dates | {day})
-    await turn.repos.groups.update_schedule(skipping, turn.now)
+    await stores(turn.repos).groups.update_schedule(skipping, turn.now)
     if day not in schedule.skip_dates:
         await record(turn, group, Action.SCHEDULE_SKIP, schedule.id, new=day.isoformat())
     _public(turn, "schedule.skipped", id=schedule.id, date=day.isoformat())
@@ -307,7 +315,7 @@ async def _holiday(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
     if isinstance(day, str):
         turn.add(Reply(day, private=False))
         return
-    changed = await turn.repos.groups.set_holiday(group.id, day, action == "add")
+    changed = await stores(turn.repos).groups.set_holiday(group.id, day, action == "add")
     if changed and action == "add":
         await record(turn, group, Action.HOLIDAY_ADD, new=day.isoformat())
     elif changed:
@@ -330,14 +338,6 @@ def _with(schedule: Schedule, **changes: object) -> Schedule:
 
 # -- /group settings --------------------------------------------------------------------------
 
-SETTING_EXAMPLES = {
-    "timezone": "/group settings timezone Europe/Berlin",
-    "country": "/group settings country GB",
-    "summary": "/group settings summary 21:00",
-    "modchannel": "/group settings modchannel 12345",
-    "volunteers": "/group settings volunteers on",
-    "language": "/group settings language es",
-}
 # What clears a group's language (then: English).
 LANGUAGE_DEFAULT = ("default", "off", "none")
 
@@ -364,12 +364,16 @@ async def group_command(turn: Turn, args: tuple[str, ...]) -> None:
     if refused_moderator(turn, "group.not_moderator"):
         return
     name, value = args[1].casefold(), " ".join(args[2:]).strip()
-    if name in group_safety.SETTINGS:  # screening, retention (issue 7)
-        await group_safety.change_setting(turn, group, name, value)
-        return
-    if name not in SETTING_EXAMPLES:
+    # Every feature's settings, as declared (screening and retention are issue 7's).
+    setting = host(turn.app).registry.group_settings.get(name)
+    if setting is None:
         _public(turn, "group.unknown_setting", got=echo(name))
         return
+    await setting.change(turn, group, name, value)
+
+
+async def change_group_setting(turn: Turn, group: Group, name: str, value: str) -> None:
+    """One of the group's own settings (stored with the group): checked, kept, audited."""
     if not value:
         _public(turn, "group.value_missing", name=name, example=SETTING_EXAMPLES[name])
         return
@@ -386,13 +390,13 @@ async def group_command(turn: Turn, args: tuple[str, ...]) -> None:
             unchecked = check is Check.UNKNOWN
             _public(turn, "trust.modchannel_unchecked" if unchecked else "trust.modchannel_refused")
             return
-    await turn.repos.groups.update(changed)
+    await stores(turn.repos).groups.update(changed)
     old, new = _setting_value(group, name), _setting_value(changed, name)
     if old != new:
         await record(turn, group, Action.SETTING, name, old, new)
     if name == "language":
         # Said in the group's new language, like everything posted here from now on.
-        languages = turn.app.languages
+        languages = host(turn.app).languages
         languages.group_changed((changed.platform, changed.space_id), changed.language)
         turn.cat = languages.catalog(changed.language)
     view = _settings_view(turn, changed)
@@ -425,14 +429,15 @@ def _change(turn: Turn, group: Group, name: str, value: str) -> Group | str:
     if name == "language":
         if value.casefold() in LANGUAGE_DEFAULT:
             return replace(group, language="")
-        language = turn.app.languages.find(value)
+        language = host(turn.app).languages.find(value)
         if language is None:
             return turn.cat.text(
                 "group.language_invalid",
                 got=echo(value),
                 example=example,
                 languages=", ".join(
-                    f"{turn.app.languages.name(c)} ({c})" for c in turn.app.languages.shipped
+                    f"{host(turn.app).languages.name(c)} ({c})"
+                    for c in host(turn.app).languages.shipped
                 ),
             )
         return replace(group, language=language)
@@ -475,7 +480,7 @@ def _settings_view(turn: Turn, group: Group) -> dict[str, str | int]:
 
 
 def _language_value(turn: Turn, group: Group) -> str:
-    languages = turn.app.languages
+    languages = host(turn.app).languages
     if group.language in languages.shipped:
         return languages.name(group.language)
     return turn.cat.text("group.language_default", language=languages.name("en"))
@@ -492,8 +497,12 @@ async def open_group_checkin(turn: Turn, args: tuple[str, ...]) -> None:
     """`/start gcheckin-<token>`: the link names its post by a random token; a post number or
     a wrong token opens nothing, and the platform is asked whether the member may open it."""
     token = args[0] if args else ""
-    post = await turn.repos.groups.post_by_token(token) if POST_TOKEN.fullmatch(token) else None
-    group = await turn.repos.groups.by_id(post.group_id) if post is not None else None
+    post = (
+        await stores(turn.repos).groups.post_by_token(token)
+        if POST_TOKEN.fullmatch(token)
+        else None
+    )
+    group = await stores(turn.repos).groups.by_id(post.group_id) if post is not None else None
     if (
         post is None
         or group is None
@@ -518,12 +527,12 @@ async def _membership(turn: Turn, group_id: int) -> Check:
     question = f"in_group:{group_id}"
     if question in turn.asked:
         return turn.asked[question]
-    group = await turn.repos.groups.by_id(group_id)
+    group = await stores(turn.repos).groups.by_id(group_id)
     if group is None:
         return Check.NO
     check = await turn.app.membership.in_group(group.platform, group.space_id, turn.event.user_id)
     if check is Check.NO:
-        await turn.repos.reachouts.left(group.id, turn.member.id)
+        await stores(turn.repos).reachouts.left(group.id, turn.member.id)
     turn.asked[question] = check
     return check
 
@@ -532,7 +541,7 @@ async def ask_before_finishing(turn: Turn, state: FlowState) -> None:
     """Before a group check-in's writes begin: the platform is asked whether the member is still
     in the group, so the finisher reads the answer without a network call under the lock."""
     post_id = parse_number(state.context.get("post", ""))
-    post = await turn.repos.groups.post(post_id) if post_id is not None else None
+    post = await stores(turn.repos).groups.post(post_id) if post_id is not None else None
     if post is not None:
         await _membership(turn, post.group_id)
 
@@ -547,7 +556,7 @@ def _int(value: object) -> int | None:
 
 async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
     post_id = parse_number(state.context.get("post", ""))
-    post = await turn.repos.groups.post(post_id) if post_id is not None else None
+    post = await stores(turn.repos).groups.post(post_id) if post_id is not None else None
     if post is None:
         turn.say("gcheckin.unknown_post")
         return
@@ -558,7 +567,7 @@ async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
     if not editing and turn.member.consent and answered(kept):
         # The member's own check-in is theirs, whatever the group: kept as they chose (one
         # with every question skipped is no check-in).
-        await turn.repos.checkins.add(kept)
+        await stores(turn.repos).checkins.add(kept)
     # Everything below reaches the group (its totals, what is shared, a reach-out request):
     # only while the platform says the member is still in it.
     check = await _membership(turn, post.group_id)
@@ -570,7 +579,7 @@ async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
     if not editing:
         reach = answers.get("reach") == "yes"  # counted in the summary's totals
         response = Response(post.id, turn.member.id, mood, _int(answers.get("urge")), reach)
-        await turn.repos.groups.put_response(response, turn.now)
+        await stores(turn.repos).groups.put_response(response, turn.now)
     share = "line" if editing else answers.get("share")
     line = answers.get("line")
     if share == "mood" and mood is None:
@@ -580,13 +589,17 @@ async def finish_group_checkin(turn: Turn, state: FlowState) -> None:
         posted = await _group_cat(turn, post.group_id)  # the group's language (issue 16)
         text = posted.text("gcheckin.shared_mood", name=name, mood=mood or 0)
         item = await _share_item(turn, post.id, text)
-        shared = await turn.repos.groups.add_share(post.id, turn.member.id, "mood", "", turn.now)
-        await turn.repos.groups.settle_share(shared.id, "posted", item, turn.now)
+        shared = await stores(turn.repos).groups.add_share(
+            post.id, turn.member.id, "mood", "", turn.now
+        )
+        await stores(turn.repos).groups.settle_share(shared.id, "posted", item, turn.now)
         turn.say("gcheckin.mood_shared")
     elif share == "line" and isinstance(line, str) and one_line(line):
         # Kept and shown as the group will see it: one line (issue 12).
         shown = one_line(line)
-        shared = await turn.repos.groups.add_share(post.id, turn.member.id, "line", shown, turn.now)
+        shared = await stores(turn.repos).groups.add_share(
+            post.id, turn.member.id, "line", shown, turn.now
+        )
         _preview_share(turn, shared.id, shown, await _group_cat(turn, post.group_id))
     else:
         turn.say("gcheckin.thanks_nothing")
@@ -600,7 +613,7 @@ def _name(turn: Turn, posted: Catalog) -> str:
 
 async def _group_cat(turn: Turn, group_id: int) -> Catalog:
     """The language of what reaches a group: the group's own (issue 16)."""
-    return turn.app.languages.for_group(await turn.repos.groups.by_id(group_id))
+    return host(turn.app).languages.for_group(await stores(turn.repos).groups.by_id(group_id))
 
 
 async def _name_slot(turn: Turn) -> str:
@@ -620,15 +633,15 @@ def _preview_share(turn: Turn, share_id: int, line: str, posted: Catalog) -> Non
 
 
 async def _share_item(turn: Turn, post_id: int, text: str) -> NewOutboxItem | None:
-    post = await turn.repos.groups.post(post_id)
-    group = await turn.repos.groups.by_id(post.group_id) if post is not None else None
+    post = await stores(turn.repos).groups.post(post_id)
+    group = await stores(turn.repos).groups.by_id(post.group_id) if post is not None else None
     if post is None or group is None:
         return None
     thread = ""
-    for schedule in await turn.repos.groups.schedules(group.id):
+    for schedule in await stores(turn.repos).groups.schedules(group.id):
         if schedule.id == post.schedule_id:
             thread = schedule.target
-    posted = turn.app.languages.for_group(group)
+    posted = host(turn.app).languages.for_group(group)
     reply = Reply(text, private=False, meta={"locale": posted.locale})
     data = payload(reply, thread=thread, reply_to_post=post.id)
     data = naming(data, [turn.member.id], posted.text("gcheckin.someone"))
@@ -638,11 +651,15 @@ async def _share_item(turn: Turn, post_id: int, text: str) -> NewOutboxItem | No
 async def share_choice(turn: Turn, rest: str) -> None:
     action, _, raw = rest.partition(":")
     share_id = parse_number(raw)
-    share = None if share_id is None else await turn.repos.groups.share(turn.member.id, share_id)
+    share = (
+        None
+        if share_id is None
+        else await stores(turn.repos).groups.share(turn.member.id, share_id)
+    )
     if share is None or action not in ("post", "edit", "keep"):
         turn.say("flow.stale")
         return
-    post = await turn.repos.groups.post(share.post_id)
+    post = await stores(turn.repos).groups.post(share.post_id)
     check = Check.NO
     if share.state == "preview" and action == "post" and post is not None:
         check = await _membership(turn, post.group_id)
@@ -652,22 +669,22 @@ async def share_choice(turn: Turn, rest: str) -> None:
         # Not in the group (any more): nothing is posted. One who left has the line dropped;
         # when the platform could not be asked, it waits in the preview for another tap.
         if check is Check.NO:
-            await turn.repos.groups.settle_share(share.id, "dropped", None, turn.now)
+            await stores(turn.repos).groups.settle_share(share.id, "dropped", None, turn.now)
         _refuse(turn, check, "share")
     elif action == "post":
         line = one_line(share.line)  # a line kept before lines were cleaned is cleaned here
         group_cat = await _group_cat(turn, post.group_id) if post else turn.cat
         text = group_cat.text("gcheckin.shared_line", name=await _name_slot(turn), line=line)
         item = await _share_item(turn, share.post_id, text)
-        posted = item is not None and await turn.repos.groups.settle_share(
+        posted = item is not None and await stores(turn.repos).groups.settle_share(
             share.id, "posted", item, turn.now
         )
         turn.say("gcheckin.shared" if posted else "gcheckin.already")
     elif action == "keep":
-        await turn.repos.groups.settle_share(share.id, "dropped", None, turn.now)
+        await stores(turn.repos).groups.settle_share(share.id, "dropped", None, turn.now)
         turn.say("gcheckin.kept_private")
     else:
-        await turn.repos.groups.settle_share(share.id, "dropped", None, turn.now)
+        await stores(turn.repos).groups.settle_share(share.id, "dropped", None, turn.now)
         context = {"post": str(share.post_id), "editing": "1"}
         await turn.start_flow("group_checkin", context, at="line")
 
@@ -676,17 +693,17 @@ async def share_choice(turn: Turn, rest: str) -> None:
 
 
 async def remind_command(turn: Turn, args: tuple[str, ...]) -> None:
-    current = await turn.repos.reminders.get(turn.member.id)
+    current = await stores(turn.repos).reminders.get(turn.member.id)
     sub = args[0].casefold() if args else ""
     if not sub:
         _remind_status(turn, current)
     elif sub == "off":
-        await turn.repos.reminders.delete(turn.member.id)
+        await stores(turn.repos).reminders.delete(turn.member.id)
         turn.say("remind.off")
     elif sub in ("pause", "resume") and current is None:
         turn.say("remind.none")
     elif sub in ("pause", "resume") and current is not None:
-        await turn.repos.reminders.put(replace(current, paused=sub == "pause"), turn.now)
+        await stores(turn.repos).reminders.put(replace(current, paused=sub == "pause"), turn.now)
         turn.say("remind.paused" if sub == "pause" else "remind.resumed")
     elif sub == "quiet":
         await _remind_quiet(turn, current, " ".join(args[1:]))
@@ -719,7 +736,7 @@ async def _remind_quiet(turn: Turn, current: Reminder | None, typed: str) -> Non
     if days is None:
         turn.say("remind.days_invalid", got=echo(typed), example="/remind quiet sat,sun")
         return
-    await turn.repos.reminders.put(replace(current, quiet_days=days), turn.now)
+    await stores(turn.repos).reminders.put(replace(current, quiet_days=days), turn.now)
     shown = days_text(days) if days else turn.cat.text("remind.quiet_none")
     turn.say("remind.quiet_set", days=shown)
 
@@ -740,21 +757,45 @@ async def _remind_set(turn: Turn, current: Reminder | None, args: tuple[str, ...
         turn.say("remind.tz_needed", example=f"/remind {hhmm(at)} Europe/Berlin")
         return
     quiet = current.quiet_days if current is not None else frozenset()
-    await turn.repos.reminders.put(
+    await stores(turn.repos).reminders.put(
         Reminder(0, turn.member.id, hhmm(at), tz, False, quiet), turn.now
     )
     turn.say("remind.set", time=hhmm(at), tz=tz)
 
 
+GROUP_SETTINGS = (
+    GroupSetting(
+        "timezone", "/group settings timezone Europe/Berlin", change_group_setting, "timezone"
+    ),
+    GroupSetting("country", "/group settings country GB", change_group_setting, "country"),
+    GroupSetting(
+        "summary", "/group settings summary 21:00", change_group_setting, ("21:00", "off")
+    ),
+    GroupSetting("modchannel", "/group settings modchannel 12345", change_group_setting),
+    GroupSetting(
+        "volunteers", "/group settings volunteers on", change_group_setting, ("on", "off")
+    ),
+    GroupSetting("language", "/group settings language es", change_group_setting, "language"),
+)
+SETTING_EXAMPLES = {s.name: s.example for s in GROUP_SETTINGS}
+
+
 FEATURE = Feature(
     name="group_checkins",
     commands={
-        "schedule": schedule_command,
-        "group": group_command,
-        LINK_COMMAND: open_group_checkin,
-        "remind": remind_command,
+        "schedule": Command(schedule_command, where=Where.MODERATOR),
+        "group": Command(group_command, where=Where.MODERATOR),
+        # A group's prompt opens its private side with a button: no menu, no slash command.
+        LINK_COMMAND: Command(open_group_checkin, button_only=True),
+        # About a group's check-ins, but the member's own: where a platform can answer in
+        # place, it does, as if typed privately.
+        "remind": Command(remind_command, own_anywhere=True),
     },
     choices={SHARE_PREFIX: share_choice},
     finishers={"group_checkin": finish_group_checkin},
     preflights={"group_checkin": ask_before_finishing},
+    group_settings=(*GROUP_SETTINGS, *group_safety.GROUP_SETTINGS),
+    messages=MESSAGES,
+    flows=FLOWS,
+    member_data=("groups", "reminders", "audit"),
 )

@@ -19,13 +19,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
-from core.app import Unblend
 from core.groups.checkins.engine import DEFAULT_GRACE, GroupEngine
+from core.groups.checkins.ports import GroupCheckinHost, stores
 from core.groups.reachouts.logic import ReachOuts
 from core.groups.times import DAY_NAMES
 from core.kernel.config import Config
 from core.kernel.failures import log_failure
 from core.outbox.drainer import OutboxDrainer
+from core.outbox.ports import stores as outbox_stores
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ Cron = tuple[int, int, frozenset[int], str]
 class ScheduleService:
     def __init__(
         self,
-        app: Unblend,
+        app: GroupCheckinHost,
         platforms: Sequence[str] = (),
         grace: timedelta = DEFAULT_GRACE,
         drainer: OutboxDrainer | None = None,
@@ -43,9 +44,9 @@ class ScheduleService:
         self.app = app
         self.platforms = tuple(platforms)
         self.engine = GroupEngine(
-            app.repos, app.library.catalog(), app.clock, grace, languages=app.languages
+            stores(app.repos), app.library.catalog(), app.clock, grace, languages=app.languages
         )
-        self.drainer = drainer or OutboxDrainer(app.repos, app.outbound, app.clock)
+        self.drainer = drainer or OutboxDrainer(outbox_stores(app.repos), app.outbound, app.clock)
         # Reach-outs nobody took in time; a GONE post pauses its schedule (issue 6).
         self.reach = ReachOuts(app)
         self.drainer.on_gone.append(self.reach.on_gone)
@@ -56,11 +57,11 @@ class ScheduleService:
         self._drain_task: asyncio.Task[None] | None = None
 
     @classmethod
-    def from_config(cls, app: Unblend, config: Config) -> ScheduleService:
+    def from_config(cls, app: GroupCheckinHost, config: Config) -> ScheduleService:
         minutes = int(config.get("schedule", "grace_minutes"))
         # Each platform's outbox is paced just under its limit ([telegram] outbox_rate, ...).
         rates = {p: float(config.get(p, "outbox_rate")) for p in ("telegram", "discord")}
-        drainer = OutboxDrainer(app.repos, app.outbound, app.clock, rates=rates)
+        drainer = OutboxDrainer(outbox_stores(app.repos), app.outbound, app.clock, rates=rates)
         return cls(app, grace=timedelta(minutes=minutes), drainer=drainer)
 
     async def start(self) -> None:

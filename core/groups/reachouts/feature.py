@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 
+from core.groups.reachouts.content import MESSAGES
 from core.groups.reachouts.logic import ACK_COMMAND, REACH_PREFIX, ack_command, reach_choice
+from core.groups.reachouts.ports import stores
 from core.groups.reachouts.records import Volunteer
 from core.groups.records import Group
 from core.groups.times import hhmm, parse_hhmm, parse_tz, suggest_tz
-from core.kernel.feature import Feature
+from core.kernel.feature import Command, Feature, Where
 from core.kernel.model import Choice, Reply, SpaceKind
 from core.kernel.numbers import parse_number
 from core.kernel.shown import echo
@@ -33,15 +35,15 @@ def _quiet(turn: Turn, v: Volunteer) -> str:
 async def _open_groups(turn: Turn) -> list[Group]:
     """The member's groups, on this platform, that have volunteers on."""
     found = []
-    for group_id in await turn.repos.reachouts.groups_of(turn.member.id):
-        group = await turn.repos.groups.by_id(group_id)
+    for group_id in await stores(turn.repos).reachouts.groups_of(turn.member.id):
+        group = await stores(turn.repos).groups.by_id(group_id)
         if group is not None and group.platform == turn.event.platform and group.volunteers:
             found.append(group)
     return found
 
 
 async def _mine(turn: Turn, group_id: int) -> Volunteer | None:
-    for v in await turn.repos.reachouts.volunteering(turn.member.id):
+    for v in await stores(turn.repos).reachouts.volunteering(turn.member.id):
         if v.group_id == group_id:
             return v
     return None
@@ -67,7 +69,7 @@ async def volunteer_command(turn: Turn, args: tuple[str, ...]) -> None:
 
 async def _in_group(turn: Turn) -> None:
     space = turn.event.space.id
-    group = await turn.repos.groups.get_or_create(turn.event.platform, space, turn.now)
+    group = await stores(turn.repos).groups.get_or_create(turn.event.platform, space, turn.now)
     if not group.volunteers:
         turn.add(Reply(turn.cat.text("volunteer.group_off"), private=False))
         return
@@ -77,7 +79,7 @@ async def _in_group(turn: Turn) -> None:
 
 
 async def _status(turn: Turn) -> None:
-    mine = await turn.repos.reachouts.volunteering(turn.member.id)
+    mine = await stores(turn.repos).reachouts.volunteering(turn.member.id)
     if not mine:
         turn.say("volunteer.status_none")
     else:
@@ -98,7 +100,9 @@ async def _group(turn: Turn, typed: str) -> Group | str:
         for group in groups:
             if group.id == wanted:
                 return group
-        if wanted is not None and wanted in await turn.repos.reachouts.groups_of(turn.member.id):
+        if wanted is not None and wanted in await stores(turn.repos).reachouts.groups_of(
+            turn.member.id
+        ):
             return turn.cat.text("volunteer.group_off")
         return turn.cat.text("volunteer.unknown_group", got=echo(typed))
     if len(groups) == 1:
@@ -127,7 +131,7 @@ async def _panel(turn: Turn, typed: str) -> None:
 
 async def _on_off(turn: Turn, on: bool, typed: str) -> None:
     if not on and not typed:
-        mine = await turn.repos.reachouts.volunteering(turn.member.id)
+        mine = await stores(turn.repos).reachouts.volunteering(turn.member.id)
         if len(mine) == 1:
             typed = str(mine[0].group_id)
     group = await _group(turn, typed)
@@ -148,22 +152,22 @@ async def _on(turn: Turn, group: Group) -> None:
     mine = await _mine(turn, group.id)
     if mine is None:
         # Quiet hours, if the member set them for another group, come along.
-        others = await turn.repos.reachouts.volunteering(turn.member.id)
+        others = await stores(turn.repos).reachouts.volunteering(turn.member.id)
         base = others[0] if others else Volunteer(group.id, turn.member.id, timezone=group.timezone)
         mine = Volunteer(group.id, turn.member.id, base.quiet_from, base.quiet_to, base.timezone)
-        await turn.repos.reachouts.put_volunteer(mine, turn.now)
+        await stores(turn.repos).reachouts.put_volunteer(mine, turn.now)
     turn.say("volunteer.opted_in", group=group.id, quiet=_quiet(turn, mine), example=EX_QUIET)
 
 
 async def _off(turn: Turn, group_id: int) -> None:
-    if await turn.repos.reachouts.remove_volunteer(group_id, turn.member.id):
+    if await stores(turn.repos).reachouts.remove_volunteer(group_id, turn.member.id):
         turn.say("volunteer.opted_out", group=group_id)
     else:
         turn.say("volunteer.not_volunteering", group=group_id)
 
 
 async def _set_quiet(turn: Turn, rest: tuple[str, ...]) -> None:
-    mine = await turn.repos.reachouts.volunteering(turn.member.id)
+    mine = await stores(turn.repos).reachouts.volunteering(turn.member.id)
     if not mine:
         turn.say("volunteer.quiet_not_volunteer")
         return
@@ -173,7 +177,7 @@ async def _set_quiet(turn: Turn, rest: tuple[str, ...]) -> None:
     if rest[0].casefold() in ("off", "none"):
         for v in mine:
             cleared = Volunteer(v.group_id, v.member_id, "", "", v.timezone)
-            await turn.repos.reachouts.put_volunteer(cleared, turn.now)
+            await stores(turn.repos).reachouts.put_volunteer(cleared, turn.now)
         turn.say("volunteer.quiet_cleared")
         return
     match = QUIET.fullmatch(rest[0].strip())
@@ -202,7 +206,7 @@ async def _set_quiet(turn: Turn, rest: tuple[str, ...]) -> None:
         tz = rest[1]
     for v in mine:
         updated = Volunteer(v.group_id, v.member_id, hhmm(start), hhmm(end), tz)
-        await turn.repos.reachouts.put_volunteer(updated, turn.now)
+        await stores(turn.repos).reachouts.put_volunteer(updated, turn.now)
     turn.say("volunteer.quiet_saved", start=hhmm(start), end=hhmm(end), tz=tz)
 
 
@@ -216,6 +220,14 @@ async def volunteer_choice(turn: Turn, rest: str) -> None:
 
 FEATURE = Feature(
     name="reachout",
-    commands={"volunteer": volunteer_command, ACK_COMMAND: ack_command},
+    commands={
+        # Answered in the group for all to see; where a platform can answer one member in
+        # place, to them alone.
+        "volunteer": Command(volunteer_command, where=Where.GROUP, to_them=True),
+        # The moderators' channel takes a request with a link: no menu, no slash command.
+        ACK_COMMAND: Command(ack_command, button_only=True),
+    },
     choices={VOLUNTEER_PREFIX: volunteer_choice, REACH_PREFIX: reach_choice},
+    messages=MESSAGES,
+    member_data=("reachouts",),
 )

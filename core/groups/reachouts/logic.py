@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from core.crisis.records import SupportRequest
 from core.crisis.reply import resources_text
 from core.crisis.support import moderator_message
+from core.groups.reachouts.ports import ReachOutStores, host, stores
 from core.groups.reachouts.records import GoneSchedule, NewReachOut, Volunteer
 from core.groups.records import Group, Post
 from core.groups.times import parse_hhmm, parse_tz
@@ -38,10 +39,9 @@ from core.kernel.names import name_slot, naming
 from core.kernel.shown import one_line
 from core.outbox.drainer import SendNotice, payload
 from core.outbox.records import NewOutboxItem, OutboxItem
-from core.repos import Repos
 
 if TYPE_CHECKING:
-    from core.app import Unblend
+    from core.groups.reachouts.ports import ReachOutHost
     from core.kernel.turn import Turn
     from core.language.languages import Languages
 
@@ -111,7 +111,9 @@ def wait_text(cat: Catalog, timeout: timedelta) -> str:
     return cat.text("reach.wait_minutes", n=minutes)
 
 
-async def note_group_member(repos: Repos, event: Event, member_id: int, now: datetime) -> None:
+async def note_group_member(
+    repos: ReachOutStores, event: Event, member_id: int, now: datetime
+) -> None:
     """Remembers that the member belongs to the group an event came from (id 0: nothing)."""
     if not member_id:
         return
@@ -122,7 +124,7 @@ async def note_group_member(repos: Repos, event: Event, member_id: int, now: dat
 # -- asking for a reach-out ---------------------------------------------------------------------
 
 
-async def can_take(repos: Repos, group: Group, member_id: int, now: datetime) -> bool:
+async def can_take(repos: ReachOutStores, group: Group, member_id: int, now: datetime) -> bool:
     """Whether someone could be asked right now: a free volunteer, or a moderators' channel."""
     if mod_destination(group) is not None:
         return True
@@ -137,7 +139,9 @@ async def can_take(repos: Repos, group: Group, member_id: int, now: datetime) ->
 async def offer_reach_out(turn: Turn, group: Group) -> None:
     """The group check-in just opened: it asks about a reach-out only where one can be taken
     (the flow's never-shown `reach_ok` step, answered here)."""
-    if turn.session is None or not await can_take(turn.repos, group, turn.member.id, turn.now):
+    if turn.session is None or not await can_take(
+        stores(turn.repos), group, turn.member.id, turn.now
+    ):
         return
     turn.session.answers["reach_ok"] = "yes"
     await turn.repos.sessions.put(turn.member.id, turn.session)
@@ -145,7 +149,7 @@ async def offer_reach_out(turn: Turn, group: Group) -> None:
 
 async def after_group_checkin(turn: Turn, post: Post, answers: Mapping[str, Answer]) -> None:
     """The end of a group check-in: the member belongs to the group, and asked (or not)."""
-    await turn.repos.reachouts.joined(post.group_id, turn.member.id, turn.now)
+    await stores(turn.repos).reachouts.joined(post.group_id, turn.member.id, turn.now)
     if answers.get("reach") != "yes":
         return
     line = answers.get("line")
@@ -163,13 +167,13 @@ async def after_group_checkin(turn: Turn, post: Post, answers: Mapping[str, Answ
 async def ask_for_reach_out(turn: Turn, post: Post, line: str | None) -> None:
     """The member said yes at the end of a group check-in; `line` only if they chose to include
     it. Says what happened; sends nothing when nobody can be asked."""
-    repos, member = turn.repos, turn.member
+    repos, member = stores(turn.repos), turn.member
     group = await repos.groups.by_id(post.group_id)
     if group is None:
         _nobody(turn, None)
         return
     # The request is about the group, for its volunteers and moderators: in its language.
-    cat = turn.app.languages.for_group(group)
+    cat = host(turn.app).languages.for_group(group)
     await repos.reachouts.joined(group.id, member.id, turn.now)
     if await repos.reachouts.open_for(group.id, member.id) is not None:
         turn.say("reach.already_open")
@@ -229,7 +233,7 @@ async def _volunteer_items(
 ) -> list[NewOutboxItem]:
     button = Choice(f"{REACH_PREFIX}:ack:{token}", cat.text("reach.ack_button"))
     items: list[NewOutboxItem] = []
-    for volunteer in await turn.repos.reachouts.volunteers(group.id):
+    for volunteer in await stores(turn.repos).reachouts.volunteers(group.id):
         if volunteer.member_id == turn.member.id or in_quiet_hours(volunteer, turn.now):
             continue
         who = await turn.repos.members.by_id(volunteer.member_id)
@@ -238,7 +242,7 @@ async def _volunteer_items(
         # A request goes only to someone the platform says is in the group right now.
         check = await turn.app.membership.in_group(group.platform, group.space_id, who.user_id)
         if check is Check.NO:
-            await turn.repos.reachouts.left(group.id, volunteer.member_id)
+            await stores(turn.repos).reachouts.left(group.id, volunteer.member_id)
         if check is not Check.YES:
             continue
         reply = Reply(text + "\n\n" + cat.text("reach.request_volunteer"), (button,), meta=contact)
@@ -270,7 +274,7 @@ def _nobody(turn: Turn, group: Group | None) -> None:
 
 async def acknowledge(turn: Turn, token: str) -> None:
     """A volunteer (or moderator) tapped "I'll reach out": the first tap takes it."""
-    repos = turn.repos
+    repos = stores(turn.repos)
     reach = await repos.reachouts.by_token(token) if token else None
     if reach is None:
         turn.say("reach.unknown")
@@ -319,9 +323,9 @@ async def ack_command(turn: Turn, args: tuple[str, ...]) -> None:
 class ReachOuts:
     """What the schedule service runs: expiries each round, and the outbox's GONE hook."""
 
-    def __init__(self, app: Unblend) -> None:
+    def __init__(self, app: ReachOutHost) -> None:
         self.app = app
-        self.repos = app.repos
+        self.repos = stores(app.repos)
 
     async def expire_due(self, now: datetime | None = None) -> int:
         """Requests nobody took in time: the member is told kindly, with crisis lines."""
@@ -398,15 +402,15 @@ async def tell_gone(turn: Turn, group: Group) -> None:
     any notice about its posts (shared lines that could not have their thread)."""
     if not turn.event.is_moderator:
         return
-    gone = [g for g in await turn.repos.reachouts.gone(group.id) if not g.told]
+    gone = [g for g in await stores(turn.repos).reachouts.gone(group.id) if not g.told]
     if not gone:
         return
-    existing = {s.id for s in await turn.repos.groups.schedules(group.id)}
+    existing = {s.id for s in await stores(turn.repos).groups.schedules(group.id)}
     for notice in gone:
         key = NOTICE_TEXT.get(notice.reason)
         if notice.schedule_id in existing and key is not None:
             turn.add(Reply(turn.cat.text(key, id=notice.schedule_id), private=False))
-    await turn.repos.reachouts.mark_told([g.schedule_id for g in gone])
+    await stores(turn.repos).reachouts.mark_told([g.schedule_id for g in gone])
 
 
 # -- "Tell a moderator" after a crisis reply ----------------------------------------------------
@@ -418,7 +422,7 @@ class GroupModeratorAlerts:
 
     def __init__(
         self,
-        repos: Repos,
+        repos: ReachOutStores,
         catalog: Catalog,
         membership: MembershipRouter,
         languages: Languages | None = None,

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, cast
 
+from core.groups.ports import GroupRepo
 from core.groups.reachouts.records import GoneSchedule, NewReachOut, ReachOut, Volunteer
-from core.kernel.ports import MemberData
+from core.kernel.ports import MemberData, Stores
+from core.kernel.turn import Host
+from core.language.languages import Languages
+from core.outbox.ports import OutboxRepo
 from core.outbox.records import NewOutboxItem
 
 
@@ -72,3 +76,33 @@ class ReachOutRepo(MemberData, Protocol):
     async def mark_told(self, schedule_ids: list[int]) -> None: ...
 
     async def clear_gone(self, schedule_id: int) -> None: ...
+
+
+class ReachOutStores(Stores, Protocol):
+    """The stores reach-outs use."""
+
+    @property
+    def groups(self) -> GroupRepo: ...
+
+    @property
+    def outbox(self) -> OutboxRepo: ...
+
+    @property
+    def reachouts(self) -> ReachOutRepo: ...
+
+
+def stores(repos: Stores) -> ReachOutStores:
+    """`repos` seen as reach-outs use it: core/repos.py proves Repos fits."""
+    return cast(ReachOutStores, repos)
+
+
+class ReachOutHost(Host, Protocol):
+    """What reach-outs use of the app besides the kernel's."""
+
+    @property
+    def languages(self) -> Languages: ...
+
+
+def host(app: Host) -> ReachOutHost:
+    """The app seen as reach-outs use it: core/app.py proves Unblend fits."""
+    return cast(ReachOutHost, app)

@@ -14,9 +14,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from core.groups.audit.log import Action, record
+from core.groups.audit.log import record
+from core.groups.audit.records import Action
+from core.groups.moderators import refused_moderator
 from core.groups.records import Group
-from core.kernel.membership import refused_moderator
+from core.kernel.feature import GroupSetting
 from core.kernel.model import Event, Reply, Space, SpaceKind
 from core.kernel.numbers import parse_number
 from core.kernel.shown import echo, one_line
@@ -24,13 +26,16 @@ from core.safety import CrisisDetector, Level
 
 if TYPE_CHECKING:
     from core.kernel.turn import Turn
-    from core.repos import Repos
+
+from typing import cast
+
+from core.groups.screening.ports import ScreeningStores
+from core.kernel.turn import Host
 
 MAX_PHRASES = 100
 MAX_PHRASE_CHARS = 80
 MARKUP = frozenset("<>&")
 GROUP_FLOW = "group_checkin"
-SETTINGS = ("screening", "retention")
 _POST_CACHE = 1024
 EXAMPLES = {
     "add": "/group terms add white out",
@@ -152,7 +157,12 @@ class GroupSafety:
         return detector
 
     async def detector_for(
-        self, base: CrisisDetector, repos: Repos, platform: str, space: Space, member_id: int
+        self,
+        base: CrisisDetector,
+        repos: ScreeningStores,
+        platform: str,
+        space: Space,
+        member_id: int,
     ) -> CrisisDetector:
         """The detector for a member's words: in a group, that group's; in a private chat, the
         group whose check-in the member is answering, when they are; else the core one."""
@@ -215,10 +225,6 @@ def key_of(phrase: str) -> str:
     return " ".join("".join(ch if ch.isalnum() else " " for ch in joined).split())
 
 
-def _shown(phrase: str) -> str:
-    return one_line(phrase)
-
-
 # -- /group terms -----------------------------------------------------------------------------
 
 
@@ -232,10 +238,10 @@ async def terms_command(turn: Turn, group: Group, args: tuple[str, ...]) -> None
     """`/group terms [list|add|remove|exclude|unexclude] <phrase>`, for moderators."""
     if refused_moderator(turn, "gsafety.terms_not_moderator"):
         return
-    cache = turn.app.group_safety
+    cache = host(turn.app).group_safety
     settings = await cache.settings(group)
     sub = args[0].casefold() if args else "list"
-    phrase = _shown(" ".join(args[1:]))
+    phrase = one_line(" ".join(args[1:]))
     if sub == "list":
         _private(turn, _listing(turn, settings))
         return
@@ -261,7 +267,7 @@ async def terms_command(turn: Turn, group: Group, args: tuple[str, ...]) -> None
         changed = (*current, phrase)
         key = f"gsafety.{kind}_added"
     elif not found:
-        rules = turn.app.detector.rules_only()
+        rules = host(turn.app).detector.rules_only()
         core = not exclusion and rules.assess(phrase) is Level.CRISIS
         missing = "gsafety.term_core" if core else f"gsafety.{kind}_missing"
         _private(turn, turn.cat.text(missing, phrase=phrase))
@@ -295,7 +301,7 @@ def _listing(turn: Turn, settings: GroupSafetySettings) -> str:
 
 async def change_setting(turn: Turn, group: Group, name: str, value: str) -> None:
     """`/group settings screening on|off` and `/group settings retention <days>|default`."""
-    cache = turn.app.group_safety
+    cache = host(turn.app).group_safety
     settings = await cache.settings(group)
     said = _screening(turn, settings, value) if name == "screening" else _retention(turn, value)
     if isinstance(said, str):
@@ -361,7 +367,7 @@ async def add_settings_view(turn: Turn, group: Group) -> None:
 async def settings_view(turn: Turn, group: Group) -> str:
     """The lines `/group settings` adds for screening, retention and the group's terms."""
     c, app = turn.cat, turn.app.settings
-    settings = await turn.app.group_safety.settings(group)
+    settings = await host(turn.app).group_safety.settings(group)
     cap = app.retention_days_max
     days = retention_for(settings, app.retention_days, cap)
     if settings.retention_days:
@@ -375,3 +381,26 @@ async def settings_view(turn: Turn, group: Group) -> str:
         terms=len(settings.terms),
         exclusions=len(settings.exclusions),
     )
+
+
+class ScreeningHost(Host, Protocol):
+    """What a group's safety settings use of the app besides the kernel's."""
+
+    @property
+    def detector(self) -> CrisisDetector: ...
+
+    @property
+    def group_safety(self) -> GroupSafety: ...
+
+
+def host(app: Host) -> ScreeningHost:
+    """The app seen as a group's safety settings use it: core/app.py proves Unblend fits."""
+    return cast(ScreeningHost, app)
+
+
+# A group's own screening and retention (issue 7): /group settings lists and changes them.
+GROUP_SETTINGS = (
+    GroupSetting("screening", "/group settings screening on", change_setting, ("on", "off")),
+    GroupSetting("retention", EX_RETENTION, change_setting, ("90", "default")),
+)
+SETTINGS = tuple(s.name for s in GROUP_SETTINGS)
