@@ -62,6 +62,7 @@ __all__ = [
     "DeleteStatus",
     "Delivery",
     "Event",
+    "Feature",
     "GroupSetting",
     "KeyedLocks",
     "Languages",

@@ -15,15 +15,26 @@ from core.api import (
     CORE,
     PLATFORMS,
     Command,
+    Event,
+    Feature,
+    GroupSetting,
     MenuScope,
+    Space,
     Unblend,
     Where,
     command_menu,
     content_contract,
+    in_memory_repos,
+    sqlite_repos,
 )
 from core.grounding.menu import EXERCISES, exercises
+from core.groups.declared import setting_value
 from core.kernel.catalog import ContentLibrary, check_content
+from core.kernel.clock import FakeClock
 from core.kernel.ports import MemberData
+from core.storage.keyring import open_encrypted
+from tests.conftest import detector, library
+from tests.roster import Roster
 
 REPO = Path(__file__).resolve().parent.parent
 ADAPTERS = sorted(
@@ -152,3 +163,67 @@ def test_a_command_declared_twice_is_refused_at_start() -> None:
         assert "help" in str(exc)
     else:
         raise AssertionError("a second /help was accepted")
+
+
+# -- a new group setting: its declaration (and its text), nothing else -------------------------
+
+QUIET = GroupSetting("quiet", "/group settings quiet on", values=("on", "off"), default="off")
+WITH_QUIET = (*ALL_FEATURES, Feature("quiet_hours", group_settings=(QUIET,)))
+GROUP = Space.group("g1")
+
+
+async def moderator(app: Unblend, text: str, is_moderator: bool = True) -> str:
+    name, *args = text.split()
+    event = Event("test", "mod", GROUP, command=name, args=tuple(args), is_moderator=is_moderator)
+    return "\n".join(r.text for r in await app.handle(event))
+
+
+async def quiet_value(app: Unblend) -> str:
+    group = await app.repos.groups.get_or_create("test", GROUP.id, app.clock.now())
+    return await setting_value(app.repos.groups, group.id, QUIET)
+
+
+async def declared_setting_works(app: Unblend) -> None:
+    assert await quiet_value(app) == "off", "its default until a moderator sets it"
+    assert "Only this group's moderators" in await moderator(
+        app, "/group settings quiet on", is_moderator=False
+    )
+    assert await quiet_value(app) == "off"
+    assert "For example: /group settings quiet on" in await moderator(
+        app, "/group settings quiet maybe"
+    )
+    assert "quiet is now: on" in await moderator(app, "/group settings quiet ON")
+    assert await quiet_value(app) == "on"
+    assert "quiet" in await moderator(app, "/group audit")
+    suggest = _settings(app.registry.group_settings)
+    offered = [c.value for c in await suggest(cast(Any, Typed()), "q")]
+    assert offered == ["quiet"]
+
+
+async def test_a_declared_group_setting_is_set_kept_and_offered(
+    clock: FakeClock, roster: Roster
+) -> None:
+    app = Unblend(in_memory_repos(), library(), detector(), clock, features=WITH_QUIET)
+    app.membership.register("test", roster)
+    await declared_setting_works(app)
+
+
+async def test_a_declared_group_setting_is_kept_in_sqlite(
+    tmp_path: Path, clock: FakeClock, roster: Roster
+) -> None:
+    db, cipher = await open_encrypted(tmp_path / "unblend.sqlite", {})
+    try:
+        app = Unblend(sqlite_repos(db, cipher), library(), detector(), clock, features=WITH_QUIET)
+        app.membership.register("test", roster)
+        await declared_setting_works(app)
+    finally:
+        await db.close()
+
+
+def test_the_settings_help_names_every_declared_setting(app: Unblend) -> None:
+    """Where no platform suggests names (Telegram), the help for an unknown setting lists them:
+    in every shipped language, it names exactly the settings the features declare."""
+    for locale in app.languages.shipped:
+        text = app.languages.catalog(locale).text("group.unknown_setting", got="x")
+        listed = text.rsplit(":", 1)[1].strip(" .").split(", ")
+        assert listed == list(app.registry.group_settings), locale

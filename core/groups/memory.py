@@ -23,6 +23,7 @@ class InMemoryGroupRepo:
         self._daily: dict[tuple[str, int, date], str] = {}
         self._responses: dict[tuple[int, int], Response] = {}
         self._shares: dict[int, SharedItem] = outbox.shares
+        self._settings: dict[tuple[int, str], str] = {}
         self._ids = itertools.count(1)
 
     @property
@@ -42,6 +43,12 @@ class InMemoryGroupRepo:
 
     async def all(self) -> list[Group]:
         return list(self._groups.values())
+
+    async def setting(self, group_id: int, name: str) -> str | None:
+        return self._settings.get((group_id, name))
+
+    async def put_setting(self, group_id: int, name: str, value: str, now: datetime) -> None:
+        self._settings[(group_id, name)] = value
 
     async def update(self, group: Group) -> None:
         old = self._groups[group.id]

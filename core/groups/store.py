@@ -67,6 +67,20 @@ class SqliteGroupRepo:
         rows = await self._db.fetchall(f"SELECT {self._GROUP} FROM groups ORDER BY id")
         return [await self._group(r) for r in rows]
 
+    async def setting(self, group_id: int, name: str) -> str | None:
+        value = await self._db.fetchval(
+            "SELECT value FROM group_settings WHERE group_id=? AND name=?", (group_id, name)
+        )
+        return None if value is None else str(value)
+
+    async def put_setting(self, group_id: int, name: str, value: str, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO group_settings (group_id, name, value, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (group_id, name) DO UPDATE SET value=excluded.value,"
+            " updated_at=excluded.updated_at",
+            (group_id, name, value, stamp(now)),
+        )
+
     async def update(self, group: Group) -> None:
         await self._db.execute(
             "UPDATE groups SET timezone=?, country=?, summary_time=?, mod_channel=?, volunteers=?,"

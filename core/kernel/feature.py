@@ -66,16 +66,22 @@ SettingChange = Callable[[Turn, Any, str, str], Awaitable[None]]
 
 @dataclass(frozen=True)
 class GroupSetting:
-    """One of a group's settings: the one declaration the settings command, its help and the
-    platforms' suggestions (Discord's autocomplete) read."""
+    """One of a group's settings: the one declaration the settings command, its storage, its
+    help and the platforms' suggestions (Discord's autocomplete) read."""
 
     name: str
-    # Shown when the value is missing: a whole example command.
+    # Shown when the value is missing or not one it takes: a whole example command.
     example: str
-    change: SettingChange
-    # What a platform suggests for its value: fixed words, or a list it knows by name
-    # ("timezone", "country", "language").
+    # None: the /group command keeps it by name (core/groups/store.py `group_settings`), after
+    # checking it against `values`, and records the change in the audit log; the feature reads
+    # it with core.groups.declared.setting_value. A feature with its own storage and checks
+    # gives its own.
+    change: SettingChange | None = None
+    # What it takes and a platform suggests: fixed words, or a list known by name ("timezone",
+    # "country", "language"; any other name: one line of text).
     values: tuple[str, ...] | str = ("off",)
+    # Its value until a moderator sets one.
+    default: str = ""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from core.groups.audit.records import Action
 from core.groups.checkins.content import FLOWS, MESSAGES
 from core.groups.checkins.engine import LINK_COMMAND, POST_TOKEN, prompt_reply
 from core.groups.checkins.ports import host, stores
+from core.groups.declared import setting_value
 from core.groups.moderators import refused_moderator
 from core.groups.reachouts.logic import after_group_checkin, offer_reach_out, tell_gone
 from core.groups.records import ALL_DAYS, Group, Reminder, Response, Schedule
@@ -369,7 +370,47 @@ async def group_command(turn: Turn, args: tuple[str, ...]) -> None:
     if setting is None:
         _public(turn, "group.unknown_setting", got=echo(name))
         return
-    await setting.change(turn, group, name, value)
+    if setting.change is None:
+        await keep_declared(turn, group, setting, value)
+    else:
+        await setting.change(turn, group, name, value)
+
+
+# A value kept by name is one line of at most this many characters.
+DECLARED_VALUE_LIMIT = 64
+
+
+async def keep_declared(turn: Turn, group: Group, setting: GroupSetting, value: str) -> None:
+    """A declared setting without storage of its own: checked against what it takes, kept by
+    name, audited."""
+    kept = _declared_value(turn, setting, value)
+    if kept is None:
+        _public(turn, "group.value_missing", name=setting.name, example=setting.example)
+        return
+    groups = stores(turn.repos).groups
+    old = await setting_value(groups, group.id, setting)
+    await groups.put_setting(group.id, setting.name, kept, turn.now)
+    if old != kept:
+        await record(turn, group, Action.SETTING, setting.name, old, kept)
+    _public(turn, "group.saved", name=setting.name, value=kept)
+
+
+def _declared_value(turn: Turn, setting: GroupSetting, value: str) -> str | None:
+    """The value as it is kept, or None when the setting does not take it."""
+    if not value:
+        return None
+    if isinstance(setting.values, tuple):
+        word = value.casefold()
+        return word if word in setting.values else None
+    if setting.values == "timezone":
+        return value if parse_tz(value) is not None else None
+    if setting.values == "country":
+        code = value.upper()
+        return code if code in turn.cat.countries else None
+    if setting.values == "language":
+        return host(turn.app).languages.find(value)
+    shown = one_line(value)
+    return shown if 0 < len(shown) <= DECLARED_VALUE_LIMIT else None
 
 
 async def change_group_setting(turn: Turn, group: Group, name: str, value: str) -> None:
