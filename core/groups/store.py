@@ -446,7 +446,7 @@ class SqliteGroupRepo:
     async def erase(self, member_id: int) -> int:
         """The member's answers to group posts, shared items, and the outbox rows about them or
         addressed to them (first: they point at the shared items). Memberships, volunteering and
-        reach-outs are the reach-out repository's (core/storage/reachout_repos.py)."""
+        reach-outs are the reach-out repository's (core/groups/reachouts/store.py)."""
         async with self._db.write():
             removed = 0
             for sql, params in (
