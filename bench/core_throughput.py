@@ -22,12 +22,12 @@ import aiosqlite
 
 from bots.bootstrap import bundled_content_dir
 from core.app import Unblend
-from core.catalog import ContentLibrary
-from core.clock import SystemClock
-from core.model import Event, Space
+from core.kernel.catalog import ContentLibrary
+from core.kernel.clock import SystemClock
+from core.kernel.model import Event, Space
+from core.repos import sqlite_repos
 from core.safety import load_detector
 from core.storage.keyring import open_encrypted
-from core.storage.sqlite_repos import sqlite_repos
 
 CHECKIN = [
     ("command", "/checkin"),

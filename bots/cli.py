@@ -16,13 +16,12 @@ from bots.bootstrap import build_runtime, bundled_content_dir
 from bots.console import PLATFORM, ConsoleAdapter
 from bots.logsafe import setup_logging
 from bots.runner import AdapterStartError
-from core.catalog import check_content
-from core.config import Config, ConfigError, load_config, readable_by_others
-from core.coverage import locale_coverage
-from core.crypto import KEY_ENV, DataKeyError, key_path_for
-from core.privacy import PolicyFacts, policy_text
-from core.problems import ContentError
-from core.retention import PurgeLoop
+from core.api import PolicyFacts, PurgeLoop, content_contract, policy_text
+from core.kernel.catalog import check_content
+from core.kernel.config import Config, ConfigError, load_config, readable_by_others
+from core.kernel.coverage import locale_coverage
+from core.kernel.crypto import KEY_ENV, DataKeyError, key_path_for
+from core.kernel.problems import ContentError
 from core.safety import load_detector
 from core.safety.explain import explain_verdict
 from core.storage.database import StorageError
@@ -192,7 +191,7 @@ async def _serve(config: Config) -> int:
 
 async def _console(config: Config, user: str, locale: str = "") -> int:
     # Imported here: the scheduler is only needed once a conversation starts.
-    from core.schedule.service import ScheduleService
+    from core.api import ScheduleService
 
     runtime = await build_runtime(config)
     loop = asyncio.get_running_loop()
@@ -341,7 +340,7 @@ def _keys_retire(config: Config, raw_id: str) -> int:
 
 def _content_check(folder: Path | None) -> int:
     base = folder or bundled_content_dir()
-    problems = check_content(base)
+    problems = check_content(base, contract=content_contract())
     # Each translation on its own, against English (issue 16): a gap fails the check, though
     # at run time it would only fall back to English.
     coverage, gaps = locale_coverage(base)

@@ -21,9 +21,17 @@ from pathlib import Path
 import httpx
 
 from bots.bootstrap import bundled_content_dir
-from core.catalog import check_content
-from core.config import Config, ConfigError, load_config, readable_by_others
-from core.crypto import KEY_ENV, LEGACY_FORMAT, Cipher, DataKeyError, key_path_for, value_format
+from core.api import content_contract
+from core.kernel.catalog import check_content
+from core.kernel.config import Config, ConfigError, load_config, readable_by_others
+from core.kernel.crypto import (
+    KEY_ENV,
+    LEGACY_FORMAT,
+    Cipher,
+    DataKeyError,
+    key_path_for,
+    value_format,
+)
 from core.storage.database import RUN_LOCK, Dialect, StorageError, migration_scripts
 from core.storage.engines import Reading, StorageUrl, reading
 from core.storage.keyfile import key_source, read_keyring, too_open
@@ -136,7 +144,7 @@ def _platforms(config: Config) -> Finding:
 
 def _content(config: Config) -> Finding:
     base = bundled_content_dir()
-    problems = check_content(base, config.override_dir)
+    problems = check_content(base, config.override_dir, content_contract())
     if not problems:
         return ok("content", "all content is valid")
     shown = "; ".join(problems.lines()[:5])

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from core.app import Unblend
+from core.api import Unblend
 from core.storage.database import Database
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.config import Config, load_config
-from core.crypto import KEY_ENV, key_path_for
+from core.kernel.config import Config, load_config
+from core.kernel.crypto import KEY_ENV, key_path_for
 from core.storage.engines import (
     StorageUrl,
     StorageUrlError,

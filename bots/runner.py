@@ -16,10 +16,8 @@ from typing import Protocol
 from bots.bootstrap import Runtime
 from bots.health import HealthServer, Vitals
 from bots.instance import AlreadyRunningError, instance_lock
-from core.failures import log_failure
-from core.pacing import PacingLoop
-from core.retention import PurgeLoop
-from core.schedule.service import ScheduleService
+from core.api import PacingLoop, PurgeLoop, ScheduleService
+from core.kernel.failures import log_failure
 from core.storage.database import RUN_LOCK
 
 log = logging.getLogger(__name__)

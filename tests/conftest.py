@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 
 from bots.bootstrap import bundled_content_dir
-from core.app import Settings, Unblend
-from core.catalog import ContentLibrary
-from core.clock import FakeClock
+from core.app import Unblend
+from core.kernel.catalog import ContentLibrary
+from core.kernel.clock import FakeClock
+from core.kernel.settings import Settings
+from core.repos import in_memory_repos
 from core.safety import CrisisDetector, load_detector
-from core.storage.memory import in_memory_repos
 from core.storage.postgresql import PostgresDatabase
 from tests.chat import Chat
 from tests.pg_cluster import REQUIRE_ENV, PgCluster, PostgresMissingError, start_cluster

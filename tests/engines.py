@@ -12,7 +12,7 @@ from core.catalog import ContentLibrary
 from core.clock import FakeClock
 from core.crypto import Cipher
 from core.storage.database import Database
-from core.storage.engines import StorageUrl
+from core.storage.engines import StorageUrl, open_database
 from core.storage.keyring import open_encrypted
 from core.storage.sqlite_repos import sqlite_repos
 from tests.conftest import CONTENT, detector
@@ -32,7 +32,7 @@ async def open_storage(storage: StorageUrl, folder: Path) -> tuple[Database, Cip
     `[storage] path` of a bot on PostgreSQL)."""
     if storage.path is not None:
         return await open_encrypted(storage.path, {})
-    return await open_encrypted(folder / "unblend.sqlite", {}, storage.database())
+    return await open_encrypted(folder / "unblend.sqlite", {}, open_database(storage))
 
 
 async def open_engine(

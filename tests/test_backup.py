@@ -14,12 +14,13 @@ import pytest
 from bots.backup import BackupError, backup, restore
 from bots.cli import main
 from bots.instance import instance_lock
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.crypto import KEY_ENV
-from core.model import Event, Space
+from core.app import Unblend
+from core.kernel.clock import FakeClock
+from core.kernel.crypto import KEY_ENV
+from core.kernel.model import Event, Space
+from core.kernel.settings import Settings
+from core.repos import sqlite_repos
 from core.storage.keyring import open_encrypted
-from core.storage.sqlite_repos import sqlite_repos
 from tests.conftest import detector, library
 
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)

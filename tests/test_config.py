@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError, load_config
+from core.kernel.config import ConfigError, load_config
+from tests.launch import unblend
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -65,13 +65,7 @@ def test_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
 
 
 def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bots.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return unblend(*args, stdin=stdin)
 
 
 def test_config_check_command(tmp_path: Path) -> None:

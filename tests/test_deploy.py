@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import load_config
+from core.kernel.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from bots.cli import main
 from bots.doctor import Finding, Status, diagnose
-from core.crypto import KEY_ENV
+from core.kernel.crypto import KEY_ENV
 from core.storage.keyring import open_encrypted
 from core.storage.postgresql import PostgresDatabase
 from tests.fake_telegram import TOKEN, FakeTelegram

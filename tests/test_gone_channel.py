@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.schedule.outbox import Delivery, SendResult, SendStatus
-from core.storage.memory import in_memory_repos
-from core.storage.sqlite_repos import sqlite_repos
+from core.app import Unblend
+from core.kernel.clock import FakeClock
+from core.kernel.settings import Settings
+from core.outbox.drainer import Delivery, SendResult, SendStatus
+from core.repos import in_memory_repos, sqlite_repos
+from core.storage.keyring import open_encrypted
 from tests.conftest import detector, library
 from tests.engines import ENGINES, open_engine
 from tests.reach_room import Room
@@ -102,7 +103,7 @@ async def test_a_removed_schedule_is_not_announced_and_other_failures_pause_noth
     room.gone = False
     await room.post()
     [again] = await app.repos.groups.schedules()
-    from core.schedule.records import NewOutboxItem
+    from core.outbox.records import NewOutboxItem
 
     async def blocked(delivery: Delivery) -> SendResult:
         return SendResult(SendStatus.GONE)

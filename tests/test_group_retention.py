@@ -12,14 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.model import Event, Reply, Space
-from core.reachout_records import NewReachOut, ReachOut
-from core.records import Checkin
-from core.schedule.engine import new_post_token
-from core.schedule.records import NewOutboxItem, OutboxItem, OutboxState, Post, Response, Schedule
-from core.storage.memory import in_memory_repos
+from core.app import Unblend
+from core.checkin.records import Checkin
+from core.groups.checkins.engine import new_post_token
+from core.groups.reachouts.records import NewReachOut, ReachOut
+from core.groups.records import Post, Response, Schedule
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Reply, Space
+from core.kernel.settings import Settings
+from core.outbox.records import NewOutboxItem, OutboxItem, OutboxState
+from core.repos import in_memory_repos
 from tests.conftest import detector, library
 from tests.engines import ENGINES, app_on
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core.clock import FakeClock
-from core.crypto import KEY_ENV, DataKeyError, DecryptError, key_path_for
-from core.privacy import export_member
+from core.kernel.clock import FakeClock
+from core.kernel.crypto import KEY_ENV, DataKeyError, DecryptError, key_path_for
+from core.privacy.data import export_member
 from core.storage import reseal
 from core.storage.engines import StorageUrl
 from core.storage.keyfile import read_keyring
@@ -22,6 +20,7 @@ from core.storage.rotate import ENCRYPTED, retire_key, rotate_key
 from core.storage.sqlite import SqliteDatabase as Database
 from tests.chat import Chat
 from tests.engines import ENGINES, app_on_storage, storage_for
+from tests.launch import unblend
 from tests.legacy_store import LONG_AGO
 from tests.member_data import NOTE, fill_everything
 from tests.test_storage import database_bytes, sqlite_app
@@ -146,14 +145,8 @@ async def test_unblend_keys_rotate_prints_progress(tmp_path: Path, clock: FakeCl
     assert secret not in database_bytes(tmp_path)
     config = tmp_path / "config.toml"
     config.write_text(f"[storage]\npath = '{path}'\n")
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "bots.cli", "keys", "rotate", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"PATH": "/usr/bin:/bin"},
-    )
+    rotate = ("keys", "rotate", "--config", str(config))
+    result = await asyncio.to_thread(unblend, *rotate, env={"PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert "checkins.note: 2 re-encrypted" in result.stdout
     assert "Done:" in result.stdout and "Back it up now" in result.stdout

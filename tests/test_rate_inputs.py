@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.model import Event, Reply, Space
-from core.schedule.records import NewOutboxItem, OutboxState
-from core.storage.memory import in_memory_repos
-from core.storage.sqlite_repos import sqlite_repos
+from core.app import Unblend
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Reply, Space
+from core.kernel.settings import Settings
+from core.outbox.records import NewOutboxItem, OutboxState
+from core.repos import in_memory_repos, sqlite_repos
+from core.storage.keyring import open_encrypted
 from tests.chat import Chat
 from tests.conftest import detector, library
 from tests.engines import ENGINES, open_engine

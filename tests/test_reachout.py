@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.schedule.engine import summary_text
-from core.storage.memory import in_memory_repos
-from core.storage.sqlite_repos import sqlite_repos
+from core.app import Unblend
+from core.groups.checkins.engine import summary_text
+from core.kernel.clock import FakeClock
+from core.kernel.settings import Settings
+from core.repos import in_memory_repos, sqlite_repos
+from core.storage.keyring import open_encrypted
 from tests.conftest import detector, library
 from tests.engines import ENGINES, open_engine
 from tests.reach_room import Person, Room, become_volunteer, check_in, join
@@ -236,7 +237,7 @@ async def test_stale_or_made_up_buttons_and_links_are_answered_kindly(
 
 
 def test_the_summary_counts_who_asked() -> None:
-    from core.schedule.records import Response
+    from core.groups.records import Response
 
     responses = [Response(1, m, 3, 5, reach_out=m == 2) for m in (1, 2, 3)]
     text = summary_text(library().catalog(), responses)
@@ -245,7 +246,7 @@ def test_the_summary_counts_who_asked() -> None:
 
 async def test_the_timeout_comes_from_the_config_with_a_precise_error(tmp_path: Path) -> None:
     from bots.bootstrap import build_runtime
-    from core.config import ConfigError, load_config
+    from core.kernel.config import ConfigError, load_config
 
     path = tmp_path / "config.toml"
     path.write_text('[storage]\npath = "db.sqlite"\n[schedule]\nreach_out_timeout_minutes = 45\n')

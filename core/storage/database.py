@@ -50,10 +50,11 @@ from contextlib import AbstractAsyncContextManager
 from importlib import resources
 from typing import Any, Literal, Protocol
 
+from core.kernel.storage_url import Dialect
+
 Params = Sequence[Any]
 # A row reads by position (row[0]) and unpacks; drivers return tuples or tuple-like records.
 Row = Sequence[Any]
-Dialect = Literal["sqlite", "postgresql"]
 
 # The lock a running bot holds on its database (`Database.try_lock`): commands that must not
 # run beside a bot (key rotation, the copy into PostgreSQL) take it too, or stop.

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import overload
 
-from core.crypto import (
+from core.kernel.crypto import (
     KEY_ENV,
     LEGACY_FORMAT,
     Cipher,

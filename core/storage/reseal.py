@@ -18,14 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.crypto import (
-    FORMAT,
-    LEGACY_FORMAT,
-    Cipher,
-    DecryptError,
-    sealed_by,
-    value_format,
-)
+from core.kernel.crypto import FORMAT, LEGACY_FORMAT, Cipher, DecryptError, sealed_by, value_format
 from core.storage.database import Database, Fetch
 from core.storage.sealed import KEY_CHECK, KEY_CHECK_LEGACY, KEY_CHECK_TEXT, SEALED, Sealed
 

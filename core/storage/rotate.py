@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.crypto import (
+from core.kernel.crypto import (
     KEY_ENV,
     LEGACY_FORMAT,
     Cipher,
@@ -28,7 +28,7 @@ from core.crypto import (
     value_format,
 )
 from core.storage.database import RUN_LOCK, Database
-from core.storage.engines import StorageUrl, reading
+from core.storage.engines import StorageUrl, open_database, reading
 from core.storage.keyfile import read_keyring, write_key_file
 from core.storage.keyring import cipher_opening, take_over_old_rotation
 from core.storage.reseal import (
@@ -89,7 +89,7 @@ async def rotate_key(
         )
     if storage.path is not None and not _is_file(storage.path):
         raise DataKeyError(f"There is no database at {storage.path} to rotate.")
-    db = storage.database()
+    db = open_database(storage)
     try:
         # Before anything is opened or migrated: a running bot is left alone.
         if not await db.try_lock(RUN_LOCK):

@@ -1,4 +1,4 @@
-"""Every encrypted column, and the place each of its values is bound to (core/crypto.py).
+"""Every encrypted column, and the place each of its values is bound to (core/kernel/crypto.py).
 
 A value's place is its table, column and the columns that name its row, its owner included
 (member or group), so a value copied into any other row fails to open. Only columns that never
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.crypto import Place
+from core.kernel.crypto import Place
 
 
 @dataclass(frozen=True)
