@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from core.app import Unblend
-from core.catalog import ContentLibrary
-from core.clock import FakeClock
-from core.crypto import Cipher
+from core.kernel.catalog import ContentLibrary
+from core.kernel.clock import FakeClock
+from core.kernel.crypto import Cipher
+from core.repos import sqlite_repos
 from core.storage.database import Database
 from core.storage.engines import StorageUrl, open_database
 from core.storage.keyring import open_encrypted
-from core.storage.sqlite_repos import sqlite_repos
 from tests.conftest import CONTENT, detector
 
 ENGINES = ("sqlite", "postgresql")

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from core.crypto import key_path_for
+from core.kernel.crypto import key_path_for
 from core.storage.postgresql import PostgresDatabase
 from tests.fake_telegram import TOKEN, FakeTelegram, Member
 from tests.rigs import telegram_server

@@ -17,7 +17,6 @@ from core.kernel.model import Event, Reply, Space
 from core.kernel.settings import Settings
 from core.outbox.records import NewOutboxItem, OutboxState
 from core.repos import in_memory_repos, sqlite_repos
-from core.storage.keyring import open_encrypted
 from tests.chat import Chat
 from tests.conftest import detector, library
 from tests.engines import ENGINES, open_engine

@@ -13,7 +13,6 @@ from core.groups.records import Group, Reminder, Response, Schedule
 from core.outbox.records import NewOutboxItem, OutboxState
 from core.repos import Repos, in_memory_repos, sqlite_repos
 from core.storage.keyring import open_encrypted
-from core.repos import in_memory_repos, sqlite_repos
 from tests.engines import ENGINES, open_engine
 from tests.test_storage import database_bytes
 

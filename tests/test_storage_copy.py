@@ -13,9 +13,9 @@ import pytest
 
 from bots.instance import instance_lock
 from bots.storage_copy import CopyError, copy_database, in_order, row_hash
-from core.clock import FakeClock
-from core.privacy import export_member
-from core.records import Checkin
+from core.checkin.records import Checkin
+from core.kernel.clock import FakeClock
+from core.privacy.data import export_member
 from core.storage.database import Database
 from core.storage.engines import StorageUrl
 from core.storage.postgresql import PostgresDatabase

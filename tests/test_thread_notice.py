@@ -16,7 +16,6 @@ from core.kernel.settings import Settings
 from core.outbox.drainer import Delivery, SendNotice, SendResult, SendStatus
 from core.outbox.records import NewOutboxItem
 from core.repos import in_memory_repos, sqlite_repos
-from core.storage.keyring import open_encrypted
 from tests.conftest import detector, library
 from tests.engines import ENGINES, open_engine
 from tests.reach_room import Room

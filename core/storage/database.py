@@ -48,9 +48,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from importlib import resources
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-from core.kernel.storage_url import Dialect
+from core.kernel.storage_url import Dialect as Dialect
 
 Params = Sequence[Any]
 # A row reads by position (row[0]) and unpacks; drivers return tuples or tuple-like records.

@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from core.kernel.storage_url import redacted
 from core.storage.database import Dialect, Fetch, Params, Row, StorageError, migration_scripts
 from core.storage.database import numbered as _numbered
-from core.storage.engines import redacted
 
 if TYPE_CHECKING:
     import asyncpg

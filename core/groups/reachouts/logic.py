@@ -315,13 +315,14 @@ async def _still_in_group(turn: Turn, group_id: int) -> bool:
     """Whether whoever is taking a request is in its group right now, as the platform says: one
     who left (after being asked) takes nothing, and the asker is never told they will reach
     out. Could not ask: nothing is taken yet, and they can tap again."""
-    group = await turn.repos.groups.by_id(group_id)
+    repos = stores(turn.repos)
+    group = await repos.groups.by_id(group_id)
     if group is None or group.platform != turn.event.platform:
         turn.say("reach.closed")
         return False
     check = await turn.app.membership.in_group(group.platform, group.space_id, turn.event.user_id)
     if check is Check.NO:
-        await turn.repos.reachouts.left(group.id, turn.member.id)
+        await repos.reachouts.left(group.id, turn.member.id)
         turn.say("reach.take_not_member")
     elif check is Check.UNKNOWN:
         turn.say("reach.take_unchecked")
