@@ -9,7 +9,8 @@ COPY pyproject.toml README.md LICENSE ./
 COPY core ./core
 COPY bots ./bots
 COPY content ./content
-RUN pip install --no-cache-dir --no-compile --prefix=/install .
+# With the PostgreSQL driver ([storage] url = "postgresql://..."): one small wheel.
+RUN pip install --no-cache-dir --no-compile --prefix=/install "./[postgres]"
 
 FROM python:3.11.11-slim-bookworm
 ENV PYTHONUNBUFFERED=1 \

@@ -106,10 +106,10 @@ async def discord(groups: int, scale: float, folder: Path) -> dict[str, Any]:
 async def make_app(path: Path) -> tuple[Any, Any]:
     from bots.bootstrap import bundled_content_dir
     from core.app import Unblend
-    from core.catalog import ContentLibrary
+    from core.kernel.catalog import ContentLibrary
+    from core.repos import sqlite_repos
     from core.safety import load_detector
     from core.storage.keyring import open_encrypted
-    from core.storage.sqlite_repos import sqlite_repos
     from tests.fanout_rig import DUE, RunningClock
 
     db, cipher = await open_encrypted(path, {})

@@ -92,12 +92,12 @@ async def idle_rss(pid: int, settle_s: float, samples: int) -> float:
 async def fill(db_path: Path, members: int) -> None:
     from bots.bootstrap import bundled_content_dir
     from core.app import Unblend
-    from core.catalog import ContentLibrary
-    from core.clock import SystemClock
-    from core.model import Event, Space
+    from core.kernel.catalog import ContentLibrary
+    from core.kernel.clock import SystemClock
+    from core.kernel.model import Event, Space
+    from core.repos import sqlite_repos
     from core.safety import load_detector
     from core.storage.keyring import open_encrypted
-    from core.storage.sqlite_repos import sqlite_repos
 
     db, cipher = await open_encrypted(db_path, {})
     content = bundled_content_dir()

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bots.instance import AlreadyRunningError, instance_lock, is_running
-from core.crypto import KEY_ENV, DataKeyError, key_path_for
+from core.kernel.crypto import KEY_ENV, DataKeyError, key_path_for
 from core.storage.database import migration_scripts
 from core.storage.files import create_private, private_folder
 from core.storage.keyring import verify_key

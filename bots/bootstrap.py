@@ -9,14 +9,15 @@ from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
-from core.app import Settings, Unblend
-from core.catalog import ContentLibrary
-from core.clock import Clock, SystemClock
-from core.config import Config
+from core.api import Unblend, content_contract, sqlite_repos
+from core.kernel.catalog import ContentLibrary
+from core.kernel.clock import Clock, SystemClock
+from core.kernel.config import Config
+from core.kernel.settings import Settings
 from core.safety import load_detector
 from core.storage.database import Database
+from core.storage.engines import open_database
 from core.storage.keyring import open_encrypted
-from core.storage.sqlite_repos import sqlite_repos
 
 
 def bundled_content_dir() -> Path:
@@ -38,9 +39,12 @@ async def build_runtime(
 ) -> Runtime:
     env = os.environ if env is None else env
     content = bundled_content_dir()
-    library = ContentLibrary(content, config.override_dir)
+    library = ContentLibrary(content, config.override_dir, content_contract())
     library.load_all()
-    db, cipher = await open_encrypted(config.db_path, env)
+    # The driver the URL names (SQLite's file by default); the key file stays beside db_path.
+    storage = config.storage
+    database = None if storage.dialect == "sqlite" else open_database(storage)
+    db, cipher = await open_encrypted(config.db_path, env, database)
     try:
         # After the database, whose folder then exists: the lexicon analysis is cached there.
         in_memory = str(config.db_path) == ":memory:"

@@ -16,13 +16,12 @@ from bots.bootstrap import build_runtime, bundled_content_dir
 from bots.console import PLATFORM, ConsoleAdapter
 from bots.logsafe import setup_logging
 from bots.runner import AdapterStartError
-from core.catalog import check_content
-from core.config import Config, ConfigError, load_config, readable_by_others
-from core.coverage import locale_coverage
-from core.crypto import KEY_ENV, DataKeyError, key_path_for
-from core.privacy import PolicyFacts, policy_text
-from core.problems import ContentError
-from core.retention import PurgeLoop
+from core.api import PolicyFacts, PurgeLoop, content_contract, policy_text
+from core.kernel.catalog import check_content
+from core.kernel.config import Config, ConfigError, load_config, readable_by_others
+from core.kernel.coverage import locale_coverage
+from core.kernel.crypto import KEY_ENV, DataKeyError, key_path_for
+from core.kernel.problems import ContentError
 from core.safety import load_detector
 from core.safety.explain import explain_verdict
 from core.storage.database import StorageError
@@ -145,6 +144,7 @@ def _setup_logging(config: Config, quiet: bool) -> None:
             config.telegram_token,
             config.discord_token,
             str(config.get("telegram", "webhook_secret")),
+            config.storage.password,
         ],
         json_lines=bool(config.get("logging", "json")),
         # A running bot logs to stdout (journald, docker logs); the console's stdout is the chat.
@@ -191,7 +191,7 @@ async def _serve(config: Config) -> int:
 
 async def _console(config: Config, user: str, locale: str = "") -> int:
     # Imported here: the scheduler is only needed once a conversation starts.
-    from core.schedule.service import ScheduleService
+    from core.api import ScheduleService
 
     runtime = await build_runtime(config)
     loop = asyncio.get_running_loop()
@@ -232,7 +232,10 @@ async def _console(config: Config, user: str, locale: str = "") -> int:
 def _config_check(path: Path) -> int:
     config = load_config(path, env=os.environ)
     print(f"{path}: OK")
-    print(f"  database: {config.db_path}")
+    storage = config.storage
+    print(f"  database: {storage.shown}")
+    if storage.dialect == "postgresql":
+        print(f"  data key file: {key_path_for(config.db_path)} (on this machine)")
     platforms = [
         n for n, t in (("telegram", config.telegram_token), ("discord", config.discord_token)) if t
     ]
@@ -254,7 +257,7 @@ def privacy_policy(config: Config, env: Mapping[str, str] | None = None) -> str:
         contact=str(config.get("privacy", "contact")),
         retention_days=int(config.get("privacy", "retention_days")),
         retention_days_max=int(config.get("privacy", "retention_days_max")),
-        storage=str(config.db_path),
+        storage=config.storage.shown,
         key=key,
     )
     return policy_text(bundled_content_dir(), facts)
@@ -284,7 +287,13 @@ def _keys_rotate(config: Config, drop_damaged: bool) -> int:
     try:
         with instance_lock(config.db_path):
             done = asyncio.run(
-                rotate_key(config.db_path, os.environ, progress, drop_damaged=drop_damaged)
+                rotate_key(
+                    config.db_path,
+                    os.environ,
+                    progress,
+                    drop_damaged=drop_damaged,
+                    storage=config.storage,
+                )
             )
     except AlreadyRunningError as exc:
         print(f"Stop the bot before rotating its key: {exc}", file=sys.stderr)
@@ -320,7 +329,7 @@ def _keys_retire(config: Config, raw_id: str) -> int:
     if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 10:
         print("A key id is a number, as the key file shows: unblend keys retire 1", file=sys.stderr)
         return 2
-    left = asyncio.run(retire_key(config.db_path, os.environ, int(raw_id)))
+    left = asyncio.run(retire_key(config.db_path, os.environ, int(raw_id), config.storage))
     print(
         f"Key {int(raw_id)} retired from {key_path_for(config.db_path)} (it holds key(s) "
         f"{', '.join(map(str, left.ids))}). Backups that need key {int(raw_id)} can no longer "
@@ -331,7 +340,7 @@ def _keys_retire(config: Config, raw_id: str) -> int:
 
 def _content_check(folder: Path | None) -> int:
     base = folder or bundled_content_dir()
-    problems = check_content(base)
+    problems = check_content(base, contract=content_contract())
     # Each translation on its own, against English (issue 16): a gap fails the check, though
     # at run time it would only fall back to English.
     coverage, gaps = locale_coverage(base)

@@ -28,12 +28,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from core.app import Unblend
-from core.failures import log_failure
-from core.model import Choice, Event, Reply, Space
-from core.numbers import parse_number
-from core.records import Member
-from core.schedule.outbox import Delivery, SendResult, SendStatus
+from core.api import (
+    Choice,
+    Delivery,
+    Event,
+    Member,
+    Reply,
+    SendResult,
+    SendStatus,
+    Space,
+    Unblend,
+    log_failure,
+    parse_number,
+)
 
 log = logging.getLogger(__name__)
 

@@ -64,12 +64,18 @@ from bots.discord_render import (
 from bots.discord_translator import ContentTranslator
 from bots.discord_unpost import DeleteStatus, delete_posted
 from bots.runner import AdapterStartError
-from core.app import Unblend, answered_publicly_in_group
-from core.catalog import Catalog
-from core.config import Config
-from core.locks import KeyedLocks
-from core.model import Event, Reply, Space, SpaceKind
-from core.schedule.outbox import Delivery, SendResult
+from core.api import (
+    Catalog,
+    Config,
+    Delivery,
+    Event,
+    KeyedLocks,
+    Reply,
+    SendResult,
+    Space,
+    SpaceKind,
+    Unblend,
+)
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +193,12 @@ class DiscordAdapter:
         self.app = app
         self.settings = settings
         self.client = UnblendClient(self, settings)
-        own = group_commands(self._on_command, app.library.catalog(), app.languages.shipped)
+        own = group_commands(
+            self._on_command,
+            app.library.catalog(),
+            app.languages.shipped,
+            app.registry.group_settings,
+        )
         for command in build_commands(app, self._on_command, own):
             self.client.tree.add_command(command)
         self.client.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
@@ -315,18 +326,19 @@ class DiscordAdapter:
     ) -> None:
         # A server is the group (its check-ins name their channels); /remind is private anywhere.
         in_server = interaction.guild_id is not None
-        in_group = in_server and not private_everywhere(name, args)
+        declared = self.app.registry.declared
+        in_group = in_server and not private_everywhere(declared, name, args)
         space = (
             Space.group(str(interaction.guild_id))
             if in_group
             else Space.private(str(interaction.user.id))
         )
-        only_them = in_server and answered_privately(name, args)
+        only_them = in_server and answered_privately(declared, name, args)
         await self._respond(
             interaction,
             self._event(interaction, space=space, command=name, args=args),
             only_them=only_them,
-            public=in_group and not only_them and answered_publicly_in_group(name),
+            public=in_group and not only_them and self.app.registry.public_in_group(name),
         )
 
     async def on_choice(self, interaction: discord.Interaction, choice_id: str) -> None:

@@ -14,16 +14,18 @@ import discord
 from discord import app_commands
 from discord.app_commands import locale_str
 
-from core.app import BUILTIN_COMMANDS
-from core.catalog import Catalog
-from core.features.grounding import EXERCISES
-from core.menu import MENU_NAME
-from core.reachout import ACK_COMMAND
-from core.schedule.engine import LINK_COMMAND
-from core.suggest import MAX_SUGGESTIONS, part_names, timezones
+from core.api import (
+    MAX_SUGGESTIONS,
+    MENU_NAME,
+    Catalog,
+    Command,
+    offered_exercises,
+    part_names,
+    timezones,
+)
 
 if TYPE_CHECKING:
-    from core.app import Unblend
+    from core.api import Unblend
 
 PLATFORM = "discord"
 DESCRIPTION_LIMIT = 100
@@ -33,32 +35,28 @@ PART_NAME_LIMIT = 64
 # The command the member typed, with its arguments, as the core reads them.
 RunCommand = Callable[[discord.Interaction, str, tuple[str, ...]], Awaitable[None]]
 Callback = Callable[..., Awaitable[None]]
-# Not offered as slash commands: what only a button opens (a group check-in's private side,
-# a moderator taking a reach-out request from the moderators' channel).
-NOT_SLASH = frozenset({LINK_COMMAND, ACK_COMMAND})
-# Answered privately (ephemerally) wherever they are typed, a server included: the core
-# treats them as typed in the member's private chat.
-PRIVATE_EVERYWHERE = frozenset({"remind"})
-# Answered only to whoever typed them, though in a server the core reads them in its group.
-ONLY_TO_THEM = frozenset({"volunteer"})
+# /group's subcommands that are a moderator's own view: answered to them alone.
 ONLY_TO_MODERATOR = frozenset({"audit", "terms"})  # /group's: a moderator's own view
 AnyCommand = app_commands.Command[Any, ..., None] | app_commands.Group
 FIRST = ("checkin", "ground", "history", "parts", "safetyplan", "days")
 
 
-def private_everywhere(name: str, args: tuple[str, ...]) -> bool:
-    """Typed in a server, still the member's own (the core reads it as typed privately):
-    /remind, and /volunteer status and quiet (quiet hours hold in every group)."""
-    if name in PRIVATE_EVERYWHERE:
+def private_everywhere(declared: Mapping[str, Command], name: str, args: tuple[str, ...]) -> bool:
+    """Typed in a server, still the member's own (the core reads it as typed privately): what
+    its feature declares so (/remind), and /volunteer status and quiet (quiet hours hold in
+    every group)."""
+    command = declared.get(name)
+    if command is not None and command.own_anywhere:
         return True
     return name == "volunteer" and (not args or args[0] == "quiet")
 
 
-def answered_privately(name: str, args: tuple[str, ...]) -> bool:
-    """About the server's group, but shown only to whoever typed it (ephemeral): /volunteer's
-    button into the private side, and a moderator's /group audit and /group terms (the
-    core's refusal to anyone else included)."""
-    if name in ONLY_TO_THEM:
+def answered_privately(declared: Mapping[str, Command], name: str, args: tuple[str, ...]) -> bool:
+    """About the server's group, but shown only to whoever typed it (ephemeral): what its
+    feature declares so (/volunteer's button into the private side), and a moderator's
+    /group audit and /group terms (the core's refusal to anyone else included)."""
+    command = declared.get(name)
+    if command is not None and command.to_them:
         return True
     return name == "group" and bool(args) and args[0] in ONLY_TO_MODERATOR
 
@@ -78,13 +76,12 @@ def choice_name(cat: Catalog, key: str) -> locale_str:
 
 def slash_names(app: Unblend) -> list[str]:
     """Every core command a member can type, in a useful order."""
-    names = dict.fromkeys([*FIRST, *app.registry.commands, *sorted(BUILTIN_COMMANDS)])
+    declared = app.registry.declared
+    # The features' commands in their order, then the app's own by name.
+    own = sorted(n for n, c in declared.items() if c.handler is None)
+    names = dict.fromkeys([*FIRST, *app.registry.commands, *own])
     return [
-        n
-        for n in names
-        if (n in app.registry.commands or n in BUILTIN_COMMANDS)
-        and n not in NOT_SLASH
-        and MENU_NAME.fullmatch(n)
+        n for n in names if n in declared and not declared[n].button_only and MENU_NAME.fullmatch(n)
     ]
 
 
@@ -107,7 +104,7 @@ def _text(run: RunCommand, cat: Catalog) -> Callback:
 
 
 def _ground(run: RunCommand, cat: Catalog, app: Unblend) -> Callback:
-    offered = [e for e in EXERCISES if e != "cold" or app.settings.cold_water]
+    offered = offered_exercises(cat, app.settings.cold_water)
     picks = [
         app_commands.Choice(name=choice_name(cat, f"ground.label.{e}"), value=e) for e in offered
     ]
@@ -196,13 +193,6 @@ def _name(interaction: discord.Interaction) -> str:
     return command.name if command is not None else ""
 
 
-# Commands that take nothing: their arguments would only be ignored or confuse.
-PLAIN = frozenset(
-    {"checkin", "history", "safetyplan", "consent", "help", "start", "stop", "back", "skip"}
-    | {"crisis", "sos"}
-)
-
-
 def build_commands(
     app: Unblend, run: RunCommand, own: Mapping[str, AnyCommand] | None = None
 ) -> list[AnyCommand]:
@@ -222,7 +212,8 @@ def build_commands(
             callback = _days(run, cat)
         elif name == "language":
             callback = _language(run, cat, app)
-        elif name in PLAIN:
+        elif not app.registry.declared[name].takes_args:
+            # Nothing may follow its name: arguments would only be ignored or confuse.
             callback = _plain(run)
         else:
             callback = _text(run, cat)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -37,12 +37,19 @@ from bots.discord_commands import (
 )
 from bots.discord_perms import MODERATOR_PERMISSIONS
 from bots.discord_render import Labels, build_view, split_text
-from core.catalog import Catalog
-from core.features.group_checkins import PROMPT_LIMIT, SETTING_EXAMPLES
-from core.membership import Check
-from core.model import Event, Reply
-from core.schedule.outbox import Delivery, SendNotice, SendResult, SendStatus
-from core.schedule.times import DAY_WORDS
+from core.api import (
+    DAY_WORDS,
+    PROMPT_LIMIT,
+    Catalog,
+    Check,
+    Delivery,
+    Event,
+    GroupSetting,
+    Reply,
+    SendNotice,
+    SendResult,
+    SendStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -295,30 +302,45 @@ async def _days(interaction: discord.Interaction, typed: str) -> list[app_comman
     return [app_commands.Choice(name=w, value=w) for w in shown]
 
 
-async def _settings(interaction: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
-    wanted = typed.casefold().strip()
-    names = [n for n in SETTING_EXAMPLES if n.startswith(wanted)] or list(SETTING_EXAMPLES)
-    return [app_commands.Choice(name=n[:CHOICE_NAME_LIMIT], value=n) for n in names[:25]]
-
-
 Suggest = Callable[[discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]
 
 
-def _values(cat: Catalog, locales: tuple[str, ...]) -> Suggest:
-    """Suggestions for a setting's value: timezones, country codes, languages, on/off, or off."""
+def setting_names(declared: Mapping[str, GroupSetting], typed: str) -> list[str]:
+    """Every group setting the features declare, those starting with what was typed first."""
+    wanted = typed.casefold().strip()
+    return [n for n in declared if n.startswith(wanted)] or list(declared)
+
+
+def _settings(declared: Mapping[str, GroupSetting]) -> Suggest:
+    async def suggest(
+        interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        names = setting_names(declared, typed)
+        return [app_commands.Choice(name=n[:CHOICE_NAME_LIMIT], value=n) for n in names[:25]]
+
+    return suggest
+
+
+def _values(
+    cat: Catalog, locales: tuple[str, ...], declared: Mapping[str, GroupSetting]
+) -> Suggest:
+    """Suggestions for a setting's value, as its declaration says: timezones, country codes,
+    languages, or its own words (on/off, a time)."""
 
     async def suggest(
         interaction: discord.Interaction, typed: str
     ) -> list[app_commands.Choice[str]]:
         setting = str(getattr(interaction.namespace, "setting", "") or "").casefold()
-        if setting == "timezone":
+        found = declared.get(setting)
+        values = found.values if found is not None else ("off",)
+        if values == "timezone":
             return await timezone_choices(typed)
-        if setting == "country":
+        if values == "country":
             words = sorted(c for c in cat.countries if c != "INTL")
-        elif setting == "language":
+        elif values == "language":
             words = [*locales, "default"]
         else:
-            words = {"volunteers": ["on", "off"], "summary": ["21:00", "off"]}.get(setting, ["off"])
+            words = list(values)
         wanted = typed.strip().casefold()
         shown = [w for w in words if w.casefold().startswith(wanted)][:25]
         return [app_commands.Choice(name=w, value=w) for w in shown]
@@ -434,7 +456,10 @@ def schedule_command(run: RunCommand, cat: Catalog) -> app_commands.Group:
 
 
 def group_command(
-    run: RunCommand, cat: Catalog, locales: tuple[str, ...] = ("en",)
+    run: RunCommand,
+    cat: Catalog,
+    locales: tuple[str, ...] = ("en",),
+    declared: Mapping[str, GroupSetting] | None = None,
 ) -> app_commands.Group:
     """/group settings [setting] [value] [channel]: everyone sees them, moderators change them."""
     group = app_commands.Group(
@@ -446,7 +471,9 @@ def group_command(
         value=describe(cat, "discord.option.setting_value"),
         channel=describe(cat, "discord.option.setting_channel"),
     )
-    @app_commands.autocomplete(setting=_settings, value=_values(cat, locales))
+    @app_commands.autocomplete(
+        setting=_settings(declared or {}), value=_values(cat, locales, declared or {})
+    )
     async def settings(
         interaction: discord.Interaction,
         setting: app_commands.Range[str, 1, VALUE_LIMIT] | None = None,
@@ -576,12 +603,16 @@ def remind_command(run: RunCommand, cat: Catalog) -> app_commands.Group:
 
 
 def group_commands(
-    run: RunCommand, cat: Catalog, locales: tuple[str, ...] = ("en",)
+    run: RunCommand,
+    cat: Catalog,
+    locales: tuple[str, ...] = ("en",),
+    declared: Mapping[str, GroupSetting] | None = None,
 ) -> dict[str, app_commands.Group]:
-    """The slash commands of group check-ins, by core command name."""
+    """The slash commands of group check-ins, by core command name. `declared`: the group
+    settings the features declare (`app.registry.group_settings`)."""
     return {
         "schedule": schedule_command(run, cat),
-        "group": group_command(run, cat, locales),
+        "group": group_command(run, cat, locales, declared),
         "remind": remind_command(run, cat),
         "volunteer": volunteer_command(run, cat),
     }

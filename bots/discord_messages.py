@@ -16,7 +16,7 @@ import discord
 
 from bots.discord_commands import PLATFORM
 from bots.discord_render import split_text
-from core.model import Event, Reply, Space
+from core.api import Event, Reply, Space
 
 NO_MENTIONS = discord.AllowedMentions.none()
 # Ordinary messages and replies; joins, pins, boosts and the like carry nothing to read.

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 import discord
 from discord import ui
 
-from core.model import Choice
+from bots.text_split import split_text as split
+from core.api import Choice
 
 if TYPE_CHECKING:
     from discord import Interaction
@@ -39,21 +40,8 @@ TEXT_INPUT_LIMIT = 4000
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Pieces within `limit`, cut at a paragraph break, else a line break, else a space."""
-    pieces: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = -1
-        for sep in ("\n\n", "\n", " "):
-            cut = rest.rfind(sep, 0, limit + 1)
-            if cut > 0:
-                break
-        if cut <= 0:
-            cut = limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip("\n ")
-    pieces.append(rest)
-    return [p for p in pieces if p.strip()]
+    """Pieces within Discord's limit, in characters (bots/text_split.py)."""
+    return split(text, limit)
 
 
 def _clip(label: str, limit: int) -> str:

@@ -16,8 +16,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import TranslationContextLocation, TranslationContextTypes, locale_str
 
-from core.catalog import FALLBACK_LOCALE, OPTION_NAME_PREFIX
-from core.languages import Languages
+from core.api import FALLBACK_LOCALE, OPTION_NAME_PREFIX, Languages
 
 DESCRIPTION_LIMIT = 100  # also a choice's name
 # Discord's rule for an option's name: lower case where a letter has a case, no spaces.

@@ -13,7 +13,7 @@ import discord
 import discord.http
 
 from bots.discord_groups import message_place
-from core.schedule.outbox import DeleteStatus
+from core.api import DeleteStatus
 
 __all__ = ["DeleteStatus", "delete_posted"]
 

@@ -4,6 +4,8 @@ It only reads: no migration runs, no key is made, nothing is written. The checks
 config, the content, the database (integrity, schema version), the data key and the key file's
 mode, every encrypted value (each must open in its own row: damaged or moved ones are listed
 by place), a pending key rotation, free disk space and, when asked, each platform token.
+On PostgreSQL the database checks are the connection, the schema version and whether a bot
+holds the database (its run lock); the server looks after its own files.
 """
 
 from __future__ import annotations
@@ -19,14 +21,23 @@ from pathlib import Path
 import httpx
 
 from bots.bootstrap import bundled_content_dir
-from core.catalog import check_content
-from core.config import Config, ConfigError, load_config, readable_by_others
-from core.crypto import KEY_ENV, LEGACY_FORMAT, Cipher, DataKeyError, key_path_for, value_format
-from core.storage.database import migration_scripts
+from core.api import content_contract
+from core.kernel.catalog import check_content
+from core.kernel.config import Config, ConfigError, load_config, readable_by_others
+from core.kernel.crypto import (
+    KEY_ENV,
+    LEGACY_FORMAT,
+    Cipher,
+    DataKeyError,
+    key_path_for,
+    value_format,
+)
+from core.storage.database import RUN_LOCK, Dialect, StorageError, migration_scripts
+from core.storage.engines import Reading, StorageUrl, reading
 from core.storage.keyfile import key_source, read_keyring, too_open
 from core.storage.keyring import cipher_opening
-from core.storage.reseal import describe, read_marker, survey
-from core.storage.sqlite import read_only, read_only_uri
+from core.storage.reseal import describe, read_key_check, read_marker, survey
+from core.storage.sqlite import read_only_uri
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 DISCORD_API = "https://discord.com/api/v10"
@@ -133,7 +144,7 @@ def _platforms(config: Config) -> Finding:
 
 def _content(config: Config) -> Finding:
     base = bundled_content_dir()
-    problems = check_content(base, config.override_dir)
+    problems = check_content(base, config.override_dir, content_contract())
     if not problems:
         return ok("content", "all content is valid")
     shown = "; ".join(problems.lines()[:5])
@@ -147,6 +158,8 @@ def _content(config: Config) -> Finding:
 
 
 async def _database(config: Config, env: Mapping[str, str]) -> list[Finding]:
+    if config.storage.dialect == "postgresql":
+        return await _postgresql(config.storage, config.db_path, env)
     path = config.db_path
     findings: list[Finding] = []
     if str(path) == ":memory:":
@@ -174,10 +187,62 @@ async def _database(config: Config, env: Mapping[str, str]) -> list[Finding]:
             key = _key(path, env, check)
             findings.append(key)
             if check is not None and key.status is Status.OK:
-                findings.extend(await _values(path, env, check))
+                async with reading(config.storage) as database:
+                    findings.extend(await _values(database, path, env, check))
     except sqlite3.DatabaseError as exc:
         findings.append(_damaged(path, str(exc)))
     return findings
+
+
+async def _postgresql(storage: StorageUrl, path: Path, env: Mapping[str, str]) -> list[Finding]:
+    """The connection, the schema's version, who holds the database, the key and the values;
+    `path` places the key file on this machine."""
+    findings = _key_file(path, env)
+    try:
+        async with reading(storage) as database:
+            version = await _server_version(database)
+            findings.append(ok("database", f"{storage.shown}: connected (PostgreSQL {version})"))
+            schema = await _pg_schema_version(database)
+            findings.append(_schema(schema, "postgresql"))
+            findings.append(await _run_lock(database))
+            check = await read_key_check(database.fetch) if "meta" in database.tables else None
+            key = _key(path, env, check)
+            findings.append(key)
+            if check is not None and key.status is Status.OK:
+                findings.extend(await _values(database, path, env, check))
+    except StorageError as exc:
+        findings.append(
+            problem(
+                "database",
+                str(exc),
+                "start the PostgreSQL server (or check its address), then check [storage] url "
+                "(or $UNBLEND_STORAGE_URL); `psql URL` tries the same connection",
+            )
+        )
+    return findings
+
+
+async def _server_version(database: Reading) -> str:
+    rows = list(await database.fetch("SHOW server_version", ()))
+    return str(rows[0][0]).split()[0] if rows else "?"
+
+
+async def _pg_schema_version(database: Reading) -> int:
+    from core.storage.postgresql import read_version
+
+    return await read_version(database.fetch)
+
+
+async def _run_lock(database: Reading) -> Finding:
+    """Whether a bot holds the database: tried and let go at once, never kept."""
+    from core.storage.postgresql import lock_key
+
+    key = lock_key(RUN_LOCK)
+    rows = list(await database.fetch("SELECT pg_try_advisory_lock(?)", (key,)))
+    if rows[0][0]:
+        await database.fetch("SELECT pg_advisory_unlock(?)", (key,))
+        return ok("locks", "no bot is running on this database now")
+    return ok("locks", "a bot is running on this database (it holds the run lock)")
 
 
 def _key_file(path: Path, env: Mapping[str, str]) -> list[Finding]:
@@ -212,7 +277,7 @@ def _inspect(path: Path) -> tuple[list[Finding], bool, bytes | None]:
             return [_damaged(path, "; ".join(rows[:3]))], False, None
         findings.append(ok("database", f"{path}: integrity ok"))
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        findings.append(_schema(version))
+        findings.append(_schema(version, "sqlite"))
         has_meta = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
         ).fetchone()
@@ -224,8 +289,8 @@ def _inspect(path: Path) -> tuple[list[Finding], bool, bytes | None]:
     return findings, True, None if row is None else bytes(row[0])
 
 
-def _schema(version: int) -> Finding:
-    scripts = migration_scripts()
+def _schema(version: int, dialect: Dialect) -> Finding:
+    scripts = migration_scripts(dialect)
     newest = scripts[-1][0] if scripts else 0
     if version > newest:
         return problem(
@@ -234,12 +299,19 @@ def _schema(version: int) -> Finding:
             "upgrade Unblend to the version that wrote it, or restore an older backup",
         )
     pending = [name for number, name, _ in scripts if number > version]
+    backup = "`unblend backup FILE`" if dialect == "sqlite" else "pg_dump (docs/deploy.md)"
+    if pending and version == 0 and dialect == "postgresql":
+        return note(
+            "schema",
+            "the database is empty: `unblend run` makes its tables, or "
+            "`unblend storage copy --to URL` moves a SQLite database into it",
+        )
     if pending:
         return note(
             "schema",
             f"version {version}; {len(pending)} migration(s) will run at the next start "
             f"({', '.join(pending)})",
-            "take a backup first: `unblend backup FILE`",
+            f"take a backup first: {backup}",
         )
     return ok("schema", f"version {version}, up to date")
 
@@ -273,14 +345,15 @@ def _key(path: Path, env: Mapping[str, str], check: bytes | None) -> Finding:
     return ok("data key", f"{source} opens the database (key(s) {held}; newest {keyring.current})")
 
 
-async def _values(path: Path, env: Mapping[str, str], check: bytes) -> list[Finding]:
+async def _values(
+    database: Reading, path: Path, env: Mapping[str, str], check: bytes
+) -> list[Finding]:
     """Opens every encrypted value in its place: damaged or moved ones, and a pending
     rotation or move-over, are reported by place (never content)."""
     keyring = read_keyring(path, env, check_mode=False)
     assert keyring is not None
-    async with read_only(path) as fetch:
-        found = await survey(fetch, Cipher(keyring))
-        marker = await read_marker(fetch)
+    found = await survey(database.fetch, Cipher(keyring), tables=database.tables)
+    marker = await read_marker(database.fetch)
     findings: list[Finding] = []
     older = {k: n for k, n in found.by_key.items() if 0 < k != keyring.current and n}
     if value_format(check) == LEGACY_FORMAT:

@@ -14,9 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-import aiosqlite
-
-from core.app import Unblend
+from core.api import Unblend
 from core.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -60,12 +58,10 @@ class Vitals:
             "outbox_depth": await self._outbox_depth(),
         }
 
-    async def _outbox_depth(self) -> int | None:
-        """Group posts waiting to go out, when this version has an outbox."""
-        try:
-            row = await self.db.fetchone("SELECT count(*) FROM outbox WHERE state='pending'")
-        except aiosqlite.OperationalError:
-            return None
+    async def _outbox_depth(self) -> int:
+        """Sends waiting to go out. A database that cannot answer (a PostgreSQL server gone
+        away) fails the whole status: /healthz says 503 with the error's type."""
+        row = await self.db.fetchone("SELECT count(*) FROM outbox WHERE state='pending'")
         return int(row[0]) if row else 0
 
 

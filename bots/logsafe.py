@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TextIO
 
-from core.failures import failure_text
+from core.kernel.failures import failure_text
 
 # httpx logs every request URL at INFO, and the Bot API URL holds the token; PTB logs whole
 # updates (member text) at DEBUG, and so does discord.py (gateway events, interaction tokens).

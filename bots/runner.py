@@ -16,10 +16,9 @@ from typing import Protocol
 from bots.bootstrap import Runtime
 from bots.health import HealthServer, Vitals
 from bots.instance import AlreadyRunningError, instance_lock
-from core.failures import log_failure
-from core.pacing import PacingLoop
-from core.retention import PurgeLoop
-from core.schedule.service import ScheduleService
+from core.api import PacingLoop, PurgeLoop, ScheduleService
+from core.kernel.failures import log_failure
+from core.storage.database import RUN_LOCK
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +53,14 @@ async def run_adapters(
             held.enter_context(instance_lock(runtime.config.db_path))
         except AlreadyRunningError as exc:
             raise AdapterStartError(str(exc)) from None
+        # A shared database (PostgreSQL) may be reached from other machines too: one bot runs
+        # on it until several processes share the work (issue 17). Let go when it closes.
+        if not await runtime.db.try_lock(RUN_LOCK):
+            raise AdapterStartError(
+                f"another Unblend is already running on {runtime.config.storage.shown}. "
+                "Stop it first (on whichever machine runs it), or give this one its own "
+                "database."
+            )
         if health is not None:
             await _start_health(health)
         for adapter in adapters:

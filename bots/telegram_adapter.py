@@ -44,12 +44,20 @@ from bots.telegram_groups import (
 )
 from bots.telegram_limits import TelegramLimiter
 from bots.telegram_render import CAPTION_LIMIT, deep_link, escape, keyboard, split_text, tg_len
-from core.app import Unblend
-from core.config import Config
-from core.locks import KeyedLocks
-from core.menu import MenuScope, command_menu
-from core.model import Event, Reply, Space, SpaceKind
-from core.schedule.outbox import DeleteStatus, Delivery, SendResult
+from core.api import (
+    Config,
+    DeleteStatus,
+    Delivery,
+    Event,
+    KeyedLocks,
+    MenuScope,
+    Reply,
+    SendResult,
+    Space,
+    SpaceKind,
+    Unblend,
+    command_menu,
+)
 
 log = logging.getLogger(__name__)
 
@@ -174,11 +182,11 @@ class TelegramAdapter:
     async def _set_commands(self) -> None:
         """The command menu for each kind of chat: in English for everyone, and in each other
         shipped language for members whose Telegram is set to it (issue 16)."""
-        names = [*self.app.registry.commands]
+        declared = self.app.registry.declared
         for locale, language_code in menu_languages(self.app.languages.shipped):
             catalog = self.app.languages.catalog(locale)
             for scope, tg_scope in MENU_SCOPES:
-                menu = [BotCommand(n, d) for n, d in command_menu(catalog, names, scope)]
+                menu = [BotCommand(n, d) for n, d in command_menu(catalog, declared, scope)]
                 try:
                     if language_code:
                         await self.tg.bot.set_my_commands(

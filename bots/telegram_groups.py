@@ -20,10 +20,7 @@ from bots.telegram_render import (
     tg_len,
     user_link_refused,
 )
-from core.catalog import Catalog
-from core.membership import Check
-from core.model import Event
-from core.schedule.outbox import DeleteStatus, Delivery, SendResult, SendStatus
+from core.api import Catalog, Check, DeleteStatus, Delivery, Event, SendResult, SendStatus
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ from urllib.parse import quote
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from core.model import MAX_CHOICE_ID_BYTES, Choice, Reply
+from bots.text_split import split_text as split
+from core.api import MAX_CHOICE_ID_BYTES, Choice, Reply
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -27,33 +28,9 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _fit(text: str, limit: int) -> int:
-    """The longest prefix of `text` (in characters) within `limit` UTF-16 units."""
-    used = 0
-    for i, ch in enumerate(text):
-        used += 2 if ord(ch) > 0xFFFF else 1
-        if used > limit:
-            return i
-    return len(text)
-
-
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Pieces within `limit`, cut at a paragraph break, else a line break, else a space."""
-    pieces: list[str] = []
-    rest = text
-    while tg_len(rest) > limit:
-        end = _fit(rest, limit)
-        cut = -1
-        for sep in ("\n\n", "\n", " "):
-            cut = rest.rfind(sep, 0, end + 1)
-            if cut > 0:
-                break
-        if cut <= 0:
-            cut = end
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip("\n ")
-    pieces.append(rest)
-    return [p for p in pieces if p.strip()]
+    """Pieces within Telegram's limit, in UTF-16 units (bots/text_split.py)."""
+    return split(text, limit, tg_len)
 
 
 def deep_link(bot_username: str, payload: str) -> str:

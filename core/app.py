@@ -6,12 +6,11 @@ import logging
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
-from core.catalog import Catalog, ContentLibrary
-from core.clock import Clock
-from core.crisis import (
+from core.crisis.ports import CrisisHost, ModeratorAlerts
+from core.crisis.reply import (
     SAFE_PREFIX,
     SUPPORT_PREFIX,
     SafeAnswer,
@@ -21,70 +20,46 @@ from core.crisis import (
     resources_text,
     safe_followup,
 )
-from core.failures import log_failure
-from core.features import ALL_FEATURES
-from core.features.base import Feature, build_registry
-from core.flows import engine
-from core.flows.engine import Nav
-from core.group_safety import GroupSafety, configures_terms
-from core.languages import Languages
-from core.locks import KeyedLocks
-from core.membership import MembershipRouter
-from core.model import MAX_LINK_PAYLOAD, Event, Reply, Space, SpaceKind
-from core.outbound import OutboundRouter
-from core.ports import ModeratorAlerts, Repos
-from core.privacy import purge_expired
-from core.ratelimit import RateLimiter, Verdict
-from core.reachout import GroupModeratorAlerts, note_group_member
-from core.records import Member
+from core.crisis.support import CrisisWords
+from core.features import ALL_FEATURES, CORE
+from core.groups.checkins.ports import GroupCheckinHost
+from core.groups.reachouts.logic import GroupModeratorAlerts, note_group_member
+from core.groups.reachouts.ports import ReachOutHost
+from core.groups.screening.settings import GroupSafety, ScreeningHost, configures_terms
+from core.kernel.catalog import Catalog, ContentLibrary
+from core.kernel.clock import Clock
+from core.kernel.failures import log_failure
+from core.kernel.feature import Feature, Where, build_registry
+from core.kernel.flows import engine
+from core.kernel.flows.engine import Nav
+from core.kernel.locks import KeyedLocks
+from core.kernel.membership import MembershipRouter
+from core.kernel.model import MAX_LINK_PAYLOAD, Event, Reply, Space, SpaceKind
+from core.kernel.outbound import OutboundRouter
+from core.kernel.ratelimit import RateLimiter, Verdict
+from core.kernel.records import Member
+from core.kernel.settings import Settings
+from core.kernel.shown import echo
+from core.kernel.turn import Turn
+from core.language.languages import Languages
+from core.language.ports import LanguageHost
+from core.privacy.data import purge_expired
+from core.privacy.ports import PrivacyHost
+from core.repos import Repos
 from core.safety import CrisisDetector, Level
-from core.shown import echo
-from core.support import CrisisWords
-from core.turn import Turn
 
 log = logging.getLogger(__name__)
 
 # Commands that work before the welcome: safety never waits for paperwork.
 NAV_WORDS = {n.value: n for n in Nav}
-BUILTIN_COMMANDS = frozenset({"crisis", "sos", "help", "start", *NAV_WORDS})
-# Commands answered in a group itself; every other one opens the private chat instead.
-GROUP_COMMANDS = frozenset({"crisis", "sos", "help"})
-# Features' commands answered in the group itself (moderators' group check-ins, issue 6).
-GROUP_FEATURE_COMMANDS = frozenset({"schedule", "group", "volunteer"})
-# Of those, the ones answered for the whole group to see (/crisis answers the member alone).
-PUBLIC_GROUP_COMMANDS = frozenset({"help", *GROUP_FEATURE_COMMANDS})
+# The app's own commands (declared in core/features.py with where each one answers).
+BUILTIN_COMMANDS = frozenset(CORE.commands)
 LINK_PAYLOAD = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_LINK_PAYLOAD}}}")
 CMD_PREFIX = "cmd"
 WELCOME = "welcome"
 # What may follow a command's name: a few words (a part's or counter's name, a date, an id).
 MAX_ARGS = 32
 MAX_ARG_CHARS = 1000
-
-
-@dataclass(frozen=True)
-class Settings:
-    default_country: str = "INTL"
-    idle_timeout: timedelta = timedelta(hours=1)
-    # The cold-water (TIPP) exercise has medical cautions: off unless the config turns it on.
-    cold_water: bool = False
-    # Anything longer is cut before any other work; steps have their own, smaller caps.
-    max_input_chars: int = 20_000
-    # Privacy (issue 7): who members can write to about their data, and how long check-ins,
-    # exercises and slips are kept (a default, under a hard cap nobody can raise).
-    privacy_contact: str = ""
-    retention_days: int = 365
-    retention_days_max: int = 365
-    # Commands per member: a burst of `rate_limit_events` within `rate_limit_seconds`
-    # (0 events: no limit). /crisis, /sos and crisis language are never held back.
-    rate_limit_events: int = 20
-    rate_limit_seconds: float = 10.0
-    # Taps and typed text in a private chat, counted apart from commands (issue 12): a flow is
-    # answered tap by tap, so more of them; each one is a database write. The crisis reply's
-    # own buttons and crisis language always pass; a group's conversation is never held back.
-    rate_limit_inputs: int = 30
-    # How long a reach-out request waits for a volunteer or moderator before the member is
-    # told kindly and shown crisis lines ([schedule] reach_out_timeout_minutes, issue 6).
-    reach_out_timeout: timedelta = timedelta(hours=2)
 
 
 def clean_text(raw: str, limit: int) -> str:
@@ -100,17 +75,6 @@ def clean_text(raw: str, limit: int) -> str:
 def command_name(raw: str) -> str:
     """`/CheckIn@UnblendBot` -> `checkin`."""
     return raw.strip().lstrip("/").split("@", 1)[0].casefold()
-
-
-def answered_in_group(name: str) -> bool:
-    """Whether a command typed in a group is answered there; every other one is private."""
-    return name in GROUP_COMMANDS or name in GROUP_FEATURE_COMMANDS
-
-
-def answered_publicly_in_group(name: str) -> bool:
-    """Whether a command typed in a group gets an answer the group sees. For an adapter that
-    must choose how visible an answer is before it exists (Discord, deferring a slow one)."""
-    return name in PUBLIC_GROUP_COMMANDS
 
 
 def link_meta(cat: Catalog) -> dict[str, str]:
@@ -133,7 +97,7 @@ class Unblend:
         self.detector = detector
         self.clock = clock
         self.settings = settings or Settings()
-        self.registry = build_registry(features)
+        self.registry = build_registry((CORE, *features))
         self.outbound = OutboundRouter()
         # Who is in a group, asked of each platform's adapter at the moment it matters (issue
         # 12): a platform with no adapter registered answers "could not ask", never yes.
@@ -145,7 +109,7 @@ class Unblend:
         self.languages = Languages(library, repos.group_safety.find_group)
         self.erase_hooks.append(self._forget_language)
         # "Tell a moderator" after a crisis reply: the moderators' channel of each group the
-        # member belongs to, through the outbox (core.reachout); the words that brought the
+        # member belongs to, through the outbox (core.groups.reachouts); the words that brought the
         # reply wait in memory only, for the member's choice.
         self.moderator_alerts: ModeratorAlerts = GroupModeratorAlerts(
             repos, library.catalog(), self.membership, self.languages
@@ -352,9 +316,8 @@ class Unblend:
             # Which groups a member belongs to: where "tell a moderator" reaches (issue 6).
             # Commands only: screened talk stores nothing, and costs no write per message.
             await note_group_member(self.repos, event, member.id, turn.now)
-            if event.can_reply_privately_in_place and not answered_in_group(
-                command_name(event.command)
-            ):
+            private = self.registry.where(command_name(event.command)) is Where.PRIVATE
+            if event.can_reply_privately_in_place and private:
                 # Only this member sees the answer, where they typed it: the private command
                 # runs as in their private chat (the platform difference is this one flag).
                 event = replace(event, space=Space.private(event.user_id))
@@ -515,9 +478,10 @@ class Unblend:
                 turn.say("limits.args_too_long", limit=MAX_ARG_CHARS, words=MAX_ARGS)
             return
         in_group = turn.event.space.kind is SpaceKind.GROUP
-        if in_group and name in GROUP_FEATURE_COMMANDS and handler is not None:
+        where = self.registry.where(name)
+        if in_group and where is not Where.PRIVATE and handler is not None:
             await handler(turn, args)
-        elif in_group and name not in GROUP_COMMANDS:
+        elif in_group and where is Where.PRIVATE:
             # Private commands answer with one public line and a button into the private chat;
             # commands meant for other bots in the group are left alone.
             if (handler is not None or name in BUILTIN_COMMANDS) and LINK_PAYLOAD.fullmatch(name):
@@ -637,3 +601,11 @@ class Unblend:
             await turn.nav(NAV_WORDS[word])
         else:
             await turn.answer_text(text)
+
+
+def _fits_every_view(
+    app: Unblend,
+) -> tuple[CrisisHost, LanguageHost, PrivacyHost, GroupCheckinHost, ReachOutHost, ScreeningHost]:
+    """Never called: the type checker proves here that Unblend provides every capability's view
+    of the app, which each capability's `host()` relies on."""
+    return (app, app, app, app, app, app)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.app import Unblend
-from core.model import Choice, Event, Reply, Space
+from core.kernel.model import Choice, Event, Reply, Space
 
 
 class Chat:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import selectors
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.launch import unblend_process
 
 # A safety net against a hung child, not a wait for time: reads return as soon as a prompt comes.
 READ_TIMEOUT_S = 60
@@ -14,15 +14,7 @@ READ_TIMEOUT_S = 60
 
 class ConsoleProcess:
     def __init__(self, cwd: Path, *args: str, env: dict[str, str] | None = None) -> None:
-        full_env = {**os.environ, **(env or {})}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bots.cli", *args],
-            cwd=cwd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=full_env,
-        )
+        self.proc = unblend_process(*args, cwd=cwd, env={**os.environ, **(env or {})})
         assert self.proc.stdout is not None
         self._selector = selectors.DefaultSelector()
         self._selector.register(self.proc.stdout, selectors.EVENT_READ)

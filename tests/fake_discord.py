@@ -23,7 +23,6 @@ fails a test that leaves one there.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import re
@@ -33,6 +32,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from tests.fake_limits import DiscordGate, DiscordLimits
+from tests.fake_server import FakeServer
 
 # The locales Discord knows (its Locales reference), and its rule for an option's name.
 DISCORD_LOCALES = frozenset(
@@ -302,8 +302,9 @@ def _check_suggestions(choices: list[dict[str, Any]]) -> None:
             raise _invalid(f"a choice value of {len(value)} characters")
 
 
-class FakeDiscord:
+class FakeDiscord(FakeServer):
     def __init__(self, token: str = TOKEN, limits: DiscordLimits | None = None) -> None:
+        super().__init__()
         self.token = token
         # Opt-in rate limits (tests/fake_limits.py): off by default.
         self.gate = DiscordGate(limits) if limits is not None else None
@@ -347,8 +348,6 @@ class FakeDiscord:
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self._seq = itertools.count(1)
         self._ws: web.WebSocketResponse | None = None
-        self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
 
     # -- server -------------------------------------------------------------------------------
 
@@ -356,11 +355,7 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
+        port = await self._serve(app)
         self.api_base_url = f"http://127.0.0.1:{port}/api/v10"
         self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
 
@@ -369,8 +364,7 @@ class FakeDiscord:
         self.violations += self.unanswered()
         if self._ws is not None and not self._ws.closed:
             await self._ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self._stop_serving()
 
     def unanswered(self) -> list[str]:
         """Interactions a member would see fail ("The application did not respond"): never
@@ -1033,21 +1027,6 @@ class FakeDiscord:
                 if command["name"] == name:
                     return str(command["id"])
         raise AssertionError(f"/{name} was not synced")
-
-    async def wait_for(self, check: Any, within: float = 10.0) -> Any:
-        """Waits until `check()` returns something truthy; real I/O only, bounded."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while True:
-            self._changed.clear()
-            found = check()
-            if found:
-                return found
-            left = deadline - loop.time()
-            if left <= 0:
-                raise AssertionError("the bot did not answer in time")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), left)
 
 
 @dataclass(frozen=True)

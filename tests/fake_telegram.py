@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fake_limits import TelegramGate, TelegramLimits
+from tests.fake_server import FakeServer
 
 TOKEN = "123456:TEST-fake-token-abcdefghijklmnopqrst"
 BOT_ID = 123456
@@ -212,8 +213,9 @@ class Outgoing:
     text: str
 
 
-class FakeTelegram:
+class FakeTelegram(FakeServer):
     def __init__(self, token: str = TOKEN, limits: TelegramLimits | None = None) -> None:
+        super().__init__()
         self.token = token
         # Opt-in flood limits (tests/fake_limits.py): off by default.
         self.gate = TelegramGate(limits) if limits is not None else None
@@ -244,9 +246,7 @@ class FakeTelegram:
         self._message_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
         self._open_queries: set[str] = set()
-        self._changed = asyncio.Event()
         self._new_update = asyncio.Event()
-        self._runner: web.AppRunner | None = None
         self.base_url = ""
 
     # -- server -------------------------------------------------------------------------------
@@ -254,18 +254,13 @@ class FakeTelegram:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
+        port = await self._serve(app)
         self.base_url = f"http://127.0.0.1:{port}/bot"
         return self.base_url
 
     async def close(self) -> None:
         self._changed.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self._stop_serving()
 
     def fail(
         self, method: str, status: int, description: str, times: int = 1, retry_after: int = 0
@@ -603,21 +598,6 @@ class FakeTelegram:
             }
         )
         return query
-
-    async def wait_for(self, check: Any, within: float = 10.0) -> Any:
-        """Waits until `check()` returns something truthy; real I/O only, bounded."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while True:
-            self._changed.clear()
-            found = check()
-            if found:
-                return found
-            left = deadline - loop.time()
-            if left <= 0:
-                raise AssertionError("the bot did not answer in time")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), left)
 
     async def fetched(self, within: float = 10.0) -> None:
         """Waits until the bot has fetched every update pushed so far."""

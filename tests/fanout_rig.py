@@ -19,10 +19,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.app import Unblend
-from core.config import SCHEMA
-from core.schedule.engine import GroupEngine
-from core.schedule.outbox import DEFAULT_BACKOFF, OutboxDrainer
-from core.schedule.records import OutboxState, Schedule
+from core.groups.checkins.engine import GroupEngine
+from core.groups.records import Schedule
+from core.kernel.config import SCHEMA
+from core.outbox.drainer import DEFAULT_BACKOFF, OutboxDrainer
+from core.outbox.records import OutboxState
 from tests.fake_limits import Limiter
 
 # Monday 5 January 2026, 09:00 UTC: every group's check-in is due at this minute.

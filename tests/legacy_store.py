@@ -11,11 +11,12 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.app import Unblend
-from core.audit import AuditEntry
-from core.crypto import Cipher, encode_key, key_path_for
-from core.group_safety import GroupSafetySettings
-from core.schedule.engine import new_post_token
-from core.schedule.records import NewOutboxItem, Schedule
+from core.groups.audit.records import AuditEntry
+from core.groups.checkins.engine import new_post_token
+from core.groups.records import Schedule
+from core.groups.screening.settings import GroupSafetySettings
+from core.kernel.crypto import Cipher, encode_key, key_path_for
+from core.outbox.records import NewOutboxItem
 from core.storage.database import Database
 from core.storage.reseal import open_value
 from core.storage.sealed import KEY_CHECK_LEGACY, KEY_CHECK_TEXT, SEALED

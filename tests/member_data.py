@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import Event, Space
-from core.records import Practice
-from core.schedule.engine import GroupEngine
-from core.schedule.outbox import DeleteStatus, OutboxDrainer, RecordingPoster
-from core.schedule.times import hhmm
+from core.grounding.records import Practice
+from core.groups.checkins.engine import GroupEngine
+from core.groups.times import hhmm
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Space
+from core.outbox.drainer import DeleteStatus, OutboxDrainer, RecordingPoster
 from core.storage.database import Database
 from tests.chat import Chat
 from tests.roster import Roster

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import Event, Reply, Space
-from core.reachout import ReachOuts
-from core.schedule.engine import GroupEngine
-from core.schedule.outbox import Delivery, OutboxDrainer, RecordingPoster
-from core.schedule.times import hhmm
+from core.groups.checkins.engine import GroupEngine
+from core.groups.reachouts.logic import ReachOuts
+from core.groups.times import hhmm
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Reply, Space
+from core.outbox.drainer import Delivery, OutboxDrainer, RecordingPoster
 from tests.chat import Chat
 from tests.roster import Roster
 

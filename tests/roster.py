@@ -8,8 +8,8 @@ other things assume; a test of trust turns it off and says who is in, or has a m
 
 from __future__ import annotations
 
-from core.membership import Check
-from core.model import Event
+from core.kernel.membership import Check
+from core.kernel.model import Event
 
 
 class Roster:

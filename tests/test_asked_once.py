@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from core.app import Unblend
-from core.storage.memory import InMemoryPracticeLogRepo
+from core.grounding.store import InMemoryPracticeLogRepo
 from tests.chat import Chat
 from tests.console_process import ConsoleProcess
 

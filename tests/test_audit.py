@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.model import Event, Reply, Space
-from core.privacy import export_member
+from core.app import Unblend
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Reply, Space
+from core.kernel.settings import Settings
+from core.privacy.data import export_member
+from core.repos import in_memory_repos
 from core.storage.database import Database
-from core.storage.memory import in_memory_repos
 from tests.chat import Chat
 from tests.conftest import detector, library
 from tests.test_storage import database_bytes, sqlite_app

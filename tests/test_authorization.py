@@ -10,11 +10,11 @@ from datetime import timedelta
 import pytest
 
 from core.app import BUILTIN_COMMANDS, Unblend
-from core.clock import FakeClock
 from core.features import ALL_FEATURES
-from core.features.base import build_registry
-from core.model import Choice, Event, Reply, Space
-from core.privacy import export_member
+from core.kernel.clock import FakeClock
+from core.kernel.feature import build_registry
+from core.kernel.model import Choice, Event, Reply, Space
+from core.privacy.data import export_member
 from tests.chat import Chat
 from tests.member_data import COUNTER, NOTE, PART, PLAN, SLIP_NOTE, fill_everything
 

@@ -14,12 +14,13 @@ import pytest
 from bots.backup import BackupError, backup, restore
 from bots.cli import main
 from bots.instance import instance_lock
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.crypto import KEY_ENV
-from core.model import Event, Space
+from core.app import Unblend
+from core.kernel.clock import FakeClock
+from core.kernel.crypto import KEY_ENV
+from core.kernel.model import Event, Space
+from core.kernel.settings import Settings
+from core.repos import sqlite_repos
 from core.storage.keyring import open_encrypted
-from core.storage.sqlite_repos import sqlite_repos
 from tests.conftest import detector, library
 
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
@@ -229,3 +230,22 @@ def test_backup_and_restore_through_the_command_line(
     missing.write_text('[storage]\npath = "nowhere/unblend.sqlite"\n')
     assert main(["backup", str(tmp_path / "x.sqlite"), "--config", str(missing)]) == 1
     assert "there is no database at" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["backup", "restore"])
+def test_on_postgresql_backup_and_restore_point_to_the_servers_tools(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    secret = "backup-S3cret"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[storage]\npath = "data/unblend.sqlite"\n'
+        f'url = "postgresql://unblend:{secret}@db.internal:5432/unblend"\n'
+    )
+    assert main([command, str(tmp_path / "x.dump"), "--config", str(config)]) == 1
+    out, err = capsys.readouterr()
+    tool = "pg_dump --format=custom" if command == "backup" else "pg_restore --clean"
+    assert tool in err and "postgresql://unblend@db.internal:5432/unblend" in err
+    assert str(tmp_path / "data" / "unblend.key") in err and "docs/deploy.md" in err
+    assert secret not in out + err
+    assert not (tmp_path / "x.dump").exists()

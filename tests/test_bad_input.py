@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core.app import Unblend
-from core.model import Event, Space
-from core.storage.memory import InMemoryCheckinRepo
+from core.checkin.store import InMemoryCheckinRepo
+from core.kernel.model import Event, Space
 from tests.chat import Chat
 
 

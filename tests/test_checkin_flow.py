@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.storage.memory import InMemoryCheckinRepo
+from core.checkin.store import InMemoryCheckinRepo
+from core.kernel.clock import FakeClock
 from tests.chat import Chat
 
 

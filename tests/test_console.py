@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from io import StringIO
 from pathlib import Path
 
 from bots.console import ConsoleAdapter, parse_line
 from core.app import Unblend
-from core.model import Choice
+from core.kernel.model import Choice
 from tests.console_process import ConsoleProcess
+from tests.launch import unblend
 
 SCRIPT = """/start
 1
@@ -26,15 +25,7 @@ a calm evening after the meeting
 
 
 def test_run_with_a_script_completes_start_checkin_and_history(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bots.cli", "run"],
-        cwd=tmp_path,
-        input=SCRIPT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = unblend("run", cwd=tmp_path, stdin=SCRIPT, timeout=120)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "not a therapist" in out

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from bots.console import ConsoleAdapter, parse_line, render
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import Choice, Reply
-from core.schedule.service import ScheduleService
+from core.groups.checkins.service import ScheduleService
+from core.kernel.clock import FakeClock
+from core.kernel.model import Choice, Reply
 from tests.console_process import ConsoleProcess
 
 MON_0630_UTC = datetime(2026, 6, 8, 6, 30, tzinfo=UTC)  # 08:30 in Berlin

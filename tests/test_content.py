@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from core.catalog import REQUIRED_MESSAGES, ContentLibrary, check_content
-from core.problems import ContentError
+from core.api import REQUIRED_MESSAGES
+from core.kernel.catalog import ContentLibrary, check_content
+from core.kernel.problems import ContentError
+from tests.launch import unblend
 
 
 def test_bundled_content_is_valid(content_dir: Path) -> None:
@@ -29,12 +29,7 @@ def test_content_check_command_reports_file_and_key(tmp_path: Path, content_dir:
         + "x" * 2100
         + '"\n'
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "bots.cli", "content", "check", str(broken)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = unblend("content", "check", str(broken))
     assert result.returncode == 1
     assert f'{flow}: steps.part.next: names an unknown step "needs"' in result.stdout
     assert f"{messages}: input.too_long: uses {{limt}}" in result.stdout

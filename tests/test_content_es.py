@@ -17,11 +17,11 @@ import pytest
 
 from bots.bootstrap import bundled_content_dir
 from core.app import Unblend
-from core.catalog import Catalog, ContentLibrary, check_content
-from core.flows.schema import Flow, Step
-from core.model import Event
-from core.privacy import POLICY_FILE, PolicyFacts, policy_text
-from core.problems import Problems
+from core.kernel.catalog import Catalog, ContentLibrary, check_content
+from core.kernel.flows.schema import Flow, Step
+from core.kernel.model import Event
+from core.kernel.problems import Problems
+from core.privacy.data import POLICY_FILE, PolicyFacts, policy_text
 from tests.chat import Chat
 
 # Where each platform draws the line (Discord: slash descriptions and choices 100, modal title

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import Event, Space
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Space
 from tests.chat import Chat
 from tests.test_storage import sqlite_app
 

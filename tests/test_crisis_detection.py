@@ -8,8 +8,6 @@ them and `safety check --explain` are tested as members and moderators meet them
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.model import Event, Reply, Space
+from core.app import Unblend
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Reply, Space
+from core.kernel.settings import Settings
+from core.repos import in_memory_repos
 from core.safety import CrisisDetector, Level, load_detector
 from core.safety.classifier import (
     MODEL_DIR,
@@ -32,9 +32,9 @@ from core.safety.classifier import (
 )
 from core.safety.forms import forms
 from core.safety.wordpiece import WordPiece
-from core.storage.memory import in_memory_repos
 from tests.chat import Chat
 from tests.conftest import CONTENT, detector, library
+from tests.launch import unblend
 
 RULES = detector().rules_only()
 
@@ -369,12 +369,7 @@ async def test_in_a_screened_group_the_model_alone_gets_a_private_gentle_check(
 
 
 def _check(*args: str) -> list[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "bots.cli", "safety", "check", "--explain", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = unblend("safety", "check", "--explain", *args, check=True)
     return result.stdout.splitlines()
 
 

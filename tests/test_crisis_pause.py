@@ -18,13 +18,14 @@ from typing import Any
 
 import pytest
 
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.flows import engine
-from core.model import Event, Reply, Space
-from core.privacy import export_member
+from core.app import Unblend
+from core.kernel.clock import FakeClock
+from core.kernel.flows import engine
+from core.kernel.model import Event, Reply, Space
+from core.kernel.settings import Settings
+from core.privacy.data import export_member
+from core.repos import in_memory_repos
 from core.safety import CrisisDetector, Level, Verdict
-from core.storage.memory import in_memory_repos
 from tests.chat import Chat
 from tests.conftest import CONTENT, detector, library
 from tests.console_process import ConsoleProcess

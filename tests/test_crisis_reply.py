@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.app import Unblend
-from core.storage.memory import InMemoryCheckinRepo
+from core.checkin.store import InMemoryCheckinRepo
 from tests.chat import Chat
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.days import milestone_due, parse_start, stats
+from core.days.counting import milestone_due, parse_start, stats
+from core.kernel.clock import FakeClock
 from tests.chat import Chat
 from tests.console_process import ConsoleProcess
 from tests.test_storage import database_bytes, sqlite_app

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import load_config
+from core.kernel.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"
@@ -135,6 +135,39 @@ def test_compose_keeps_data_on_a_volume_and_health_on_localhost() -> None:
     assert "no-new-privileges:true" in text and "read_only: true" in text
     assert "stop_grace_period: 30s" in text
     assert "UNBLEND_TELEGRAM_TOKEN: ${UNBLEND_TELEGRAM_TOKEN:-}" in text
+
+
+def compose_service(name: str) -> str:
+    """One service's block of compose.yaml (its indented lines), read as text: no YAML
+    library is needed, and the file stays the one documented in docs/deploy.md."""
+    text = (REPO / "compose.yaml").read_text()
+    found = re.search(rf"^  {name}:\n((?:    .*\n|\s*\n|  #.*\n)*)", text, re.MULTILINE)
+    assert found, f"no service {name}"
+    return found.group(1)
+
+
+def test_the_postgres_profile_is_optional_private_and_set_from_env() -> None:
+    postgres = compose_service("postgres")
+    assert 'profiles: ["postgres"]' in postgres, "SQLite stays the default"
+    assert re.search(r"image: postgres:15\b", postgres)
+    assert "unblend-postgres:/var/lib/postgresql/data" in postgres
+    assert "ports:" not in postgres, "the database is reached over compose's network only"
+    assert "POSTGRES_PASSWORD: ${UNBLEND_POSTGRES_PASSWORD:-}" in postgres
+    assert "pg_isready" in postgres and "no-new-privileges:true" in postgres
+    bot = compose_service("unblend")
+    assert "UNBLEND_STORAGE_URL: ${UNBLEND_STORAGE_URL:-}" in bot
+    assert "PGPASSWORD: ${UNBLEND_POSTGRES_PASSWORD:-}" in bot
+    text = (REPO / "compose.yaml").read_text()
+    assert re.search(r"^  unblend-postgres:$", text, re.MULTILINE), "a named volume"
+    # The URL the comments suggest is one the config accepts, without a password in it.
+    [url] = re.findall(r"UNBLEND_STORAGE_URL=(\S+)", text)
+    config = load_config(None, env={"UNBLEND_STORAGE_URL": url})
+    assert config.storage.dialect == "postgresql" and config.storage.password == ""
+
+
+def test_the_image_has_the_postgresql_driver() -> None:
+    installs = [a for w, a in dockerfile() if w == "RUN" and "pip install" in a]
+    assert any('"./[postgres]"' in a for a in installs)
 
 
 def unit(name: str) -> configparser.RawConfigParser:

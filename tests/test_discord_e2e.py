@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,11 +17,12 @@ from discord import app_commands
 from bots.discord_adapter import DiscordAdapter, DiscordSettings, DiscordStartError
 from bots.discord_perms import moderator_command
 from bots.logsafe import QUIET_LOGGERS
-from core.app import Settings, Unblend
-from core.catalog import ContentLibrary
-from core.clock import FakeClock
-from core.model import Event, Reply
-from core.storage.memory import in_memory_repos
+from core.app import Unblend
+from core.kernel.catalog import ContentLibrary
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Reply
+from core.kernel.settings import Settings
+from core.repos import in_memory_repos
 from tests.conftest import CONTENT, detector
 from tests.fake_discord import (
     CHANNEL_ID,
@@ -33,6 +33,7 @@ from tests.fake_discord import (
     FakeDiscord,
     Member,
 )
+from tests.launch import start_unblend
 from tests.rigs import discord_bot, discord_server
 from tests.rigs import discord_settings as settings
 
@@ -409,18 +410,7 @@ async def _unblend_run(tmp_path: Path, fake: FakeDiscord, token: str) -> asyncio
     config.chmod(0o600)
     env = {**os.environ, "UNBLEND_DISCORD_TOKEN": token}
     env.pop("UNBLEND_TELEGRAM_TOKEN", None)
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bots.cli",
-        "run",
-        "--config",
-        str(config),
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    return await start_unblend("run", "--config", str(config), cwd=tmp_path, env=env)
 
 
 async def test_unblend_run_with_a_wrong_token_says_how_to_fix_it(

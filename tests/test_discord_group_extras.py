@@ -17,19 +17,19 @@ import pytest
 
 from bots.discord_adapter import DiscordAdapter
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import Reply
-from core.schedule.outbox import Delivery, SendStatus
+from core.kernel.clock import FakeClock
+from core.kernel.model import Reply
+from core.outbox.drainer import Delivery, SendStatus
 from tests.fake_discord import CHANNEL_ID, GUILD_ID, FakeDiscord, FakeMessage, Member
 from tests.rigs import discord_bot, discord_server
 from tests.test_discord_groups import (
     MANAGE_SERVER,
     TEN_IN_BERLIN,
-    Timer,
     check_in,
     in_channel,
     schedule,
 )
+from tests.timer import DiscordTimer as Timer
 
 OPEN = "Open private chat"
 

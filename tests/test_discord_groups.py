@@ -20,11 +20,10 @@ import pytest
 from bots.discord_adapter import DiscordAdapter
 from bots.discord_groups import message_place, message_ref, result_of
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import Event, Reply, Space
-from core.schedule.engine import GroupEngine
-from core.schedule.outbox import Delivery, OutboxDrainer, SendStatus
-from core.schedule.records import OutboxState
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Reply, Space
+from core.outbox.drainer import Delivery, OutboxDrainer, SendStatus
+from core.outbox.records import OutboxState
 from tests.fake_discord import (
     CHANNEL_ID,
     GUILD_ID,
@@ -37,6 +36,7 @@ from tests.fake_discord import (
 from tests.rigs import discord_bot, discord_server
 from tests.rigs import discord_settings as settings
 from tests.test_discord_e2e import welcome
+from tests.timer import DiscordTimer as Timer
 
 MANAGE_SERVER = 32
 # Monday 5 January 2026, 09:00 UTC = 10:00 in Berlin (winter time).
@@ -55,20 +55,6 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 async def bot(fake: FakeDiscord, app: Unblend) -> AsyncIterator[DiscordAdapter]:
     async with discord_bot(fake, app) as adapter:
         yield adapter
-
-
-class Timer:
-    """What APScheduler does in production: at a moment, run the engine and drain the outbox."""
-
-    def __init__(self, app: Unblend, clock: FakeClock) -> None:
-        self.engine = GroupEngine(app.repos, app.library.catalog(), clock)
-        self.drainer = OutboxDrainer(app.repos, app.outbound, clock)
-        self.clock = clock
-
-    async def at(self, when: datetime) -> int:
-        self.clock.set(when)
-        await self.engine.run_due_posts(when)
-        return await self.drainer.drain("discord")
 
 
 def in_channel(fake: FakeDiscord) -> list[FakeMessage]:

@@ -20,16 +20,18 @@ import pytest
 from bots.discord_adapter import DiscordAdapter
 from bots.discord_render import Labels, build_views
 from bots.logsafe import QUIET_LOGGERS
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.model import Choice, Event, Reply, Space
-from core.reachout import ReachOuts
-from core.storage.memory import in_memory_repos
+from core.app import Unblend
+from core.groups.reachouts.logic import ReachOuts
+from core.kernel.clock import FakeClock
+from core.kernel.model import Choice, Event, Reply, Space
+from core.kernel.settings import Settings
+from core.repos import in_memory_repos
 from tests.conftest import detector, library
 from tests.fake_discord import CHANNEL_ID, EPHEMERAL, GUILD_ID, FakeDiscord, FakeMessage, Member
 from tests.rigs import discord_bot, discord_server
 from tests.test_discord_e2e import welcome
-from tests.test_discord_groups import MANAGE_SERVER, TEN_IN_BERLIN, Timer, check_in, schedule
+from tests.test_discord_groups import MANAGE_SERVER, TEN_IN_BERLIN, check_in, schedule
+from tests.timer import DiscordTimer as Timer
 
 MOOD = "How is your mood"
 CRISIS = "honestly i want to kill myself tonight, code-ix-1"

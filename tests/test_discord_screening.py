@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -22,8 +21,8 @@ from bots.discord_adapter import discord_settings as from_config
 from bots.doctor import Status, diagnose
 from bots.logsafe import QUIET_LOGGERS
 from core.app import Unblend
-from core.config import ConfigError, load_config
-from core.model import Event, Reply
+from core.kernel.config import ConfigError, load_config
+from core.kernel.model import Event, Reply
 from tests.fake_discord import (
     BOT_ID,
     CHANNEL_ID,
@@ -36,6 +35,7 @@ from tests.fake_discord import (
     FakeMessage,
     Member,
 )
+from tests.launch import start_unblend
 from tests.rigs import discord_bot, discord_server
 from tests.rigs import discord_settings as settings
 
@@ -246,13 +246,7 @@ async def test_unblend_run_with_disallowed_intents_says_how_to_fix_it(
     config.chmod(0o600)
     env = {**os.environ, "UNBLEND_DISCORD_TOKEN": TOKEN}
     env.pop("UNBLEND_TELEGRAM_TOKEN", None)
-    proc = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "bots.cli", "run", "--config", str(config)),
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_unblend("run", "--config", str(config), cwd=tmp_path, env=env)
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     text = err.decode()
     assert proc.returncode == 2, text

@@ -18,8 +18,8 @@ from bots.discord_render import (
     split_text,
 )
 from core.app import Unblend
-from core.model import Choice
-from core.suggest import part_names, timezones
+from core.kernel.model import Choice
+from core.parts.suggest import part_names, timezones
 
 LABELS = Labels("Write it", "Choose one", "Open private chat")
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bots.cli import _parser
 from bots.doctor import Status, diagnose
+from tests.launch import unblend
 
 REPO = Path(__file__).resolve().parent.parent
 PERMISSIONS = re.compile(r"bot permissions \([^)]*\):\s*((?:\*[^*]+\*[,\s]*)+)\.")
@@ -46,15 +46,7 @@ def test_the_readme_lists_every_command_line_command() -> None:
 
 def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd)}
-    return subprocess.run(
-        [sys.executable, "-m", "bots.cli", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-        timeout=120,
-    )
+    return unblend(*args, cwd=REPO, env=env, timeout=120)
 
 
 def test_doctor_notes_a_missing_platform_token(tmp_path: Path) -> None:

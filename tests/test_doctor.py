@@ -12,10 +12,12 @@ import pytest
 from aiohttp import web
 
 from bots.cli import main
-from bots.doctor import Status, diagnose
-from core.crypto import KEY_ENV
+from bots.doctor import Finding, Status, diagnose
+from core.kernel.crypto import KEY_ENV
 from core.storage.keyring import open_encrypted
+from core.storage.postgresql import PostgresDatabase
 from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.pg_cluster import PgCluster
 from tests.rigs import telegram_server
 
 DISCORD_TOKEN = "MTIz.discord-test-token"
@@ -231,3 +233,73 @@ async def test_an_unreachable_api_says_so_without_the_token(tmp_path: Path) -> N
     assert tg.status is Status.PROBLEM and "could not reach 127.0.0.1" in tg.detail
     assert TOKEN not in tg.detail + tg.fix
     assert found["discord token"].status is Status.NOTE
+
+
+# -- on PostgreSQL (issue 17) --------------------------------------------------------------------
+
+PG_SECRET = "doctor-S3cret-pw"
+
+
+def pg_config_file(folder: Path, url: str) -> Path:
+    config = folder / "config.toml"
+    config.write_text(f'[storage]\npath = "data/unblend.sqlite"\nurl = "{url}"\n')
+    config.chmod(0o600)
+    return config
+
+
+def by_check(findings: list[Finding]) -> dict[str, Finding]:
+    return {f.check: f for f in findings}
+
+
+async def test_doctor_on_postgresql_checks_connection_schema_lock_key_and_values(
+    tmp_path: Path, pg_url: str
+) -> None:
+    config = pg_config_file(tmp_path, pg_url)
+    empty = by_check(await diagnose(config, {}))
+    assert empty["database"].status is Status.OK and "connected (PostgreSQL 15" in (
+        empty["database"].detail
+    )
+    assert empty["schema"].status is Status.OK  # the test database is migrated already
+    db, _ = await open_encrypted(tmp_path / "data" / "unblend.sqlite", {}, PostgresDatabase(pg_url))
+    try:
+        await db.execute(
+            "INSERT INTO members (platform, platform_user_id, created_at) VALUES (?, ?, ?)",
+            ("console", "m1", "2026-01-05T10:00:00+00:00"),
+        )
+        found = by_check(await diagnose(config, {}))
+        assert found["schema"].detail.endswith("up to date")
+        assert found["locks"].detail == "no bot is running on this database now"
+        assert found["data key"].status is Status.OK
+        assert found["encrypted values"].status is Status.OK
+        assert all(f.status is not Status.PROBLEM for f in found.values())
+        assert await db.try_lock("run")  # as `unblend run` does
+        held = by_check(await diagnose(config, {}))
+        assert "a bot is running" in held["locks"].detail
+        assert await db.try_lock("run"), "doctor let go of the lock it tried"
+    finally:
+        await db.close()
+    (tmp_path / "data" / "unblend.key").unlink()
+    lost = by_check(await diagnose(config, {}))
+    assert (
+        lost["data key"].status is Status.PROBLEM and "key was not found" in lost["data key"].detail
+    )
+
+
+async def test_doctor_on_an_empty_postgresql_database_says_what_fills_it(
+    tmp_path: Path, pg_cluster: PgCluster
+) -> None:
+    url = pg_cluster.create_database("doctor_empty")
+    found = by_check(await diagnose(pg_config_file(tmp_path, url), {}))
+    assert found["schema"].status is Status.NOTE
+    assert "`unblend storage copy --to URL`" in found["schema"].detail
+
+
+def test_doctor_names_an_unreachable_server_without_its_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"postgresql://unblend:{PG_SECRET}@127.0.0.1:1/unblend"
+    code, out = doctor(capsys, "--config", str(pg_config_file(tmp_path, url)))
+    assert code == 1
+    assert "[PROBLEM] database: Cannot reach PostgreSQL at postgresql://unblend:***@" in out
+    assert "fix: start the PostgreSQL server" in out
+    assert PG_SECRET not in out

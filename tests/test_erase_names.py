@@ -14,20 +14,20 @@ from pathlib import Path
 import pytest
 
 from bots.console import ConsoleAdapter
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.privacy import export_member
-from core.storage.keyring import open_encrypted
-from core.storage.memory import in_memory_repos
-from core.storage.sqlite_repos import sqlite_repos
+from core.app import Unblend
+from core.kernel.clock import FakeClock
+from core.kernel.settings import Settings
+from core.privacy.data import export_member
+from core.repos import in_memory_repos, sqlite_repos
 from tests.conftest import detector, library
+from tests.engines import ENGINES, open_engine
 from tests.reach_room import Person, Room, become_volunteer, check_in, join
 
 VOLUNTEER = "Vortigern-Volunteer-5150"
 ASKER = "Annwyn-Asker-7781"
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", *ENGINES])
 async def app(
     request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[Unblend]:
@@ -35,7 +35,7 @@ async def app(
     if request.param == "memory":
         yield Unblend(in_memory_repos(), library(), detector(), clock, settings)
         return
-    db, cipher = await open_encrypted(tmp_path / "unblend.sqlite", {})
+    db, cipher = await open_engine(request.param, request, tmp_path)
     yield Unblend(sqlite_repos(db, cipher), library(), detector(), clock, settings)
     await db.close()
 

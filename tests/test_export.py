@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import Event, Reply, Space
-from core.privacy import checkins_csv
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Reply, Space
+from core.privacy.data import checkins_csv
 from tests.chat import Chat
 from tests.member_data import COUNTER, NOTE, PART, PLAN, SLIP_NOTE, fill_everything
 from tests.test_storage import sqlite_app

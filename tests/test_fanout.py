@@ -13,7 +13,6 @@ import asyncio
 import itertools
 import os
 import signal
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -27,24 +26,18 @@ from aiohttp import web
 from bots.discord_adapter import DiscordAdapter, DiscordSettings
 from bots.telegram_adapter import TelegramAdapter, TelegramSettings
 from bots.telegram_limits import TelegramLimiter
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.config import ConfigError, load_config
-from core.model import Reply
-from core.outbound import OutboundRouter
-from core.schedule.outbox import (
-    Delivery,
-    OutboxDrainer,
-    Pacer,
-    RecordingPoster,
-    SendResult,
-    payload,
-)
-from core.schedule.records import NewOutboxItem, OutboxItem, OutboxState, Schedule
-from core.schedule.service import ScheduleService
+from core.app import Unblend
+from core.groups.checkins.service import ScheduleService
+from core.groups.records import Schedule
+from core.kernel.clock import FakeClock
+from core.kernel.config import ConfigError, load_config
+from core.kernel.model import Reply
+from core.kernel.outbound import OutboundRouter
+from core.kernel.settings import Settings
+from core.outbox.drainer import Delivery, OutboxDrainer, Pacer, RecordingPoster, SendResult, payload
+from core.outbox.records import NewOutboxItem, OutboxItem, OutboxState
+from core.repos import in_memory_repos, sqlite_repos
 from core.storage.keyring import open_encrypted
-from core.storage.memory import in_memory_repos
-from core.storage.sqlite_repos import sqlite_repos
 from tests.conftest import detector, library
 from tests.fake_discord import TOKEN as DISCORD_TOKEN
 from tests.fake_discord import FakeDiscord
@@ -61,6 +54,7 @@ from tests.fanout_rig import (
     seed,
     telegram_group,
 )
+from tests.launch import start_unblend as launch
 
 GROUPS = 1_000
 # Telegram at 2x: 60 messages/s overall (30/s real), 20 per 30 s in a group (20/min real);
@@ -622,18 +616,8 @@ async def start_unblend(folder: Path, rig: KillRig, log: str) -> asyncio.subproc
     env.update(rig.env)
     # Logs go to files: a pipe nobody reads would stall the bot.
     with (folder / f"{log}.out").open("wb") as out, (folder / f"{log}.err").open("wb") as err:
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bots.cli",
-            "run",
-            "--config",
-            str(config),
-            cwd=folder,
-            env=env,
-            stdout=out,
-            stderr=err,
-        )
+        run = ("run", "--config", str(config))
+        return await launch(*run, cwd=folder, env=env, stdout=out, stderr=err)
 
 
 def logs(folder: Path) -> str:

@@ -21,8 +21,8 @@ from bots.backup import backup, restore
 from bots.bootstrap import build_runtime
 from bots.cli import main
 from bots.console import ConsoleAdapter
-from core.config import load_config
-from core.crypto import KEY_ENV, DataKeyError, key_path_for
+from core.kernel.config import load_config
+from core.kernel.crypto import KEY_ENV, DataKeyError, key_path_for
 from core.safety.cache import CACHE_NAME
 from core.storage.keyring import open_encrypted
 

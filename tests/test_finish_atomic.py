@@ -19,15 +19,14 @@ from typing import Any, cast
 import pytest
 
 from core.app import Unblend
-from core.catalog import ContentLibrary
-from core.clock import FakeClock
-from core.flows import engine
-from core.ports import Repos
-from core.schedule.engine import new_post_token
-from core.schedule.records import NewOutboxItem, Schedule
+from core.groups.checkins.engine import new_post_token
+from core.groups.records import Schedule
+from core.kernel.catalog import ContentLibrary
+from core.kernel.clock import FakeClock
+from core.kernel.flows import engine
+from core.outbox.records import NewOutboxItem
+from core.repos import Repos, in_memory_repos, sqlite_repos
 from core.storage.keyring import open_encrypted
-from core.storage.memory import in_memory_repos
-from core.storage.sqlite_repos import sqlite_repos
 from tests.chat import Chat
 from tests.conftest import CONTENT, detector
 from tests.roster import Roster

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core.flows import engine
-from core.flows.engine import NavLabels, Status
-from core.flows.schema import Flow, Option, parse_flow
-from core.problems import Problems
+from core.kernel.flows import engine
+from core.kernel.flows.engine import NavLabels, Status
+from core.kernel.flows.schema import Flow, Option, parse_flow
+from core.kernel.problems import Problems
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 LABELS = NavLabels("Stop", "Back", "Skip", "Continue")

@@ -6,11 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.privacy import export_member
-from core.records import Member
-from core.schedule.outbox import OutboxDrainer, RecordingPoster
-from core.schedule.records import NewOutboxItem
+from core.kernel.clock import FakeClock
+from core.kernel.records import Member
+from core.outbox.drainer import OutboxDrainer, RecordingPoster
+from core.outbox.records import NewOutboxItem
+from core.privacy.data import export_member
 from tests.chat import Chat
 from tests.member_data import (
     NOTE,

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.schedule.outbox import Delivery, SendResult, SendStatus
-from core.storage.keyring import open_encrypted
-from core.storage.memory import in_memory_repos
-from core.storage.sqlite_repos import sqlite_repos
+from core.app import Unblend
+from core.kernel.clock import FakeClock
+from core.kernel.settings import Settings
+from core.outbox.drainer import Delivery, SendResult, SendStatus
+from core.repos import in_memory_repos, sqlite_repos
 from tests.conftest import detector, library
+from tests.engines import ENGINES, open_engine
 from tests.reach_room import Room
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", *ENGINES])
 async def app(
     request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[Unblend]:
@@ -27,7 +27,7 @@ async def app(
     if request.param == "memory":
         yield Unblend(in_memory_repos(), library(), detector(), clock, settings)
         return
-    db, cipher = await open_encrypted(tmp_path / "unblend.sqlite", {})
+    db, cipher = await open_engine(request.param, request, tmp_path)
     yield Unblend(sqlite_repos(db, cipher), library(), detector(), clock, settings)
     await db.close()
 
@@ -102,7 +102,7 @@ async def test_a_removed_schedule_is_not_announced_and_other_failures_pause_noth
     room.gone = False
     await room.post()
     [again] = await app.repos.groups.schedules()
-    from core.schedule.records import NewOutboxItem
+    from core.outbox.records import NewOutboxItem
 
     async def blocked(delivery: Delivery) -> SendResult:
         return SendResult(SendStatus.GONE)

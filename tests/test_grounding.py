@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 
 from bots.bootstrap import build_runtime
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.config import ConfigError, load_config
-from core.flows.schema import Flow, StepKind
-from core.outbound import RecordingOutbound
+from core.app import Unblend
+from core.grounding.store import InMemoryPracticeLogRepo
+from core.kernel.clock import FakeClock
+from core.kernel.config import ConfigError, load_config
+from core.kernel.flows.schema import Flow, StepKind
+from core.kernel.outbound import RecordingOutbound
+from core.kernel.settings import Settings
+from core.repos import in_memory_repos, sqlite_repos
 from core.storage.keyring import open_encrypted
-from core.storage.memory import InMemoryPracticeLogRepo, in_memory_repos
-from core.storage.sqlite_repos import sqlite_repos
 from tests.chat import Chat
 from tests.conftest import detector, library
 from tests.console_process import ConsoleProcess

@@ -12,16 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.model import Event, Reply, Space
-from core.reachout_records import NewReachOut, ReachOut
-from core.records import Checkin
-from core.schedule.engine import new_post_token
-from core.schedule.records import NewOutboxItem, OutboxItem, OutboxState, Post, Response, Schedule
-from core.storage.memory import in_memory_repos
+from core.app import Unblend
+from core.checkin.records import Checkin
+from core.groups.checkins.engine import new_post_token
+from core.groups.reachouts.records import NewReachOut, ReachOut
+from core.groups.records import Post, Response, Schedule
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Reply, Space
+from core.kernel.settings import Settings
+from core.outbox.records import NewOutboxItem, OutboxItem, OutboxState
+from core.repos import in_memory_repos
 from tests.conftest import detector, library
-from tests.test_storage import sqlite_app
+from tests.engines import ENGINES, app_on
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -118,14 +120,14 @@ def outbox_texts(items: list[OutboxItem]) -> list[str]:
     return sorted(str(i.payload.get("text")) for i in items)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", *ENGINES])
 async def store(
     request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[Unblend]:
     if request.param == "memory":
         yield app_with(clock)
         return
-    app, db = await sqlite_app(tmp_path / "unblend.sqlite", clock)
+    app, db = await app_on(request.param, request, tmp_path, clock)
     yield app
     await db.close()
 

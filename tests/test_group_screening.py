@@ -11,7 +11,7 @@ import pytest
 
 from bots.telegram_adapter import TelegramAdapter
 from core.app import Unblend
-from core.model import Event, Reply, Space
+from core.kernel.model import Event, Reply, Space
 from tests.chat import Chat
 from tests.fake_telegram import FakeTelegram, Member
 from tests.rigs import telegram_bot, telegram_server

@@ -8,11 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.group_safety import MAX_PHRASES
-from core.model import Event, Reply, Space
-from core.schedule.engine import new_post_token
-from core.schedule.records import NewOutboxItem, Schedule
+from core.groups.checkins.engine import new_post_token
+from core.groups.records import Schedule
+from core.groups.screening.settings import MAX_PHRASES
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Reply, Space
+from core.outbox.records import NewOutboxItem
 from tests.chat import Chat
 from tests.test_storage import database_bytes, sqlite_app
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.app import Unblend
-from core.menu import MenuScope, command_menu
-from core.model import Event, Reply, Space
+from core.kernel.menu import MenuScope, command_menu
+from core.kernel.model import Event, Reply, Space
 from tests.chat import Chat
 
 GROUP = Space.group("g1")

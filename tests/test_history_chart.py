@@ -6,7 +6,7 @@ import struct
 from datetime import timedelta
 
 from core.app import Unblend
-from core.clock import FakeClock
+from core.kernel.clock import FakeClock
 from tests.chat import Chat
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

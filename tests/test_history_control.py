@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.records import Checkin
-from core.storage.memory import InMemoryCheckinRepo, InMemoryPracticeLogRepo
+from core.checkin.records import Checkin
+from core.checkin.store import InMemoryCheckinRepo
+from core.grounding.store import InMemoryPracticeLogRepo
+from core.kernel.clock import FakeClock
 from tests.chat import Chat
 from tests.console_process import ConsoleProcess
 from tests.test_storage import database_bytes, sqlite_app

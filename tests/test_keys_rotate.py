@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core.clock import FakeClock
-from core.crypto import KEY_ENV, DataKeyError, DecryptError, key_path_for
-from core.privacy import export_member
+from core.kernel.clock import FakeClock
+from core.kernel.crypto import KEY_ENV, DataKeyError, DecryptError, key_path_for
+from core.privacy.data import export_member
 from core.storage import reseal
+from core.storage.engines import StorageUrl
 from core.storage.keyfile import read_keyring
 from core.storage.keyring import open_encrypted
 from core.storage.rotate import ENCRYPTED, retire_key, rotate_key
 from core.storage.sqlite import SqliteDatabase as Database
 from tests.chat import Chat
+from tests.engines import ENGINES, app_on_storage, storage_for
+from tests.launch import unblend
 from tests.legacy_store import LONG_AGO
 from tests.member_data import NOTE, fill_everything
 from tests.test_storage import database_bytes, sqlite_app
@@ -144,14 +145,8 @@ async def test_unblend_keys_rotate_prints_progress(tmp_path: Path, clock: FakeCl
     assert secret not in database_bytes(tmp_path)
     config = tmp_path / "config.toml"
     config.write_text(f"[storage]\npath = '{path}'\n")
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "bots.cli", "keys", "rotate", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"PATH": "/usr/bin:/bin"},
-    )
+    rotate = ("keys", "rotate", "--config", str(config))
+    result = await asyncio.to_thread(unblend, *rotate, env={"PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert "checkins.note: 2 re-encrypted" in result.stdout
     assert "Done:" in result.stdout and "Back it up now" in result.stdout
@@ -299,3 +294,101 @@ async def test_doctor_reports_a_pending_rotation_damage_and_an_open_key_file(
     assert status is Status.PROBLEM and f"checkins.note (id {note_id}, member_id {owner})" in detail
     [(status, detail, fix)] = report["key file"]
     assert status is Status.PROBLEM and fix == f"chmod 600 {key_path_for(path)}"
+
+
+# -- on either engine (issue 17): the walk goes by primary key ----------------------------------
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_an_interrupted_rotation_resumes_and_retires_on_either_engine(
+    engine: str, request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
+) -> None:
+    path = tmp_path / "unblend.sqlite"  # SQLite's file, or only the key file's place
+    storage = storage_for(engine, request, tmp_path)
+    app, db = await app_on_storage(storage, tmp_path, clock)
+    ids = [await fill_everything(app, Chat(app, user)) for user in ("ana", "ben", "cy")]
+    before = {i: await export_member(app.repos, i) for i in ids}
+    await db.close()
+
+    async def exports() -> dict[int, Any]:
+        app, db = await app_on_storage(storage, tmp_path, clock)
+        try:
+            return {i: await export_member(app.repos, i) for i in ids}
+        finally:
+            await db.close()
+
+    seen: list[str] = []
+
+    def stop_in_the_safety_plans(where: str, n: int) -> None:
+        # Its key is (member_id, section): the walk resumes past a pair, not a rowid.
+        seen.append(where)
+        if where == "safety_plan_sections.body":
+            raise StopHereError
+
+    with pytest.raises(StopHereError):
+        await rotate_key(path, {}, stop_in_the_safety_plans, batch=2, storage=storage)
+    assert await exports() == before
+    first = len(seen)
+    done = await rotate_key(path, {}, lambda where, n: seen.append(where), batch=2, storage=storage)
+    assert done.key_id == 2 and done.damaged_count == 0
+    assert "safety_plan_sections.body" in seen[first:]
+    assert await exports() == before
+    again = await rotate_key(path, {}, None, storage=storage)
+    assert again.key_id == 3 and again.resealed >= done.resealed
+    with pytest.raises(DataKeyError, match="newest"):
+        await retire_key(path, {}, 3, storage)
+    assert (await retire_key(path, {}, 1, storage)).ids == [2, 3]
+    assert (await retire_key(path, {}, 2, storage)).ids == [3]
+    assert await exports() == before
+
+
+async def test_a_marker_from_the_rowid_walk_resumes_without_losing_a_value(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """A rotation an older version left half done recorded a rowid: where the table's key is
+    that rowid it goes on from there; elsewhere the column starts again."""
+    path = tmp_path / "unblend.sqlite"
+    before = await filled_database(path, clock)
+    plans = next(i for i, col in enumerate(ENCRYPTED) if col.table == "safety_plan_sections")
+
+    def stop_in_the_safety_plans(where: str, n: int) -> None:
+        if where == "safety_plan_sections.body":
+            raise StopHereError
+
+    with pytest.raises(StopHereError):
+        await rotate_key(path, {}, stop_in_the_safety_plans, batch=1)
+    db = Database(path)
+    await db.open()
+    marker = await reseal.read_marker(db.fetchall)
+    assert marker is not None and marker["column"] == plans and marker["after"] != 0
+    await reseal.save_marker(db, {**marker, "after": 99})  # as an older version wrote it
+    await db.close()
+    done = await rotate_key(path, {}, None)
+    assert done.key_id == 2 and done.damaged_count == 0
+    db = Database(path)
+    await db.open()
+    found = await reseal.survey(db.fetchall, None)
+    await db.close()
+    assert set(found.by_key) == {2} and not found.damaged
+    assert reseal.resume_after(ENCRYPTED[plans], 99) is None
+    assert reseal.resume_after(ENCRYPTED[0], 99) == (99,)
+    assert reseal.resume_after(ENCRYPTED[plans], [3, "warning_signs"]) == (3, "warning_signs")
+    assert await exports_after(path, clock, list(before)) == before
+
+
+async def test_rotating_is_refused_while_a_bot_holds_the_database(
+    tmp_path: Path, clock: FakeClock, pg_url: str
+) -> None:
+    storage = StorageUrl("postgresql", None, pg_url)
+    path = tmp_path / "unblend.sqlite"
+    app, db = await app_on_storage(storage, tmp_path, clock)
+    await fill_everything(app, Chat(app, "ana"))
+    assert await db.try_lock("run")  # what `unblend run` holds
+    try:
+        with pytest.raises(DataKeyError, match="bot is running"):
+            await rotate_key(path, {}, None, storage=storage)
+        assert read_keyring(path, {}) is not None
+        assert read_keyring(path, {}).ids == [1]  # type: ignore[union-attr]
+    finally:
+        await db.close()
+    assert (await rotate_key(path, {}, None, storage=storage)).key_id == 2

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.languages import clean_tag, match_locale
-from core.model import Event, Space
-from core.schedule.engine import GroupEngine
-from core.schedule.outbox import OutboxDrainer
-from core.schedule.times import hhmm
+from core.groups.checkins.engine import GroupEngine
+from core.groups.times import hhmm
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Space
+from core.language.languages import clean_tag, match_locale
+from core.outbox.drainer import OutboxDrainer
+from core.repos import sqlite_repos
 from core.storage.keyring import open_encrypted
-from core.storage.sqlite_repos import sqlite_repos
 from tests.chat import Chat
 from tests.conftest import detector, library
 from tests.member_data import GroupPlatform, in_group, rows_about

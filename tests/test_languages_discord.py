@@ -12,7 +12,7 @@ import pytest
 
 from bots.discord_adapter import DiscordAdapter
 from core.app import Unblend
-from core.catalog import Catalog
+from core.kernel.catalog import Catalog
 from tests.fake_discord import FakeDiscord, Member
 from tests.rigs import discord_bot, discord_server
 

@@ -12,9 +12,9 @@ import pytest
 
 from bots.telegram_adapter import TelegramAdapter, menu_languages
 from core.app import Unblend
-from core.clock import FakeClock
-from core.schedule.engine import GroupEngine
-from core.schedule.outbox import OutboxDrainer
+from core.groups.checkins.engine import GroupEngine
+from core.kernel.clock import FakeClock
+from core.outbox.drainer import OutboxDrainer
 from tests.fake_telegram import FakeTelegram, Member
 from tests.rigs import telegram_bot, telegram_server
 

@@ -15,11 +15,11 @@ import pytest
 from bots.logsafe import QUIET_LOGGERS, setup_logging
 from bots.telegram_adapter import TelegramAdapter, TelegramSettings
 from core.app import Unblend
-from core.clock import FakeClock
-from core.crypto import key_path_for
-from core.schedule.outbox import Delivery, OutboxDrainer, RecordingPoster, SendResult
-from core.schedule.records import NewOutboxItem
-from core.turn import Turn
+from core.kernel.clock import FakeClock
+from core.kernel.crypto import key_path_for
+from core.kernel.turn import Turn
+from core.outbox.drainer import Delivery, OutboxDrainer, RecordingPoster, SendResult
+from core.outbox.records import NewOutboxItem
 from tests.chat import Chat
 from tests.fake_telegram import TOKEN, FakeTelegram, Member
 from tests.reach_room import Person, Room, become_volunteer, check_in, join

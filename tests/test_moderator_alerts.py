@@ -4,9 +4,9 @@ to, through the outbox, only by the member's choice; with no channel anywhere, n
 from __future__ import annotations
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import Event, Space
-from core.privacy import export_member
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Space
+from core.privacy.data import export_member
 from tests.reach_room import Person, Room, join
 
 CRISIS = "i can't go on, i want to end my life tonight"

@@ -10,9 +10,9 @@ import pytest
 
 from bots.console import parse_line
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import Choice
-from core.numbers import parse_number
+from core.kernel.clock import FakeClock
+from core.kernel.model import Choice
+from core.kernel.numbers import parse_number
 from tests.chat import Chat
 from tests.reach_room import Person, Room, become_volunteer
 

@@ -20,10 +20,11 @@ import pytest
 from bots.health import HealthServer, Vitals
 from bots.logsafe import JsonFormatter, OneLineFormatter, SecretFilter
 from core.app import Unblend
-from core.clock import FakeClock
-from core.config import ConfigError, load_config
+from core.kernel.clock import FakeClock
+from core.kernel.config import ConfigError, load_config
 from core.storage.sqlite import SqliteDatabase as Database
 from tests.fake_telegram import TOKEN, FakeTelegram, Member
+from tests.launch import start_unblend
 from tests.rigs import telegram_server
 
 PRIVATE_WORDS = "my private words about tonight"
@@ -63,18 +64,8 @@ async def test_unblend_run_logs_json_lines_and_serves_healthz(
         f'[telegram]\nbase_url = "{fake.base_url}"\n'
     )
     config.chmod(0o600)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bots.cli",
-        "run",
-        "--config",
-        str(config),
-        cwd=tmp_path,
-        env={**os.environ, "UNBLEND_TELEGRAM_TOKEN": TOKEN},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    env = {**os.environ, "UNBLEND_TELEGRAM_TOKEN": TOKEN}
+    proc = await start_unblend("run", "--config", str(config), cwd=tmp_path, env=env)
     try:
         assert proc.stdout is not None
         early: list[bytes] = []

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from core.app import Unblend
-from core.catalog import ContentLibrary
-from core.clock import FakeClock
-from core.features.parts import MAX_PARTS, NAME_MAX
-from core.flows.schema import StepKind, parse_flow
-from core.problems import Problems
-from core.records import Part
+from core.kernel.catalog import ContentLibrary
+from core.kernel.clock import FakeClock
+from core.kernel.flows.schema import StepKind, parse_flow
+from core.kernel.problems import Problems
+from core.parts.feature import MAX_PARTS, NAME_MAX
+from core.parts.records import Part
+from core.repos import sqlite_repos
 from core.storage.keyring import open_encrypted
-from core.storage.sqlite_repos import sqlite_repos
 from tests.chat import Chat
 from tests.conftest import CONTENT, detector
 from tests.console_process import ConsoleProcess

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bots.cli import privacy_policy
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.config import ConfigError, load_config
-from core.model import Event, Space
-from core.storage.memory import in_memory_repos
+from core.app import Unblend
+from core.kernel.clock import FakeClock
+from core.kernel.config import ConfigError, load_config
+from core.kernel.model import Event, Space
+from core.kernel.settings import Settings
+from core.repos import in_memory_repos
 from tests.chat import Chat
 from tests.conftest import detector, library
+from tests.launch import unblend
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -111,12 +111,7 @@ def test_the_published_privacy_md_matches_the_default_config() -> None:
 def test_unblend_privacy_prints_the_policy(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text("[privacy]\ncontact = '@circle_admins'\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "bots.cli", "privacy", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = unblend("privacy", "--config", str(path))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("# Privacy policy for Unblend")
     assert "@circle_admins" in result.stdout

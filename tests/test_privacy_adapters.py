@@ -13,20 +13,21 @@ import pytest
 from bots.console import ConsoleAdapter
 from bots.discord_adapter import DiscordAdapter
 from bots.telegram_adapter import TelegramAdapter, TelegramSettings
-from core.clock import FakeClock
-from core.privacy import export_member
+from core.kernel.clock import FakeClock
+from core.privacy.data import export_member
 from tests.fake_discord import FakeDiscord
 from tests.fake_discord import Member as DcMember
 from tests.fake_telegram import TOKEN, FakeTelegram, Member
 from tests.member_data import rows_about
 from tests.rigs import discord_settings, fast_limiter, telegram_server
-from tests.test_discord_groups import Timer as DcTimer
 from tests.test_discord_groups import check_in as dc_check_in
 from tests.test_discord_groups import schedule as dc_schedule
 from tests.test_discord_groups import then_expect
-from tests.test_schedule_telegram import GROUP, TEN_IN_BERLIN, Timer, check_in
+from tests.test_schedule_telegram import GROUP, TEN_IN_BERLIN, check_in
 from tests.test_storage import database_bytes, sqlite_app
 from tests.test_telegram_e2e import welcome
+from tests.timer import DiscordTimer as DcTimer
+from tests.timer import TelegramTimer as Timer
 
 NOTE = "a note that must vanish 7391"
 LINE = "a shared line that must vanish 4417"

@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import Event, Space
-from core.storage.memory import in_memory_repos
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Space
+from core.repos import in_memory_repos
 from tests.conftest import detector, library
 
 USERS = ("ana", "ben", "cy")

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.model import Event, Reply, Space
-from core.schedule.records import NewOutboxItem, OutboxState
-from core.storage.keyring import open_encrypted
-from core.storage.memory import in_memory_repos
-from core.storage.sqlite_repos import sqlite_repos
+from core.app import Unblend
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Reply, Space
+from core.kernel.settings import Settings
+from core.outbox.records import NewOutboxItem, OutboxState
+from core.repos import in_memory_repos, sqlite_repos
 from tests.chat import Chat
 from tests.conftest import detector, library
+from tests.engines import ENGINES, open_engine
 
 SLOW = "so I'm pausing for a few seconds"
 CRISIS = "i want to kill myself"
@@ -145,7 +145,7 @@ async def test_a_group_conversation_is_never_held_back(app: Unblend) -> None:
 DAY = timedelta(days=1)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", *ENGINES])
 async def store(
     request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[Unblend]:
@@ -153,7 +153,7 @@ async def store(
     if request.param == "memory":
         yield Unblend(in_memory_repos(), library(), detector(), clock, settings)
         return
-    db, cipher = await open_encrypted(tmp_path / "unblend.sqlite", {})
+    db, cipher = await open_engine(request.param, request, tmp_path)
     yield Unblend(sqlite_repos(db, cipher), library(), detector(), clock, settings)
     await db.close()
 

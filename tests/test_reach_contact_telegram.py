@@ -16,14 +16,15 @@ import pytest
 from bots.telegram_adapter import TelegramAdapter
 from bots.telegram_render import contact_link, keyboard, user_link_refused
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import Choice, Reply
-from core.schedule.records import OutboxState
+from core.kernel.clock import FakeClock
+from core.kernel.model import Choice, Reply
+from core.outbox.records import OutboxState
 from tests.chat import Chat
 from tests.fake_telegram import FakeTelegram, Member
 from tests.rigs import telegram_bot, telegram_server
-from tests.test_reachout_telegram import Timer, start_payload, volunteer
+from tests.test_reachout_telegram import start_payload, volunteer
 from tests.test_schedule_telegram import GROUP, TEN_IN_BERLIN, check_in
+from tests.timer import ReachOutTimer as Timer
 
 
 @pytest.fixture

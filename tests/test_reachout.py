@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.schedule.engine import summary_text
-from core.storage.keyring import open_encrypted
-from core.storage.memory import in_memory_repos
-from core.storage.sqlite_repos import sqlite_repos
+from core.app import Unblend
+from core.groups.checkins.engine import summary_text
+from core.kernel.clock import FakeClock
+from core.kernel.settings import Settings
+from core.repos import in_memory_repos, sqlite_repos
 from tests.conftest import detector, library
+from tests.engines import ENGINES, open_engine
 from tests.reach_room import Person, Room, become_volunteer, check_in, join
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", *ENGINES])
 async def app(
     request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[Unblend]:
@@ -27,7 +27,7 @@ async def app(
     if request.param == "memory":
         yield Unblend(in_memory_repos(), library(), detector(), clock, settings)
         return
-    db, cipher = await open_encrypted(tmp_path / "unblend.sqlite", {})
+    db, cipher = await open_engine(request.param, request, tmp_path)
     yield Unblend(sqlite_repos(db, cipher), library(), detector(), clock, settings)
     await db.close()
 
@@ -236,7 +236,7 @@ async def test_stale_or_made_up_buttons_and_links_are_answered_kindly(
 
 
 def test_the_summary_counts_who_asked() -> None:
-    from core.schedule.records import Response
+    from core.groups.records import Response
 
     responses = [Response(1, m, 3, 5, reach_out=m == 2) for m in (1, 2, 3)]
     text = summary_text(library().catalog(), responses)
@@ -245,7 +245,7 @@ def test_the_summary_counts_who_asked() -> None:
 
 async def test_the_timeout_comes_from_the_config_with_a_precise_error(tmp_path: Path) -> None:
     from bots.bootstrap import build_runtime
-    from core.config import ConfigError, load_config
+    from core.kernel.config import ConfigError, load_config
 
     path = tmp_path / "config.toml"
     path.write_text('[storage]\npath = "db.sqlite"\n[schedule]\nreach_out_timeout_minutes = 45\n')

@@ -8,25 +8,25 @@ from pathlib import Path
 
 import pytest
 
-from core.ports import Repos
-from core.privacy import erase_member, export_member
-from core.reachout_records import NewReachOut, Volunteer
-from core.schedule.records import NewOutboxItem, Schedule
+from core.groups.reachouts.records import NewReachOut, Volunteer
+from core.groups.records import Schedule
+from core.outbox.records import NewOutboxItem
+from core.privacy.data import erase_member, export_member
+from core.repos import Repos, in_memory_repos, sqlite_repos
 from core.storage.keyring import open_encrypted
-from core.storage.memory import in_memory_repos
-from core.storage.sqlite_repos import sqlite_repos
+from tests.engines import ENGINES, open_engine
 from tests.test_storage import database_bytes
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 LINE = "a rough day, <b>x</b> & שלום 🌱"
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", *ENGINES])
 async def repos(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Repos]:
     if request.param == "memory":
         yield in_memory_repos()
         return
-    db, cipher = await open_encrypted(tmp_path / "unblend.sqlite", {})
+    db, cipher = await open_engine(request.param, request, tmp_path)
     yield sqlite_repos(db, cipher)
     await db.close()
 

@@ -9,19 +9,17 @@ was removed from pauses its schedule, and the moderator hears of it at their nex
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from bots.telegram_adapter import TelegramAdapter
 from core.app import Unblend
-from core.clock import FakeClock
-from core.reachout import ReachOuts
-from core.schedule.engine import GroupEngine
-from core.schedule.outbox import OutboxDrainer
+from core.kernel.clock import FakeClock
 from tests.fake_telegram import FakeTelegram, Member
 from tests.rigs import telegram_bot, telegram_server
 from tests.test_schedule_telegram import GROUP, TEN_IN_BERLIN, check_in
+from tests.timer import ReachOutTimer as Timer
 
 
 @pytest.fixture
@@ -34,23 +32,6 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 async def bot(fake: FakeTelegram, app: Unblend) -> AsyncIterator[TelegramAdapter]:
     async with telegram_bot(fake, app) as adapter:
         yield adapter
-
-
-class Timer:
-    """What the schedule service does in production: run what is due, drain the outbox."""
-
-    def __init__(self, app: Unblend, clock: FakeClock) -> None:
-        self.engine = GroupEngine(app.repos, app.library.catalog(), clock)
-        self.drainer = OutboxDrainer(app.repos, app.outbound, clock)
-        self.reach = ReachOuts(app)
-        self.drainer.on_gone.append(self.reach.on_gone)
-        self.clock = clock
-
-    async def at(self, when: datetime) -> int:
-        self.clock.set(when)
-        await self.engine.run_due_posts(when)
-        await self.reach.expire_due(when)
-        return await self.drainer.drain("telegram")
 
 
 def start_payload(url: object) -> str:

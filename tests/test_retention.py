@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.records import Checkin, Member, Practice
-from core.retention import PurgeLoop
-from core.storage.memory import in_memory_repos
+from core.app import Unblend
+from core.checkin.records import Checkin
+from core.grounding.records import Practice
+from core.kernel.clock import FakeClock
+from core.kernel.records import Member
+from core.kernel.settings import Settings
+from core.privacy.retention import PurgeLoop
+from core.repos import in_memory_repos
 from tests.chat import Chat
 from tests.conftest import detector, library
 from tests.test_storage import sqlite_app

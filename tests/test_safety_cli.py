@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from tests.launch import unblend
 
 
 def safety_check(*args: str, stdin: str = "") -> list[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "bots.cli", "safety", "check", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = unblend("safety", "check", *args, stdin=stdin, check=True)
     return result.stdout.splitlines()
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.storage.memory import in_memory_repos
+from core.app import Unblend
+from core.kernel.clock import FakeClock
+from core.kernel.settings import Settings
+from core.repos import in_memory_repos
 from tests.chat import Chat
 from tests.conftest import detector, library
 from tests.console_process import ConsoleProcess

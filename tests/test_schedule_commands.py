@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import Event, Reply, Space
-from core.outbound import OutboundRouter
-from core.schedule.engine import POST_TOKEN, GroupEngine
-from core.schedule.outbox import OutboxDrainer, RecordingPoster
+from core.groups.checkins.engine import POST_TOKEN, GroupEngine
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Reply, Space
+from core.kernel.outbound import OutboundRouter
+from core.outbox.drainer import OutboxDrainer, RecordingPoster
 from tests.chat import Chat
 
 GROUP = Space.group("g1")

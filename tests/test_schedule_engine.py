@@ -10,22 +10,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import Reply
-from core.outbound import OutboundRouter
-from core.ports import Repos
-from core.schedule.engine import GroupEngine, summary_text
-from core.schedule.outbox import (
-    Delivery,
-    OutboxDrainer,
-    RecordingPoster,
-    SendResult,
-    SendStatus,
-)
-from core.schedule.records import OutboxState, Response, Schedule
-from core.schedule.times import Rule, due_runs, parse_hhmm, parse_tz
+from core.groups.checkins.engine import GroupEngine, summary_text
+from core.groups.records import Response, Schedule
+from core.groups.times import Rule, due_runs, parse_hhmm, parse_tz
+from core.kernel.clock import FakeClock
+from core.kernel.model import Reply
+from core.kernel.outbound import OutboundRouter
+from core.outbox.drainer import Delivery, OutboxDrainer, RecordingPoster, SendResult, SendStatus
+from core.outbox.records import OutboxState
+from core.repos import Repos, sqlite_repos
 from core.storage.keyring import open_encrypted
-from core.storage.sqlite_repos import sqlite_repos
 from tests.conftest import library
 
 PLATFORM = "test"
@@ -246,8 +240,8 @@ async def test_failed_sends_are_retried_with_backoff_and_gone_chats_are_not(
     router = OutboundRouter()
     router.register(PLATFORM, flaky)
     drainer = OutboxDrainer(app.repos, router, clock, backoff=(5, 30))
-    from core.schedule.outbox import payload
-    from core.schedule.records import NewOutboxItem
+    from core.outbox.drainer import payload
+    from core.outbox.records import NewOutboxItem
 
     for target in ("a", "b"):
         item = NewOutboxItem(PLATFORM, target, payload(Reply("hi", private=False)))

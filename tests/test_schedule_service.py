@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.schedule.outbox import RecordingPoster
-from core.schedule.records import Reminder, Schedule
-from core.schedule.service import ScheduleService
+from core.groups.checkins.service import ScheduleService
+from core.groups.records import Reminder, Schedule
+from core.kernel.clock import FakeClock
+from core.outbox.drainer import RecordingPoster
 
 
 async def test_jobs_are_rebuilt_from_the_tables_and_a_recent_miss_is_caught_up(

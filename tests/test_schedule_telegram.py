@@ -14,11 +14,10 @@ import pytest
 
 from bots.telegram_adapter import TelegramAdapter
 from core.app import Unblend
-from core.clock import FakeClock
-from core.schedule.engine import GroupEngine
-from core.schedule.outbox import OutboxDrainer
+from core.kernel.clock import FakeClock
 from tests.fake_telegram import FakeTelegram, Member
 from tests.rigs import telegram_bot, telegram_server
+from tests.timer import TelegramTimer as Timer
 
 GROUP = -1001234567890
 # Monday 5 January 2026, 09:00 UTC = 10:00 in Berlin (winter time).
@@ -36,20 +35,6 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 async def bot(fake: FakeTelegram, app: Unblend) -> AsyncIterator[TelegramAdapter]:
     async with telegram_bot(fake, app) as adapter:
         yield adapter
-
-
-class Timer:
-    """What APScheduler does in production: at a moment, run the engine and drain the outbox."""
-
-    def __init__(self, app: Unblend, clock: FakeClock) -> None:
-        self.engine = GroupEngine(app.repos, app.library.catalog(), clock)
-        self.drainer = OutboxDrainer(app.repos, app.outbound, clock)
-        self.clock = clock
-
-    async def at(self, when: datetime) -> int:
-        self.clock.set(when)
-        await self.engine.run_due_posts(when)
-        return await self.drainer.drain("telegram")
 
 
 async def check_in(member: Member, link: str, share: str, first_time: bool) -> None:

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from bots.doctor import Status, diagnose
-from core.clock import FakeClock
-from core.crypto import Cipher, DecryptError, encode_key, key_path_for, new_key, value_format
-from core.privacy import export_member
+from core.kernel.clock import FakeClock
+from core.kernel.crypto import Cipher, DecryptError, encode_key, key_path_for, new_key, value_format
+from core.privacy.data import export_member
 from core.storage import reseal
 from core.storage.keyfile import read_keyring
 from core.storage.reseal import read_marker, survey

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 
 from core.app import MAX_ARG_CHARS, MAX_ARGS, Unblend
-from core.clock import FakeClock
-from core.flows import engine
-from core.flows.engine import Status
-from core.flows.schema import StepKind
-from core.model import Event, Space
+from core.kernel.clock import FakeClock
+from core.kernel.flows import engine
+from core.kernel.flows.engine import Status
+from core.kernel.flows.schema import StepKind
+from core.kernel.model import Event, Space
 from tests.chat import Chat
 from tests.conftest import library
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from core.app import Unblend
-from core.clock import FakeClock
+from core.kernel.clock import FakeClock
 from tests.chat import Chat
 from tests.console_process import ConsoleProcess
 

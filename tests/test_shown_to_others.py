@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import Event, Space
-from core.shown import echo, one_line
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Space
+from core.kernel.shown import echo, one_line
 from tests.reach_room import Person, Room, become_volunteer, join
 
 FAKE_SPEAKER = "doing ok\nAlice: I relapsed"

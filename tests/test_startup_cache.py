@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bots.bootstrap import build_runtime
-from core.config import load_config
+from core.kernel.config import load_config
 from core.safety import Level, load_detector
 from core.safety.cache import CACHE_NAME, CachedWordAnalysis, _checksum, code_version
 from core.safety.detector import Lexicon, build_lexicon, other_lexicons

@@ -11,13 +11,13 @@ import aiosqlite
 import pytest
 
 from core.app import Unblend
-from core.catalog import ContentLibrary
-from core.clock import FakeClock
-from core.crypto import KEY_ENV, DataKeyError, encode_key, key_path_for, new_key
+from core.kernel.catalog import ContentLibrary
+from core.kernel.clock import FakeClock
+from core.kernel.crypto import KEY_ENV, DataKeyError, encode_key, key_path_for, new_key
+from core.repos import sqlite_repos
 from core.storage.database import StorageError, migration_scripts
 from core.storage.keyring import open_encrypted
 from core.storage.sqlite import SqliteDatabase as Database
-from core.storage.sqlite_repos import sqlite_repos
 from tests.chat import Chat
 from tests.conftest import CONTENT, detector
 

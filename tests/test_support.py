@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import Event, Space
-from core.privacy import export_member
-from core.records import SupportRequest
-from core.support import moderator_message
+from core.crisis.records import SupportRequest
+from core.crisis.support import moderator_message
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Space
+from core.privacy.data import export_member
 from tests.chat import Chat
 from tests.conftest import library
 

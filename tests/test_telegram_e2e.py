@@ -7,7 +7,6 @@ import logging
 import os
 import signal
 import socket
-import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,13 +18,15 @@ from telegram.error import BadRequest
 
 from bots.logsafe import QUIET_LOGGERS
 from bots.telegram_adapter import TelegramAdapter, TelegramSettings, TelegramStartError
-from core.app import Settings, Unblend
-from core.catalog import ContentLibrary
-from core.clock import FakeClock
-from core.model import Reply
-from core.storage.memory import in_memory_repos
+from core.app import Unblend
+from core.kernel.catalog import ContentLibrary
+from core.kernel.clock import FakeClock
+from core.kernel.model import Reply
+from core.kernel.settings import Settings
+from core.repos import in_memory_repos
 from tests.conftest import CONTENT, detector
 from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, Member
+from tests.launch import start_unblend
 from tests.rigs import fast_limiter, telegram_bot, telegram_server
 
 GROUP = -1001234567890
@@ -328,18 +329,7 @@ async def _unblend_run(
     config.write_text(f'[storage]\npath = "bot.sqlite"\n[telegram]\nbase_url = "{fake.base_url}"\n')
     config.chmod(0o600)
     env = {**os.environ, "UNBLEND_TELEGRAM_TOKEN": token}
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bots.cli",
-        "run",
-        "--config",
-        str(config),
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    return await start_unblend("run", "--config", str(config), cwd=tmp_path, env=env)
 
 
 async def test_unblend_run_with_a_wrong_token_says_how_to_fix_it(

@@ -12,8 +12,8 @@ from telegram.error import BadRequest, NetworkError, TimedOut
 from bots.logsafe import MASK, SecretFilter
 from bots.telegram_limits import _retryable
 from bots.telegram_render import deep_link, escape, keyboard, split_text, tg_len
-from core.config import ConfigError, load_config
-from core.model import Choice
+from core.kernel.config import ConfigError, load_config
+from core.kernel.model import Choice
 
 
 def test_text_within_the_limit_is_one_piece() -> None:

@@ -10,21 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.schedule.outbox import Delivery, SendNotice, SendResult, SendStatus
-from core.schedule.records import NewOutboxItem
-from core.storage.keyring import open_encrypted
-from core.storage.memory import in_memory_repos
-from core.storage.sqlite_repos import sqlite_repos
+from core.app import Unblend
+from core.kernel.clock import FakeClock
+from core.kernel.settings import Settings
+from core.outbox.drainer import Delivery, SendNotice, SendResult, SendStatus
+from core.outbox.records import NewOutboxItem
+from core.repos import in_memory_repos, sqlite_repos
 from tests.conftest import detector, library
+from tests.engines import ENGINES, open_engine
 from tests.reach_room import Room
 
 NOTICE = "not allowed to start threads"
 GONE = "its channel is gone"
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", *ENGINES])
 async def app(
     request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[Unblend]:
@@ -32,7 +32,7 @@ async def app(
     if request.param == "memory":
         yield Unblend(in_memory_repos(), library(), detector(), clock, settings)
         return
-    db, cipher = await open_encrypted(tmp_path / "unblend.sqlite", {})
+    db, cipher = await open_engine(request.param, request, tmp_path)
     yield Unblend(sqlite_repos(db, cipher), library(), detector(), clock, settings)
     await db.close()
 

@@ -6,20 +6,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-from core.catalog import check_content
-from core.coverage import locale_coverage
+from core.kernel.catalog import check_content
+from core.kernel.coverage import locale_coverage
+from tests.launch import unblend
 
 
 def content_check(folder: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bots.cli", "content", "check", str(folder)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return unblend("content", "check", str(folder))
 
 
 def test_the_bundled_translations_are_complete(content_dir: Path) -> None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.model import MAX_CHOICE_ID_BYTES, MAX_LINK_PAYLOAD, Event, Space
+from core.kernel.clock import FakeClock
+from core.kernel.model import MAX_CHOICE_ID_BYTES, MAX_LINK_PAYLOAD, Event, Space
 from tests.reach_room import GROUP, Person, Room, become_volunteer, check_in, join
 
 OTHER = Space.group("g2")

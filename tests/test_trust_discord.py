@@ -17,7 +17,7 @@ import pytest
 
 from bots.discord_adapter import DiscordAdapter
 from core.app import Unblend
-from core.clock import FakeClock
+from core.kernel.clock import FakeClock
 from tests.fake_discord import (
     GUILD_ID,
     MODS_CHANNEL_ID,
@@ -30,7 +30,8 @@ from tests.fake_discord import (
 from tests.rigs import discord_bot, discord_server
 from tests.test_discord_e2e import welcome
 from tests.test_discord_group_extras import become_volunteer, volunteers_on
-from tests.test_discord_groups import MANAGE_SERVER, TEN_IN_BERLIN, Timer, in_channel, schedule
+from tests.test_discord_groups import MANAGE_SERVER, TEN_IN_BERLIN, in_channel, schedule
+from tests.timer import DiscordTimer as Timer
 
 OPENED = "today's group check-in"
 

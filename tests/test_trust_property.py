@@ -17,13 +17,14 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.model import Event, Reply, Space
-from core.schedule.engine import GroupEngine
-from core.schedule.outbox import Delivery, OutboxDrainer, RecordingPoster
-from core.schedule.times import hhmm
-from core.storage.memory import in_memory_repos
+from core.app import Unblend
+from core.groups.checkins.engine import GroupEngine
+from core.groups.times import hhmm
+from core.kernel.clock import FakeClock
+from core.kernel.model import Event, Reply, Space
+from core.kernel.settings import Settings
+from core.outbox.drainer import Delivery, OutboxDrainer, RecordingPoster
+from core.repos import in_memory_repos
 from tests.conftest import detector, library
 from tests.roster import Roster
 

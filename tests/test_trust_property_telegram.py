@@ -22,12 +22,13 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from bots.telegram_adapter import TelegramAdapter
-from core.app import Settings, Unblend
-from core.clock import FakeClock
-from core.reachout import ReachOuts
-from core.schedule.engine import GroupEngine
-from core.schedule.outbox import OutboxDrainer
-from core.storage.memory import in_memory_repos
+from core.app import Unblend
+from core.groups.checkins.engine import GroupEngine
+from core.groups.reachouts.logic import ReachOuts
+from core.kernel.clock import FakeClock
+from core.kernel.settings import Settings
+from core.outbox.drainer import OutboxDrainer
+from core.repos import in_memory_repos
 from tests.conftest import detector, library
 from tests.fake_telegram import BOT_ID, BotMessage, FakeTelegram, TgUser
 from tests.rigs import telegram_bot, telegram_server

@@ -9,8 +9,9 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from core.clock import FakeClock
-from core.schedule.records import NewOutboxItem, Schedule
+from core.groups.records import Schedule
+from core.kernel.clock import FakeClock
+from core.outbox.records import NewOutboxItem
 from core.storage.database import migration_scripts
 from tests.chat import Chat
 from tests.roster import Roster

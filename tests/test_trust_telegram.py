@@ -15,11 +15,12 @@ import pytest
 
 from bots.telegram_adapter import TelegramAdapter
 from core.app import Unblend
-from core.clock import FakeClock
+from core.kernel.clock import FakeClock
 from tests.fake_telegram import BOT_ID, FakeTelegram, Member
 from tests.rigs import telegram_bot, telegram_server
-from tests.test_reachout_telegram import Timer, start_payload, volunteer
+from tests.test_reachout_telegram import start_payload, volunteer
 from tests.test_schedule_telegram import GROUP, TEN_IN_BERLIN, check_in
+from tests.timer import ReachOutTimer as Timer
 
 OTHER = -1009999999999  # another group the bot is in
 ELSEWHERE = -1005555555555  # a group the bot is not in

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.app import Unblend
-from core.clock import FakeClock
-from core.reachout import in_quiet_hours
-from core.reachout_records import Volunteer
+from core.groups.reachouts.logic import in_quiet_hours
+from core.groups.reachouts.records import Volunteer
+from core.kernel.clock import FakeClock
 from tests.reach_room import Person, Room, become_volunteer, join
 
 
@@ -111,7 +111,7 @@ async def test_only_groups_one_belongs_to_with_volunteers_on(
 
 
 async def test_with_two_groups_it_asks_which(app: Unblend, clock: FakeClock) -> None:
-    from core.model import Event, Space
+    from core.kernel.model import Event, Space
 
     room = Room(app, clock)
     await room.text("/group settings volunteers on")

@@ -34,8 +34,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import strategies as st
 
 from core.app import Unblend
-from core.membership import Check
-from core.model import Event
+from core.kernel.membership import Check
+from core.kernel.model import Event
 
 GROUPS = ("G", "H")
 OPENED = "today's group check-in"  # the first words of a group check-in that opened

@@ -1,9 +1,9 @@
 """The one database interface the repositories write SQL against, whatever the engine.
 
 A repository holds a `Database` and calls its methods; it never sees a driver's connection or
-cursor. SQLite is the driver today (core/storage/sqlite.py); a PostgreSQL driver (issue 17)
-is a second module implementing the same protocol, plus its own migrations folder
-(core/storage/migrations/<dialect>/).
+cursor. Two drivers implement it: SQLite (core/storage/sqlite.py, the default) and PostgreSQL
+(core/storage/postgresql.py, on asyncpg), each with its own migrations folder
+(core/storage/migrations/<dialect>/); `[storage] url` chooses (core/storage/engines.py).
 
 Transactions. `write()` is a transaction and `atomic()` a unit of work (several repository
 calls that commit together, or none does). Inside either, every call on the interface made by
@@ -33,12 +33,12 @@ What stays dialect-specific, and why:
 - `next_id`: SQLite takes MAX(id)+1 under its one write lock, which is safe only because one
   process writes; PostgreSQL must use the table's sequence (`nextval`), since several
   processes share one database.
-- core/storage/reseal.py walks encrypted columns by SQLite's `rowid` (its resume marker stores
-  one) and `survey()` lists tables from `sqlite_master` through a bare fetch, because
-  `unblend doctor` and `keys retire` read a database *file* read-only (`read_only`). A
-  PostgreSQL rotation walks by primary key with a marker of its own.
+- `unblend doctor` and `keys retire` read a database without opening it as the bot does (no
+  migration, nothing written): a bare fetch per engine (`read_only` in each driver module,
+  core/storage/engines.py `reading()`), with the engine's own catalog for its tables.
 - bots/doctor.py and bots/backup.py inspect and copy the SQLite file itself (integrity_check,
-  VACUUM INTO); their PostgreSQL counterparts are part of issue 17.
+  VACUUM INTO); on PostgreSQL, doctor checks the connection and the schema's version, and
+  backups are the server's own (pg_dump, or its point-in-time recovery).
 - Errors: drivers raise their own exceptions (aiosqlite.IntegrityError, asyncpg's); callers
   that must tell a constraint failure apart catch it at the driver's edge.
 """
@@ -48,12 +48,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from importlib import resources
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
+
+from core.kernel.storage_url import Dialect as Dialect
 
 Params = Sequence[Any]
 # A row reads by position (row[0]) and unpacks; drivers return tuples or tuple-like records.
 Row = Sequence[Any]
-Dialect = Literal["sqlite", "postgresql"]
+
+# The lock a running bot holds on its database (`Database.try_lock`): commands that must not
+# run beside a bot (key rotation, the copy into PostgreSQL) take it too, or stop.
+RUN_LOCK = "run"
 
 # A bare read function, for code that only reads a database file (doctor, keys retire).
 Fetch = Callable[[str, Params], Awaitable[Iterable[Any]]]
@@ -139,7 +144,24 @@ class Database(Reader, Protocol):
 
     async def scrub(self) -> None:
         """Leaves no copy of deleted rows in the engine's own files where it can (SQLite:
-        secure_delete is on, and the write-ahead log is checkpointed and truncated)."""
+        secure_delete is on, and the write-ahead log is checkpointed and truncated;
+        PostgreSQL: nothing a client can do, see core/storage/postgresql.py)."""
+        ...
+
+    async def try_lock(self, name: str) -> bool:
+        """Takes the lock `name` for this process until `unlock(name)` or `close()`; False at
+        once when another process holds it. A process that dies lets go of its locks.
+
+        PostgreSQL: an advisory lock on a connection of its own, so processes on several
+        machines sharing the database exclude each other. SQLite: one process owns the file
+        (bots/instance.py's lock file), so this process holds every name already: True.
+        It may be called before `open()`, so a command can stay clear of a running bot before
+        it migrates anything.
+        """
+        ...
+
+    async def unlock(self, name: str) -> None:
+        """Lets go of the lock `name` (nothing when it is not held)."""
         ...
 
 

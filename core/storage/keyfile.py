@@ -12,7 +12,7 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-from core.crypto import (
+from core.kernel.crypto import (
     KEY_ENV,
     DataKeyError,
     Keyring,

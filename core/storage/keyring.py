@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
+from typing import overload
 
-from core.crypto import (
+from core.kernel.crypto import (
     KEY_ENV,
     LEGACY_FORMAT,
     Cipher,
@@ -25,6 +26,7 @@ from core.crypto import (
     value_format,
 )
 from core.storage.database import Database
+from core.storage.files import private_folder
 from core.storage.keyfile import create_key_file, key_source, read_keyring, write_key_file
 from core.storage.reseal import (
     MARKER,
@@ -40,9 +42,27 @@ from core.storage.sqlite import SqliteDatabase
 log = logging.getLogger(__name__)
 
 
-async def open_encrypted(path: Path, env: Mapping[str, str]) -> tuple[SqliteDatabase, Cipher]:
-    """The open database and its cipher. A new database gets a new key file beside it."""
-    db = SqliteDatabase(path)
+@overload
+async def open_encrypted(
+    path: Path, env: Mapping[str, str], database: None = None
+) -> tuple[SqliteDatabase, Cipher]: ...
+
+
+@overload
+async def open_encrypted(
+    path: Path, env: Mapping[str, str], database: Database
+) -> tuple[Database, Cipher]: ...
+
+
+async def open_encrypted(
+    path: Path, env: Mapping[str, str], database: Database | None = None
+) -> tuple[Database, Cipher]:
+    """The open database and its cipher. A new database gets a new key file beside `path`.
+
+    `database` is another engine's database (PostgreSQL) to open instead of the SQLite file
+    at `path`; its key file is still the one beside `path`, on this machine.
+    """
+    db = database or SqliteDatabase(path)
     await db.open()
     try:
         cipher = await _cipher_for(db, path, dict(env))
@@ -73,6 +93,9 @@ async def _first_key(db: Database, path: Path, env: dict[str, str]) -> Cipher:
     keyring = read_keyring(path, env)
     if keyring is None:
         in_memory = str(path) == ":memory:"
+        if not in_memory:
+            # Beside the SQLite file, whose driver made the folder; on PostgreSQL, made here.
+            private_folder(path.parent)
         keyring = Keyring({1: new_key()}) if in_memory else create_key_file(path)
     cipher = Cipher(keyring)
     await db.execute(

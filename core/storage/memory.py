@@ -5,21 +5,12 @@ from __future__ import annotations
 import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import fields, replace
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from core.flows.engine import FlowState
-from core.ports import Repos
-from core.records import Checkin, Member, Part, Practice
-from core.storage.audit_repos import InMemoryAuditRepo
-from core.storage.counter_repos import InMemoryCounterRepo
-from core.storage.group_memory import InMemoryGroupRepo, InMemoryOutboxRepo, InMemoryReminderRepo
-from core.storage.group_safety_repos import InMemoryGroupSafetyRepo
-from core.storage.name_repos import InMemoryNameRepo
-from core.storage.reachout_repos import InMemoryReachOutRepo
-from core.storage.safety_plan_repos import InMemorySafetyPlanRepo
-from core.storage.sqlite_repos import checkin_json, part_json, practice_json
+from core.kernel.flows.engine import FlowState
+from core.kernel.records import Member
 from core.storage.stamps import stamp
 
 
@@ -92,118 +83,6 @@ class InMemoryMemberRepo:
         raise LookupError(member_id)
 
 
-class InMemoryCheckinRepo:
-    def __init__(self) -> None:
-        self.rows: list[Checkin] = []
-        self._last_id = 0
-
-    async def add(self, checkin: Checkin) -> None:
-        self._last_id += 1
-        self.rows.append(replace(checkin, id=self._last_id))
-
-    async def since(self, member_id: int, since: datetime) -> list[Checkin]:
-        mine = [c for c in self.rows if c.member_id == member_id and c.at >= since]
-        return sorted(mine, key=lambda c: (c.at, c.id))
-
-    async def count(self, member_id: int) -> int:
-        return sum(1 for c in self.rows if c.member_id == member_id)
-
-    async def page(self, member_id: int, offset: int, limit: int) -> list[Checkin]:
-        mine = sorted(
-            (c for c in self.rows if c.member_id == member_id),
-            key=lambda c: (c.at, c.id),
-            reverse=True,
-        )
-        start = max(0, offset)
-        return mine[start : start + max(0, limit)]
-
-    def _index(self, member_id: int, checkin_id: int) -> int | None:
-        for i, c in enumerate(self.rows):
-            if c.id == checkin_id and c.member_id == member_id:
-                return i
-        return None
-
-    async def get(self, member_id: int, checkin_id: int) -> Checkin | None:
-        i = self._index(member_id, checkin_id)
-        return None if i is None else self.rows[i]
-
-    async def update(self, checkin: Checkin) -> bool:
-        i = self._index(checkin.member_id, checkin.id)
-        if i is None:
-            return False
-        self.rows[i] = replace(
-            self.rows[i], mood=checkin.mood, urge=checkin.urge, note=checkin.note
-        )
-        return True
-
-    async def delete(self, member_id: int, checkin_id: int) -> bool:
-        i = self._index(member_id, checkin_id)
-        if i is not None:
-            del self.rows[i]
-        return i is not None
-
-    async def export(self, member_id: int) -> dict[str, Any]:
-        mine = sorted(
-            (c for c in self.rows if c.member_id == member_id), key=lambda c: (c.at, c.id)
-        )
-        return {"checkins": [checkin_json(c) for c in mine]}
-
-    async def erase(self, member_id: int) -> int:
-        return await self.purge(member_id, datetime.max.replace(tzinfo=UTC))
-
-    async def purge(self, member_id: int, before: datetime) -> int:
-        kept = [c for c in self.rows if c.member_id != member_id or c.at >= before]
-        removed, self.rows = len(self.rows) - len(kept), kept
-        return removed
-
-
-class InMemoryPartRepo:
-    def __init__(self) -> None:
-        self.rows: list[Part] = []
-
-    async def list(self, member_id: int) -> list[Part]:
-        return [p for p in self.rows if p.member_id == member_id]
-
-    async def add(self, member_id: int, name: str, role: str, now: datetime) -> Part:
-        part = Part(max((p.id for p in self.rows), default=0) + 1, member_id, name, role)
-        self.rows.append(part)
-        return part
-
-    def _index(self, member_id: int, part_id: int) -> int | None:
-        for i, part in enumerate(self.rows):
-            if part.id == part_id and part.member_id == member_id:
-                return i
-        return None
-
-    async def rename(self, member_id: int, part_id: int, name: str) -> Part | None:
-        i = self._index(member_id, part_id)
-        if i is None:
-            return None
-        self.rows[i] = replace(self.rows[i], name=name)
-        return self.rows[i]
-
-    async def update(self, part: Part) -> Part | None:
-        i = self._index(part.member_id, part.id)
-        if i is None:
-            return None
-        self.rows[i] = replace(part, name=self.rows[i].name)
-        return self.rows[i]
-
-    async def remove(self, member_id: int, part_id: int) -> bool:
-        i = self._index(member_id, part_id)
-        if i is not None:
-            del self.rows[i]
-        return i is not None
-
-    async def export(self, member_id: int) -> dict[str, Any]:
-        return {"parts": [part_json(p) for p in await self.list(member_id)]}
-
-    async def erase(self, member_id: int) -> int:
-        kept = [p for p in self.rows if p.member_id != member_id]
-        removed, self.rows = len(self.rows) - len(kept), kept
-        return removed
-
-
 class InMemorySessionRepo:
     def __init__(self) -> None:
         self.rows: dict[int, FlowState] = {}
@@ -244,32 +123,6 @@ class InMemorySessionRepo:
         return 0 if self.rows.pop(member_id, None) is None else 1
 
 
-class InMemoryPracticeLogRepo:
-    def __init__(self) -> None:
-        self.rows: list[Practice] = []
-
-    async def add(self, practice: Practice) -> None:
-        self.rows.append(practice)
-
-    async def since(self, member_id: int, since: datetime) -> list[Practice]:
-        return sorted(
-            (p for p in self.rows if p.member_id == member_id and p.at >= since),
-            key=lambda p: p.at,
-        )
-
-    async def export(self, member_id: int) -> dict[str, Any]:
-        rows = await self.since(member_id, datetime.min.replace(tzinfo=UTC))
-        return {"exercises": [practice_json(p) for p in rows]}
-
-    async def erase(self, member_id: int) -> int:
-        return await self.purge(member_id, datetime.max.replace(tzinfo=UTC))
-
-    async def purge(self, member_id: int, before: datetime) -> int:
-        kept = [p for p in self.rows if p.member_id != member_id or p.at >= before]
-        removed, self.rows = len(self.rows) - len(kept), kept
-        return removed
-
-
 class InMemoryUnit:
     """The twin of the SQLite unit of work: on an error inside, every repository's tables go
     back to what they held when it began (restored in place: some repositories share one)."""
@@ -303,25 +156,3 @@ def _put_back(table: Any, rows: Any) -> None:
         table.update(rows)
     else:
         table[:] = rows
-
-
-def in_memory_repos() -> Repos:
-    outbox = InMemoryOutboxRepo()
-    repos = Repos(
-        InMemoryMemberRepo(),
-        InMemoryCheckinRepo(),
-        InMemoryPartRepo(),
-        InMemorySessionRepo(),
-        practices=InMemoryPracticeLogRepo(),
-        plans=InMemorySafetyPlanRepo(),
-        counters=InMemoryCounterRepo(),
-        groups=(groups := InMemoryGroupRepo(outbox)),
-        outbox=outbox,
-        reminders=InMemoryReminderRepo(),
-        reachouts=InMemoryReachOutRepo(outbox),
-        audit=InMemoryAuditRepo(),
-        group_safety=InMemoryGroupSafetyRepo(groups, outbox),
-        names=InMemoryNameRepo(),
-    )
-    every = [getattr(repos, f.name) for f in fields(repos) if f.name != "unit"]
-    return replace(repos, unit=InMemoryUnit(every))

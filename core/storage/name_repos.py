@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core.crypto import Cipher
+from core.kernel.crypto import Cipher
 from core.storage.database import Database
 from core.storage.sealed import MEMBER_NAME
 from core.storage.stamps import stamp

@@ -2,8 +2,10 @@
 
 One pass serves both the move-over of values written before places existed (format 1, bound
 to their column only) and `unblend keys rotate`. A marker in `meta` (`key_rotation`) records
-the target key and how far the pass got; each batch commits together with the marker, so an
-interrupted pass resumes exactly where it stopped. A value that cannot be opened is noted by
+the target key and how far the pass got (the column, and the primary key of the last row done);
+each batch commits together with the marker, so an interrupted pass resumes exactly where it
+stopped. Rows are walked in their primary key's order, which both engines have (SQLite's rowid
+does not exist in PostgreSQL). A value that cannot be opened is noted by
 its place (never its content), left as it is (or removed, when asked) and the pass goes on.
 """
 
@@ -16,14 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.crypto import (
-    FORMAT,
-    LEGACY_FORMAT,
-    Cipher,
-    DecryptError,
-    sealed_by,
-    value_format,
-)
+from core.kernel.crypto import FORMAT, LEGACY_FORMAT, Cipher, DecryptError, sealed_by, value_format
 from core.storage.database import Database, Fetch
 from core.storage.sealed import KEY_CHECK, KEY_CHECK_LEGACY, KEY_CHECK_TEXT, SEALED, Sealed
 
@@ -74,24 +69,48 @@ def open_key_check(cipher: Cipher, check: bytes) -> str:
     return cipher.decrypt(check, KEY_CHECK)
 
 
-async def _file_tables(fetch: Fetch) -> set[str]:
-    """The tables of a SQLite file read through a bare fetch (`read_only`: doctor, retire)."""
-    rows = await fetch("SELECT name FROM sqlite_master WHERE type='table'", ())
-    return {str(r[0]) for r in rows}
+Key = tuple[Any, ...]
+
+
+def resume_after(col: Sealed, after: object) -> Key | None:
+    """The primary key the marker says the pass got past in `col`, or None for its start.
+
+    Markers written before the walk went by primary key hold a SQLite rowid: the same number
+    where the key is the table's one integer column (its rowid), and no use elsewhere, where
+    the column starts again (values already under the target key are skipped)."""
+    if isinstance(after, list):
+        return tuple(after) or None
+    if isinstance(after, int) and after > 0 and len(col.key) == 1:
+        return (after,)
+    return None
 
 
 async def _rows(
-    fetch: Fetch, col: Sealed, after: int, limit: int
-) -> list[tuple[int, bytes, dict[str, Any]]]:
-    """(rowid, value, the row's placing columns) for up to `limit` values after `after`."""
-    names = ", ".join(f'"{c}"' for c in dict.fromkeys((*col.by, col.legacy_by)) if c)
-    rows = await fetch(
-        f'SELECT rowid, "{col.column}", {names} FROM "{col.table}"'
-        f' WHERE rowid>? AND "{col.column}" IS NOT NULL ORDER BY rowid LIMIT ?',
-        (after, limit),
-    )
+    fetch: Fetch, col: Sealed, after: Key | None, limit: int
+) -> list[tuple[Key, bytes, dict[str, Any]]]:
+    """(primary key, value, the row's placing columns) for up to `limit` values past `after`."""
     keys = [c for c in dict.fromkeys((*col.by, col.legacy_by)) if c]
-    return [(int(r[0]), _bytes(r[1]), dict(zip(keys, r[2:], strict=True))) for r in rows]
+    names = ", ".join(f'"{c}"' for c in (*col.key, *keys))
+    order = ", ".join(f'"{c}"' for c in col.key)
+    where = f'"{col.column}" IS NOT NULL'
+    params: list[Any] = []
+    if after is not None:
+        marks = ", ".join("?" for _ in col.key)
+        # A row value comparison: both engines order (a, b) > (x, y) as ORDER BY a, b does.
+        where += f" AND ({order}) > ({marks})"
+        params += after
+    rows = await fetch(
+        f'SELECT {names}, "{col.column}" FROM "{col.table}" WHERE {where} ORDER BY {order} LIMIT ?',
+        (*params, limit),
+    )
+    width = len(col.key)
+    return [
+        (tuple(r[:width]), _bytes(r[-1]), dict(zip(keys, r[width:-1], strict=True))) for r in rows
+    ]
+
+
+def _by_key(col: Sealed) -> str:
+    return " AND ".join(f'"{c}"=?' for c in col.key)
 
 
 def _bytes(value: object) -> bytes:
@@ -124,7 +143,8 @@ async def reseal(
     marker = await read_marker(db.fetchall)
     assert marker is not None, "the caller writes the marker first"
     target = cipher.seal_with
-    index, after = int(marker["column"]), int(marker["after"])
+    index = int(marker["column"])
+    after = resume_after(SEALED[index], marker["after"]) if index < len(SEALED) else None
     damaged: list[str] = list(marker.get("damaged", []))
     damaged_count = int(marker.get("damaged_count", 0))
     result = PassResult()
@@ -133,12 +153,12 @@ async def reseal(
         col = SEALED[index]
         rows = await _rows(db.fetchall, col, after, batch) if col.table in tables else []
         if not rows:
-            index, after = index + 1, 0
+            index, after = index + 1, None
             await save_marker(db, {**marker, "column": index, "after": 0})
             continue
         changed = 0
         async with db.write():
-            for rowid, blob, row in rows:
+            for key, blob, row in rows:
                 if sealed_by(blob) == target:
                     continue  # sealed by this pass before an interruption, or by the bot since
                 try:
@@ -148,19 +168,19 @@ async def reseal(
                     if len(damaged) < DAMAGED_KEPT:
                         damaged.append(str(exc.place))
                     if drop:
-                        await _drop(db, col, rowid)
+                        await _drop(db, col, key)
                     continue
                 place = col.at(*(row[c] for c in col.by))
                 await db.execute(
-                    f'UPDATE "{col.table}" SET "{col.column}"=? WHERE rowid=?',
-                    (cipher.encrypt(text, place), rowid),
+                    f'UPDATE "{col.table}" SET "{col.column}"=? WHERE {_by_key(col)}',
+                    (cipher.encrypt(text, place), *key),
                 )
                 changed += 1
             after = rows[-1][0]
             marker = {
                 **marker,
                 "column": index,
-                "after": after,
+                "after": list(after),
                 "damaged": damaged,
                 "damaged_count": damaged_count,
             }
@@ -172,11 +192,11 @@ async def reseal(
     return result
 
 
-async def _drop(db: Database, col: Sealed, rowid: int) -> None:
+async def _drop(db: Database, col: Sealed, key: Key) -> None:
     if col.required:
-        await db.execute(f'DELETE FROM "{col.table}" WHERE rowid=?', (rowid,))
+        await db.execute(f'DELETE FROM "{col.table}" WHERE {_by_key(col)}', key)
     else:
-        await db.execute(f'UPDATE "{col.table}" SET "{col.column}"=NULL WHERE rowid=?', (rowid,))
+        await db.execute(f'UPDATE "{col.table}" SET "{col.column}"=NULL WHERE {_by_key(col)}', key)
 
 
 async def finish(db: Database, cipher: Cipher) -> None:
@@ -218,20 +238,27 @@ class Survey:
     damaged_count: int = 0
 
 
-async def survey(fetch: Fetch, cipher: Cipher | None, batch: int = BATCH) -> Survey:
+async def survey(
+    fetch: Fetch, cipher: Cipher | None, batch: int = BATCH, tables: set[str] | None = None
+) -> Survey:
     """Counts the values under each key; with a cipher, also opens each one and lists the
-    ones that fail (format-1 values are opened the old way while the key check is format 1)."""
+    ones that fail (format-1 values are opened the old way while the key check is format 1).
+
+    `tables`: the schema's tables; by default those of the SQLite file `fetch` reads."""
     found = Survey()
     check = await read_key_check(fetch)
     legacy = check is not None and value_format(check) == LEGACY_FORMAT
-    tables = await _file_tables(fetch)
+    if tables is None:
+        from core.storage.sqlite import file_tables
+
+        tables = await file_tables(fetch)
     for col in SEALED:
         if col.table not in tables:
             continue
-        after = 0
+        after: Key | None = None
         while rows := await _rows(fetch, col, after, batch):
             after = rows[-1][0]
-            for _rowid, blob, row in rows:
+            for _key, blob, row in rows:
                 found.values += 1
                 found.by_key[key_of(blob)] += 1
                 if cipher is None:

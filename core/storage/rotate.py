@@ -6,6 +6,9 @@ marker is written before the new key, so an interruption at any point resumes wi
 key id. While a rotation is pending the bot still starts: every value names its own key.
 
 Retiring removes a key from the key file, and refuses while any value still uses it.
+
+Both work on either engine: the key file is always the one beside `db_path` on this machine;
+`storage` names a PostgreSQL database instead of the SQLite file at `db_path`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.crypto import (
+from core.kernel.crypto import (
     KEY_ENV,
     LEGACY_FORMAT,
     Cipher,
@@ -24,7 +27,8 @@ from core.crypto import (
     new_key,
     value_format,
 )
-from core.storage.database import Database
+from core.storage.database import RUN_LOCK, Database
+from core.storage.engines import StorageUrl, open_database, reading
 from core.storage.keyfile import read_keyring, write_key_file
 from core.storage.keyring import cipher_opening, take_over_old_rotation
 from core.storage.reseal import (
@@ -40,7 +44,6 @@ from core.storage.reseal import (
     survey,
 )
 from core.storage.sealed import SEALED
-from core.storage.sqlite import SqliteDatabase, read_only
 
 # The encrypted columns, under the name the rotation has always used for them.
 ENCRYPTED = SEALED
@@ -75,18 +78,26 @@ async def rotate_key(
     progress: Progress | None = None,
     batch: int = BATCH,
     drop_damaged: bool = False,
+    storage: StorageUrl | None = None,
 ) -> Rotation:
     """Re-seals everything under a new key; safe to run again after any interruption."""
+    storage = storage or StorageUrl("sqlite", db_path)
     if env.get(KEY_ENV):
         raise DataKeyError(
             f"The data key comes from ${KEY_ENV}. Rotation works with the key file: write the "
             f"key into {key_path_for(db_path)} (mode 600), unset {KEY_ENV}, then run this again."
         )
-    if not _is_file(db_path):
-        raise DataKeyError(f"There is no database at {db_path} to rotate.")
-    db = SqliteDatabase(db_path)
-    await db.open()
+    if storage.path is not None and not _is_file(storage.path):
+        raise DataKeyError(f"There is no database at {storage.path} to rotate.")
+    db = open_database(storage)
     try:
+        # Before anything is opened or migrated: a running bot is left alone.
+        if not await db.try_lock(RUN_LOCK):
+            raise DataKeyError(
+                f"An Unblend bot is running on {storage.shown}. Stop it first (on every "
+                "machine that runs one), then rotate; nothing was changed."
+            )
+        await db.open()
         return await _rotate(db, db_path, progress, batch, drop_damaged)
     finally:
         await db.close()
@@ -135,8 +146,11 @@ def _with_target(db_path: Path, keyring: Keyring, target: int, started: object) 
     return keyring
 
 
-async def retire_key(db_path: Path, env: Mapping[str, str], key_id: int) -> Keyring:
+async def retire_key(
+    db_path: Path, env: Mapping[str, str], key_id: int, storage: StorageUrl | None = None
+) -> Keyring:
     """Removes key `key_id` from the key file; refuses while anything still needs it."""
+    storage = storage or StorageUrl("sqlite", db_path)
     key_path = key_path_for(db_path)
     if env.get(KEY_ENV):
         raise DataKeyError(
@@ -154,16 +168,16 @@ async def retire_key(db_path: Path, env: Mapping[str, str], key_id: int) -> Keyr
             f"Key {key_id} is the newest: it seals new values. Run `unblend keys rotate` "
             "first; then older keys can be retired."
         )
-    if not _is_file(db_path):
-        raise DataKeyError(f"There is no database at {db_path} to check; nothing was retired.")
-    async with read_only(db_path) as fetch:
-        if await read_marker(fetch) is not None:
+    if storage.path is not None and not _is_file(storage.path):
+        raise DataKeyError(f"There is no database at {storage.path} to check; nothing was retired.")
+    async with reading(storage) as database:
+        if await read_marker(database.fetch) is not None:
             raise DataKeyError(
                 "A key rotation is under way: finish it with `unblend keys rotate`, then "
                 "retire the old key. Nothing was retired."
             )
-        check = await read_key_check(fetch)
-        found = await survey(fetch, None)
+        check = await read_key_check(database.fetch)
+        found = await survey(database.fetch, None, tables=database.tables)
     in_use = found.by_key[key_id] + (1 if check is not None and key_of(check) == key_id else 0)
     if in_use or found.by_key[0]:
         why = (

@@ -1,4 +1,4 @@
-"""Every encrypted column, and the place each of its values is bound to (core/crypto.py).
+"""Every encrypted column, and the place each of its values is bound to (core/kernel/crypto.py).
 
 A value's place is its table, column and the columns that name its row, its owner included
 (member or group), so a value copied into any other row fails to open. Only columns that never
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.crypto import Place
+from core.kernel.crypto import Place
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class Sealed:
     legacy_by: str = ""
     # NOT NULL: a damaged value that must go takes its row with it.
     required: bool = False
+    # The table's primary key: the key rotation walks the rows in its order (on any engine).
+    key: tuple[str, ...] = ("id",)
 
     def at(self, *values: object) -> Place:
         if len(values) != len(self.by):
@@ -44,7 +46,9 @@ PART_NOTES = Sealed("parts", "notes", ("id", "member_id"), "part.notes")
 PART_BODY = Sealed("parts", "body", ("id", "member_id"), "part.body")
 PART_SAYS = Sealed("parts", "says", ("id", "member_id"), "part.says")
 PART_PROTECTS = Sealed("parts", "protects", ("id", "member_id"), "part.protects")
-SESSION_STATE = Sealed("sessions", "state", ("member_id",), "session.state", required=True)
+SESSION_STATE = Sealed(
+    "sessions", "state", ("member_id",), "session.state", required=True, key=("member_id",)
+)
 PLAN_SECTION = Sealed(
     "safety_plan_sections",
     "body",
@@ -52,6 +56,7 @@ PLAN_SECTION = Sealed(
     "safety_plan",
     legacy_by="section",
     required=True,
+    key=("member_id", "section"),
 )
 COUNTER_NAME = Sealed(
     "day_counters", "name", ("id", "member_id"), "day_counter.name", required=True
@@ -66,9 +71,15 @@ OUTBOX_PAYLOAD = Sealed(
 AUDIT_NAME = Sealed("audit_log", "actor_name", ("id", "group_id"), "audit.actor_name")
 AUDIT_OLD = Sealed("audit_log", "old_value", ("id", "group_id"), "audit.old_value")
 AUDIT_NEW = Sealed("audit_log", "new_value", ("id", "group_id"), "audit.new_value")
-GROUP_TERMS = Sealed("group_safety", "terms", ("group_id",), "group_safety.terms")
-GROUP_EXCLUSIONS = Sealed("group_safety", "exclusions", ("group_id",), "group_safety.exclusions")
-MEMBER_NAME = Sealed("member_names", "name", ("member_id",), "member_name.name", required=True)
+GROUP_TERMS = Sealed(
+    "group_safety", "terms", ("group_id",), "group_safety.terms", key=("group_id",)
+)
+GROUP_EXCLUSIONS = Sealed(
+    "group_safety", "exclusions", ("group_id",), "group_safety.exclusions", key=("group_id",)
+)
+MEMBER_NAME = Sealed(
+    "member_names", "name", ("member_id",), "member_name.name", required=True, key=("member_id",)
+)
 
 PART_NOTE_COLUMNS = {
     "notes": PART_NOTES,

@@ -219,6 +219,13 @@ class SqliteDatabase:
         # Old copies of the pages in the write-ahead log go too.
         await self.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    async def try_lock(self, name: str) -> bool:
+        """One process owns a SQLite file (bots/instance.py): it holds every lock already."""
+        return True
+
+    async def unlock(self, name: str) -> None:
+        """Nothing to let go of (see try_lock)."""
+
     async def _statement(self, sql: str, params: Params, returning: bool) -> int:
         if self._in_transaction():
             return await self._run(sql, params, returning)
@@ -291,6 +298,12 @@ class SqliteDatabase:
             "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
         )
         return {str(r[0]) for r in rows}
+
+
+async def file_tables(fetch: Fetch) -> set[str]:
+    """The tables of a SQLite file read through a bare fetch (`read_only`: doctor, retire)."""
+    rows = await fetch("SELECT name FROM sqlite_master WHERE type='table'", ())
+    return {str(r[0]) for r in rows if not str(r[0]).startswith("sqlite_")}
 
 
 def read_only_uri(path: Path) -> str:

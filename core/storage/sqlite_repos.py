@@ -6,31 +6,17 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
-from core.crypto import Cipher
-from core.flows.engine import FlowState
-from core.ports import Repos
-from core.records import Checkin, Member, Part, Practice
-from core.storage.audit_repos import SqliteAuditRepo
-from core.storage.counter_repos import SqliteCounterRepo
+from core.kernel.crypto import Cipher
+from core.kernel.flows.engine import FlowState
+from core.kernel.records import Member
 from core.storage.database import Database
-from core.storage.group_repos import SqliteGroupRepo, SqliteOutboxRepo, SqliteReminderRepo
-from core.storage.group_safety_repos import SqliteGroupSafetyRepo
-from core.storage.name_repos import SqliteNameRepo
-from core.storage.reachout_repos import SqliteReachOutRepo
-from core.storage.safety_plan_repos import SqliteSafetyPlanRepo
 from core.storage.sealed import (
-    CHECKIN_NOTE,
-    PART_NAME,
-    PART_NOTE_COLUMNS,
     SESSION_STATE,
 )
 from core.storage.stamps import stamp
-
-# The encrypted note columns of `parts`, in the order of Part's fields.
-PART_NOTE_FIELDS = ("notes", "body", "says", "protects")
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -153,238 +139,6 @@ class SqliteMemberRepo:
         return removed
 
 
-def checkin_json(c: Checkin) -> dict[str, Any]:
-    # No "protector": no question ever filled it, so an export does not pretend to hold one.
-    return {
-        "at": c.at.isoformat(),
-        "mood": c.mood,
-        "urge": c.urge,
-        "part": c.part,
-        "need": c.need,
-        "note": c.note,
-    }
-
-
-CHECKIN_COLUMNS = "id, at, mood, urge, part, need, protector, note"
-
-
-class SqliteCheckinRepo:
-    def __init__(self, db: Database, cipher: Cipher) -> None:
-        self._db, self._cipher = db, cipher
-
-    async def add(self, checkin: Checkin) -> None:
-        async with self._db.write():
-            row_id = await self._db.next_id("checkins")
-            note = CHECKIN_NOTE.at(row_id, checkin.member_id)
-            await self._db.execute(
-                "INSERT INTO checkins (id, member_id, at, mood, urge, part, need, protector,"
-                " note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    row_id,
-                    checkin.member_id,
-                    stamp(checkin.at),
-                    checkin.mood,
-                    checkin.urge,
-                    checkin.part,
-                    checkin.need,
-                    checkin.protector,
-                    self._cipher.encrypt_opt(checkin.note, note),
-                ),
-            )
-
-    def _checkin(self, member_id: int, r: Any) -> Checkin:
-        return Checkin(
-            member_id,
-            datetime.fromisoformat(r[1]),
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            self._cipher.decrypt_opt(r[7], CHECKIN_NOTE.at(r[0], member_id)),
-            id=int(r[0]),
-        )
-
-    async def since(self, member_id: int, since: datetime) -> list[Checkin]:
-        rows = await self._db.fetchall(
-            f"SELECT {CHECKIN_COLUMNS} FROM checkins WHERE member_id=? AND at>=? ORDER BY at, id",
-            (member_id, stamp(since)),
-        )
-        return [self._checkin(member_id, r) for r in rows]
-
-    async def count(self, member_id: int) -> int:
-        row = await self._db.fetchone(
-            "SELECT COUNT(*) FROM checkins WHERE member_id=?", (member_id,)
-        )
-        return int(row[0]) if row else 0
-
-    async def page(self, member_id: int, offset: int, limit: int) -> list[Checkin]:
-        rows = await self._db.fetchall(
-            f"SELECT {CHECKIN_COLUMNS} FROM checkins WHERE member_id=?"
-            " ORDER BY at DESC, id DESC LIMIT ? OFFSET ?",
-            (member_id, max(0, limit), max(0, offset)),
-        )
-        return [self._checkin(member_id, r) for r in rows]
-
-    async def get(self, member_id: int, checkin_id: int) -> Checkin | None:
-        row = await self._db.fetchone(
-            f"SELECT {CHECKIN_COLUMNS} FROM checkins WHERE id=? AND member_id=?",
-            (checkin_id, member_id),
-        )
-        return None if row is None else self._checkin(member_id, row)
-
-    async def update(self, checkin: Checkin) -> bool:
-        changed = await self._db.changes(
-            "UPDATE checkins SET mood=?, urge=?, note=? WHERE id=? AND member_id=?",
-            (
-                checkin.mood,
-                checkin.urge,
-                self._cipher.encrypt_opt(
-                    checkin.note, CHECKIN_NOTE.at(checkin.id, checkin.member_id)
-                ),
-                checkin.id,
-                checkin.member_id,
-            ),
-        )
-        return changed > 0
-
-    async def delete(self, member_id: int, checkin_id: int) -> bool:
-        removed = await self._db.changes(
-            "DELETE FROM checkins WHERE id=? AND member_id=?", (checkin_id, member_id)
-        )
-        return removed > 0
-
-    async def export(self, member_id: int) -> dict[str, Any]:
-        rows = await self.since(member_id, datetime.min.replace(tzinfo=UTC))
-        return {"checkins": [checkin_json(c) for c in rows]}
-
-    async def erase(self, member_id: int) -> int:
-        return await self.purge(member_id, datetime.max.replace(tzinfo=UTC))
-
-    async def purge(self, member_id: int, before: datetime) -> int:
-        return await self._db.changes(
-            "DELETE FROM checkins WHERE member_id=? AND at<?", (member_id, stamp(before))
-        )
-
-
-def part_json(p: Part) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "name": p.name,
-        "role": p.role,
-        "body": p.body,
-        "says": p.says,
-        "protects": p.protects,
-        "notes": p.notes,
-    }
-
-
-class SqlitePartRepo:
-    """Parts are shown at every check-in and change rarely: a write-through cache serves them."""
-
-    def __init__(self, db: Database, cipher: Cipher) -> None:
-        self._db, self._cipher = db, cipher
-        self._cache: dict[int, list[Part]] = {}
-
-    async def list(self, member_id: int) -> list[Part]:
-        if member_id in self._cache:
-            return list(self._cache[member_id])
-        rows = await self._db.fetchall(
-            "SELECT id, name, role, notes, body, says, protects FROM parts"
-            " WHERE member_id=? ORDER BY id",
-            (member_id,),
-        )
-        parts = [
-            Part(
-                int(r[0]),
-                member_id,
-                self._cipher.decrypt(r[1], PART_NAME.at(r[0], member_id)),
-                r[2],
-                *(
-                    self._cipher.decrypt_opt(blob, PART_NOTE_COLUMNS[field].at(r[0], member_id))
-                    or ""
-                    for blob, field in zip(r[3:], PART_NOTE_FIELDS, strict=True)
-                ),
-            )
-            for r in rows
-        ]
-        self._cache[member_id] = parts
-        return list(parts)
-
-    async def add(self, member_id: int, name: str, role: str, now: datetime) -> Part:
-        async with self._db.write():
-            part_id = await self._db.next_id("parts")
-            sealed = self._cipher.encrypt(name, PART_NAME.at(part_id, member_id))
-            await self._db.execute(
-                "INSERT INTO parts (id, member_id, name, role, created_at) VALUES (?, ?, ?, ?, ?)",
-                (part_id, member_id, sealed, role, stamp(now)),
-            )
-        part = Part(part_id, member_id, name, role)
-        self._cache.pop(member_id, None)
-        return part
-
-    async def _find(self, member_id: int, part_id: int) -> Part | None:
-        return next((p for p in await self.list(member_id) if p.id == part_id), None)
-
-    async def _write_part(self, sql: str, params: tuple[object, ...], part: Part) -> Part | None:
-        """Runs one UPDATE of this member's part; the cached list changes only if the row did."""
-        changed = await self._db.changes(sql, params) > 0
-        cached = self._cache.get(part.member_id)
-        if not changed:
-            self._cache.pop(part.member_id, None)
-            return None
-        if cached is not None:
-            self._cache[part.member_id] = [part if p.id == part.id else p for p in cached]
-        return part
-
-    async def rename(self, member_id: int, part_id: int, name: str) -> Part | None:
-        current = await self._find(member_id, part_id)
-        if current is None:
-            return None
-        return await self._write_part(
-            "UPDATE parts SET name=? WHERE id=? AND member_id=?",
-            (self._cipher.encrypt(name, PART_NAME.at(part_id, member_id)), part_id, member_id),
-            replace(current, name=name),
-        )
-
-    async def update(self, part: Part) -> Part | None:
-        current = await self._find(part.member_id, part.id)
-        if current is None:
-            return None
-        notes = [
-            self._cipher.encrypt_opt(
-                getattr(part, field) or None, PART_NOTE_COLUMNS[field].at(part.id, part.member_id)
-            )
-            for field in PART_NOTE_FIELDS
-        ]
-        return await self._write_part(
-            "UPDATE parts SET role=?, notes=?, body=?, says=?, protects=?"
-            " WHERE id=? AND member_id=?",
-            (part.role, *notes, part.id, part.member_id),
-            replace(part, name=current.name),
-        )
-
-    async def remove(self, member_id: int, part_id: int) -> bool:
-        removed = (
-            await self._db.changes(
-                "DELETE FROM parts WHERE id=? AND member_id=?", (part_id, member_id)
-            )
-            > 0
-        )
-        cached = self._cache.get(member_id)
-        if cached is not None:
-            self._cache[member_id] = [p for p in cached if p.id != part_id]
-        return removed
-
-    async def export(self, member_id: int) -> dict[str, Any]:
-        return {"parts": [part_json(p) for p in await self.list(member_id)]}
-
-    async def erase(self, member_id: int) -> int:
-        removed = await self._db.changes("DELETE FROM parts WHERE member_id=?", (member_id,))
-        self._cache.pop(member_id, None)
-        return removed
-
-
 class SqliteSessionRepo:
     """Write-through: every change is committed; reads after the first come from memory."""
 
@@ -450,50 +204,6 @@ class SqliteSessionRepo:
         return removed
 
 
-class SqlitePracticeLogRepo:
-    """Exercise ids and 0-10 numbers only: nothing a member wrote, so nothing to encrypt."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    async def add(self, practice: Practice) -> None:
-        await self._db.execute(
-            "INSERT INTO practice_log (member_id, at, exercise, before_level, after_level)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (
-                practice.member_id,
-                stamp(practice.at),
-                practice.exercise,
-                practice.before,
-                practice.after,
-            ),
-        )
-
-    async def since(self, member_id: int, since: datetime) -> list[Practice]:
-        rows = await self._db.fetchall(
-            "SELECT at, exercise, before_level, after_level FROM practice_log"
-            " WHERE member_id=? AND at>=? ORDER BY at",
-            (member_id, stamp(since)),
-        )
-        return [Practice(member_id, datetime.fromisoformat(r[0]), r[1], r[2], r[3]) for r in rows]
-
-    async def export(self, member_id: int) -> dict[str, Any]:
-        rows = await self.since(member_id, datetime.min.replace(tzinfo=UTC))
-        return {"exercises": [practice_json(p) for p in rows]}
-
-    async def erase(self, member_id: int) -> int:
-        return await self.purge(member_id, datetime.max.replace(tzinfo=UTC))
-
-    async def purge(self, member_id: int, before: datetime) -> int:
-        return await self._db.changes(
-            "DELETE FROM practice_log WHERE member_id=? AND at<?", (member_id, stamp(before))
-        )
-
-
-def practice_json(p: Practice) -> dict[str, Any]:
-    return {"at": p.at.isoformat(), "exercise": p.exercise, "before": p.before, "after": p.after}
-
-
 class _Cached(Protocol):
     _cache: dict[Any, Any]
 
@@ -514,25 +224,3 @@ class SqliteUnit:
             for repo in self._cached:
                 repo._cache.clear()
             raise
-
-
-def sqlite_repos(db: Database, cipher: Cipher) -> Repos:
-    members, parts = SqliteMemberRepo(db), SqlitePartRepo(db, cipher)
-    sessions = SqliteSessionRepo(db, cipher)
-    return Repos(
-        members,
-        SqliteCheckinRepo(db, cipher),
-        parts,
-        sessions,
-        practices=SqlitePracticeLogRepo(db),
-        plans=SqliteSafetyPlanRepo(db, cipher),
-        counters=SqliteCounterRepo(db, cipher),
-        groups=SqliteGroupRepo(db, cipher),
-        outbox=SqliteOutboxRepo(db, cipher),
-        reminders=SqliteReminderRepo(db),
-        reachouts=SqliteReachOutRepo(db, cipher),
-        audit=SqliteAuditRepo(db, cipher),
-        group_safety=SqliteGroupSafetyRepo(db, cipher),
-        names=SqliteNameRepo(db, cipher),
-        unit=SqliteUnit(db, [members, parts, sessions]),
-    )

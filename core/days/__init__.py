@@ -1,0 +1,1 @@
+"""/days: day counters, slips and milestones, and their storage."""

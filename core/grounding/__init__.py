@@ -1,0 +1,1 @@
+"""/ground: the grounding exercises' menu, the practice log and its storage."""

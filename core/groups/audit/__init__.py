@@ -1,0 +1,1 @@
+"""The moderators' audit log of a group's settings (/group audit)."""

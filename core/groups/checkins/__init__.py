@@ -1,0 +1,1 @@
+"""Group check-ins: schedules, posts, private answers, summaries and reminders (/schedule)."""

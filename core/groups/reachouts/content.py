@@ -1,0 +1,67 @@
+"""The content reach-outs and /volunteer needs: each message key it uses with its placeholders, and
+its flows. `unblend content check` holds every locale to it (issue 14)."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, str] = {
+    # reach-outs, /volunteer, gone channels (issue 6: reachout)
+    "reach.request": "name",
+    # trust, shown (issue 12): taking a request and volunteering only while in the group
+    "reach.take_not_member": "",
+    "reach.take_unchecked": "",
+    "volunteer.not_member": "group",
+    "volunteer.unchecked": "",
+    "reach.request_line": "line",
+    "reach.request_volunteer": "",
+    "reach.request_mods": "",
+    "reach.ack_button": "",
+    "reach.asked_volunteers": "wait",
+    "reach.asked_moderators": "wait",
+    "reach.wait_hour": "",
+    "reach.wait_hours": "n",
+    "reach.wait_minutes": "n",
+    "reach.already_open": "",
+    "reach.nobody": "",
+    "reach.unknown": "",
+    "reach.own": "",
+    "reach.already_taken": "",
+    "reach.closed": "",
+    "reach.someone": "",
+    "reach.taken_member": "name",
+    "reach.taken_volunteer": "",
+    "reach.timeout": "",
+    "gone.notice": "id",
+    # reaching the member who asked, and /volunteer, /group audit, /group terms on Discord
+    # (brief H7: Discord follow-ups)
+    "reach.contact_button": "name",
+    "reach.contact_button_plain": "",
+    "commands.volunteer": "",
+    "volunteer.help": "",
+    "volunteer.unknown": "got",
+    "volunteer.group_off": "",
+    "volunteer.group_link": "",
+    "volunteer.status_none": "",
+    "volunteer.status_head": "",
+    "volunteer.status_line": "group quiet",
+    "volunteer.quiet_none": "",
+    "volunteer.quiet_hours": "end start tz",
+    "volunteer.unknown_group": "got",
+    "volunteer.no_groups": "",
+    "volunteer.which_group": "example groups",
+    "volunteer.panel": "group state",
+    "volunteer.state_on": "",
+    "volunteer.state_off": "",
+    "volunteer.on_button": "",
+    "volunteer.off_button": "",
+    "volunteer.opted_in": "example group quiet",
+    "volunteer.opted_out": "group",
+    "volunteer.not_volunteering": "group",
+    "volunteer.quiet_not_volunteer": "",
+    "volunteer.quiet_missing": "example",
+    "volunteer.quiet_invalid": "example got",
+    "volunteer.quiet_same": "example",
+    "volunteer.quiet_saved": "end start tz",
+    "volunteer.quiet_cleared": "",
+    # Discord interactions: a day's thread that can't be started (issue 13 item 9)
+    "gone.no_thread": "id",
+}

@@ -1,0 +1,1 @@
+"""/history: summaries and the chart of a member's own check-ins."""

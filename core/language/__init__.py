@@ -1,0 +1,1 @@
+"""Which language each member and group is answered in, and /language."""

@@ -1,0 +1,143 @@
+"""Every storage port of every capability, composed: what the app is given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+
+from core.checkin.ports import CheckinRepo, CheckinStores
+from core.checkin.store import InMemoryCheckinRepo, SqliteCheckinRepo
+from core.days.ports import CounterRepo, DayStores
+from core.days.store import InMemoryCounterRepo, SqliteCounterRepo
+from core.grounding.ports import GroundingStores, PracticeLogRepo
+from core.grounding.store import InMemoryPracticeLogRepo, SqlitePracticeLogRepo
+from core.groups.audit.ports import AuditRepo, AuditStores
+from core.groups.audit.store import InMemoryAuditRepo, SqliteAuditRepo
+from core.groups.checkins.ports import GroupCheckinStores
+from core.groups.memory import InMemoryGroupRepo, InMemoryReminderRepo
+from core.groups.ports import GroupRepo, ReminderRepo
+from core.groups.reachouts.ports import ReachOutRepo, ReachOutStores
+from core.groups.reachouts.store import InMemoryReachOutRepo, SqliteReachOutRepo
+from core.groups.screening.ports import ScreeningStores
+from core.groups.screening.settings import GroupSafetyRepo
+from core.groups.screening.store import InMemoryGroupSafetyRepo, SqliteGroupSafetyRepo
+from core.groups.store import SqliteGroupRepo, SqliteReminderRepo
+from core.history.ports import HistoryStores
+from core.kernel.crypto import Cipher
+from core.kernel.ports import MemberRepo, NameRepo, SessionRepo, UnitOfWork, WritesAsTheyCome
+from core.outbox.ports import OutboxRepo, OutboxStores
+from core.outbox.store import InMemoryOutboxRepo, SqliteOutboxRepo
+from core.parts.ports import PartRepo, PartStores
+from core.parts.store import InMemoryPartRepo, SqlitePartRepo
+from core.privacy.ports import PrivacyStores
+from core.safety_plan.ports import PlanStores, SafetyPlanRepo
+from core.safety_plan.store import InMemorySafetyPlanRepo, SqliteSafetyPlanRepo
+from core.storage.database import Database
+from core.storage.memory import InMemoryMemberRepo, InMemorySessionRepo, InMemoryUnit
+from core.storage.name_repos import InMemoryNameRepo, SqliteNameRepo
+from core.storage.sqlite_repos import SqliteMemberRepo, SqliteSessionRepo, SqliteUnit
+from core.welcome.ports import WelcomeStores
+
+
+@dataclass(frozen=True)
+class Repos:
+    members: MemberRepo
+    checkins: CheckinRepo
+    parts: PartRepo
+    sessions: SessionRepo
+    practices: PracticeLogRepo
+    plans: SafetyPlanRepo
+    counters: CounterRepo
+    # group check-ins (issue 6)
+    groups: GroupRepo
+    outbox: OutboxRepo
+    reminders: ReminderRepo
+    # reach-outs, volunteers, group membership, gone channels (issue 6)
+    reachouts: ReachOutRepo
+    # moderators' audit log (issue 7)
+    audit: AuditRepo
+    # a group's own crisis terms, screening and retention (issue 7, H5): group data only
+    group_safety: GroupSafetyRepo
+    # members' names, filled into messages when they are sent or exported (issue 12)
+    names: NameRepo
+    # writes that commit together (issue 12)
+    unit: UnitOfWork = field(default_factory=WritesAsTheyCome)
+
+
+def sqlite_repos(db: Database, cipher: Cipher) -> Repos:
+    members, parts = SqliteMemberRepo(db), SqlitePartRepo(db, cipher)
+    sessions = SqliteSessionRepo(db, cipher)
+    return Repos(
+        members,
+        SqliteCheckinRepo(db, cipher),
+        parts,
+        sessions,
+        practices=SqlitePracticeLogRepo(db),
+        plans=SqliteSafetyPlanRepo(db, cipher),
+        counters=SqliteCounterRepo(db, cipher),
+        groups=SqliteGroupRepo(db, cipher),
+        outbox=SqliteOutboxRepo(db, cipher),
+        reminders=SqliteReminderRepo(db),
+        reachouts=SqliteReachOutRepo(db, cipher),
+        audit=SqliteAuditRepo(db, cipher),
+        group_safety=SqliteGroupSafetyRepo(db, cipher),
+        names=SqliteNameRepo(db, cipher),
+        unit=SqliteUnit(db, [members, parts, sessions]),
+    )
+
+
+def in_memory_repos() -> Repos:
+    outbox = InMemoryOutboxRepo()
+    repos = Repos(
+        InMemoryMemberRepo(),
+        InMemoryCheckinRepo(),
+        InMemoryPartRepo(),
+        InMemorySessionRepo(),
+        practices=InMemoryPracticeLogRepo(),
+        plans=InMemorySafetyPlanRepo(),
+        counters=InMemoryCounterRepo(),
+        groups=(groups := InMemoryGroupRepo(outbox)),
+        outbox=outbox,
+        reminders=InMemoryReminderRepo(),
+        reachouts=InMemoryReachOutRepo(outbox),
+        audit=InMemoryAuditRepo(),
+        group_safety=InMemoryGroupSafetyRepo(groups, outbox),
+        names=InMemoryNameRepo(),
+    )
+    every = [getattr(repos, f.name) for f in fields(repos) if f.name != "unit"]
+    return replace(repos, unit=InMemoryUnit(every))
+
+
+def _fits_every_view(
+    repos: Repos,
+) -> tuple[
+    CheckinStores,
+    GroundingStores,
+    PartStores,
+    PlanStores,
+    DayStores,
+    HistoryStores,
+    WelcomeStores,
+    PrivacyStores,
+    OutboxStores,
+    GroupCheckinStores,
+    ReachOutStores,
+    AuditStores,
+    ScreeningStores,
+]:
+    """Never called: the type checker proves here that Repos provides every capability's view
+    of the stores, which each capability's `stores()` relies on."""
+    return (
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+        repos,
+    )

@@ -1,0 +1,1 @@
+"""/safetyplan: a member's own safety plan, section by section, and its storage."""

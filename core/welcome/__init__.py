@@ -1,0 +1,1 @@
+"""The welcome flow and /consent."""
