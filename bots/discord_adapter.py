@@ -363,16 +363,12 @@ class DiscordAdapter:
 
     async def _catalog(self, interaction: discord.Interaction) -> Catalog:
         """The member's language for what the adapter says itself; English if it can't tell."""
-        try:
-            return await self.app.catalog_for(self._event(interaction))
-        except Exception as exc:  # the database, say: an error message still goes out
-            log.warning("Discord: the member's language is unknown (%s)", type(exc).__name__)
-            return self.app.library.catalog()
+        return await self._catalog_after(self._event(interaction))
 
     async def _catalog_after(self, event: Event) -> Catalog:
         try:
             return await self.app.catalog_for(event)
-        except Exception as exc:
+        except Exception as exc:  # the database, say: an error message still goes out
             log.warning("Discord: the member's language is unknown (%s)", type(exc).__name__)
             return self.app.library.catalog()
 

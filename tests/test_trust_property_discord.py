@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bots.discord_adapter import DiscordAdapter
@@ -63,12 +61,15 @@ from tests.trust_rules import (
     Ledger,
     Step,
     answered_by,
+    assert_finds_a_breach,
     group_state,
     open_checkin,
+    search_settings,
     soon,
     steps_with,
     volunteers_of,
     whose,
+    with_attacks,
 )
 
 PLATFORM = "discord"
@@ -559,24 +560,9 @@ async def explore(actions: list[Step], open_to_everyone: bool = False) -> None:
         assert refused <= EXPECTED_REFUSALS, refused
 
 
-def known_attacks(test: Callable[[list[Step]], None]) -> Callable[[list[Step]], None]:
-    for attack in KNOWN_ATTACKS:
-        test = example(attack)(test)
-    return test
-
-
-EXAMPLES = settings(
-    max_examples=20,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-
-
-@EXAMPLES
+@search_settings(20)
 @given(st.lists(discord_steps, min_size=6, max_size=14))
-@known_attacks
+@with_attacks(KNOWN_ATTACKS)
 def test_on_discord_only_a_groups_members_and_moderators_reach_into_it(
     actions: list[Step],
 ) -> None:
@@ -585,19 +571,4 @@ def test_on_discord_only_a_groups_members_and_moderators_reach_into_it(
 
 def test_the_property_finds_a_server_open_to_everyone() -> None:
     """The same search, with the membership check answering yes for everyone, finds a breach."""
-
-    @settings(
-        max_examples=15,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        phases=[Phase.generate],
-        report_multiple_bugs=False,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
-    @given(st.lists(discord_steps, min_size=1, max_size=12))
-    def search(actions: list[Step]) -> None:
-        asyncio.run(explore(actions, open_to_everyone=True))
-
-    with pytest.raises(BreachError):
-        search()
+    assert_finds_a_breach(discord_steps, explore, max_examples=40)

@@ -14,11 +14,9 @@ membership check off and shows the same search finds what that lets through.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bots.telegram_adapter import TelegramAdapter
@@ -44,12 +42,15 @@ from tests.trust_rules import (
     Ledger,
     Step,
     answered_by,
+    assert_finds_a_breach,
     group_state,
     open_checkin,
+    search_settings,
     soon,
     steps,
     volunteers_of,
     whose,
+    with_attacks,
 )
 
 PLATFORM = "telegram"
@@ -357,24 +358,9 @@ async def explore(actions: list[Step], open_to_everyone: bool = False) -> None:
         assert {r[0] for r in fake.rejections} <= expected, fake.rejections
 
 
-def known_attacks(test: Callable[[list[Step]], None]) -> Callable[[list[Step]], None]:
-    for attack in KNOWN_ATTACKS:
-        test = example(attack)(test)
-    return test
-
-
-EXAMPLES = settings(
-    max_examples=15,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-
-
-@EXAMPLES
+@search_settings(15)
 @given(st.lists(steps, min_size=6, max_size=14))
-@known_attacks
+@with_attacks(KNOWN_ATTACKS)
 def test_on_telegram_only_a_groups_members_and_moderators_reach_into_it(
     actions: list[Step],
 ) -> None:
@@ -383,19 +369,4 @@ def test_on_telegram_only_a_groups_members_and_moderators_reach_into_it(
 
 def test_the_property_finds_a_group_open_to_everyone() -> None:
     """The same search, with the membership check answering yes for everyone, finds a breach."""
-
-    @settings(
-        max_examples=15,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        phases=[Phase.generate],
-        report_multiple_bugs=False,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
-    @given(st.lists(steps, min_size=1, max_size=12))
-    def search(actions: list[Step]) -> None:
-        asyncio.run(explore(actions, open_to_everyone=True))
-
-    with pytest.raises(BreachError):
-        search()
+    assert_finds_a_breach(steps, explore)

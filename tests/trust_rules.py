@@ -26,11 +26,16 @@ A broken rule raises `BreachError`.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import astuple, dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from core.app import Unblend
@@ -377,3 +382,53 @@ START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 def soon(now: datetime) -> str:
     """A schedule's time ten minutes from now (UTC): the next "time 10" step posts it."""
     return (now + timedelta(minutes=10)).strftime("%H:%M")
+
+
+Explore = Callable[..., Coroutine[Any, Any, None]]
+
+
+def search_settings(max_examples: int) -> settings:
+    """The platforms' searches: reproducible in CI, each example a whole bot run."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+
+
+def with_attacks(
+    attacks: Iterable[list[Step]],
+) -> Callable[[Callable[[list[Step]], None]], Callable[[list[Step]], None]]:
+    """Runs each known attack as a fixed example before the random ones."""
+
+    def add(test: Callable[[list[Step]], None]) -> Callable[[list[Step]], None]:
+        for attack in attacks:
+            test = example(attack)(test)
+        return test
+
+    return add
+
+
+def assert_finds_a_breach(
+    steps: st.SearchStrategy[Step], explore: Explore, max_examples: int = 15
+) -> None:
+    """The same search with the membership check answering yes for everyone must find a
+    breach: the property can fail."""
+
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        report_multiple_bugs=False,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(st.lists(steps, min_size=1, max_size=12))
+    def search(actions: list[Step]) -> None:
+        asyncio.run(explore(actions, open_to_everyone=True))
+
+    with pytest.raises(BreachError):
+        search()
