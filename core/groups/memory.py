@@ -7,7 +7,17 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from core.groups.records import Group, Post, Reminder, Response, Schedule, SharedItem
+from core.groups.records import (
+    SETTING_FIELDS,
+    Group,
+    Post,
+    Reminder,
+    Response,
+    Schedule,
+    SharedItem,
+    kept_settings,
+    with_kept,
+)
 from core.groups.store import reminder_json, share_json
 from core.kernel.names import naming_of
 from core.outbox.records import NewOutboxItem, OutboxItem
@@ -49,10 +59,12 @@ class InMemoryGroupRepo:
 
     async def put_setting(self, group_id: int, name: str, value: str, now: datetime) -> None:
         self._settings[(group_id, name)] = value
+        if name in SETTING_FIELDS:
+            self._groups[group_id] = with_kept(self._groups[group_id], {name: value})
 
-    async def update(self, group: Group) -> None:
-        old = self._groups[group.id]
-        self._groups[group.id] = replace(group, holidays=old.holidays)
+    async def update(self, group: Group, now: datetime | None = None) -> None:
+        for name, value in kept_settings(group).items():
+            await self.put_setting(group.id, name, value, now or datetime.min)
 
     async def set_holiday(self, group_id: int, day: date, on: bool) -> bool:
         group = self._groups[group_id]

@@ -18,8 +18,9 @@ class GroupRepo(Protocol):
 
     async def all(self) -> list[Group]: ...
 
-    async def update(self, group: Group) -> None:
-        """Writes the group's settings (holidays are `set_holiday`'s)."""
+    async def update(self, group: Group, now: datetime | None = None) -> None:
+        """Keeps each setting the record carries, by name, as `put_setting` does (holidays are
+        `set_holiday`'s)."""
         ...
 
     async def set_holiday(self, group_id: int, day: date, on: bool) -> bool:
@@ -27,10 +28,13 @@ class GroupRepo(Protocol):
         ...
 
     async def setting(self, group_id: int, name: str) -> str | None:
-        """A declared setting kept by name (one without a column of its own); None: not set."""
+        """A setting as kept by name (every group setting is: migration 0020); None: never set."""
         ...
 
-    async def put_setting(self, group_id: int, name: str, value: str, now: datetime) -> None: ...
+    async def put_setting(self, group_id: int, name: str, value: str, now: datetime) -> None:
+        """Keeps a setting by name; one the record carries (records.SETTING_FIELDS) is read
+        into the group from then on."""
+        ...
 
     async def add_schedule(self, schedule: Schedule, now: datetime) -> Schedule: ...
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
+from typing import Any
 
 ALL_DAYS = frozenset(range(7))  # Monday = 0
 
@@ -22,6 +24,42 @@ class Group:
     volunteers: bool = False
     holidays: frozenset[date] = frozenset()
     language: str = ""  # what the bot posts here in (a shipped locale); "" = English
+
+
+# The settings a group's record carries as fields, by the name each is kept under (the table
+# group_settings, where every declared setting is kept: migration 0020), shown in the audit log
+# and typed after `/group settings`. A setting declared later is read by name and needs no field.
+SETTING_FIELDS: Mapping[str, str] = {
+    "timezone": "timezone",
+    "country": "country",
+    "summary": "summary_time",
+    "modchannel": "mod_channel",
+    "volunteers": "volunteers",
+    "language": "language",
+}
+_FLAGS = frozenset(f.name for f in fields(Group) if f.type in (bool, "bool"))
+
+
+def kept_settings(group: Group) -> dict[str, str]:
+    """The group's settings as they are kept by name: text, "on"/"off" for a flag."""
+    return {name: _text(getattr(group, field)) for name, field in SETTING_FIELDS.items()}
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def with_kept(group: Group, kept: Mapping[str, str]) -> Group:
+    """The group with the settings kept by name read into its fields; a setting never kept
+    keeps the field's default, and names that are not fields are left to whoever declared them."""
+    changes: dict[str, Any] = {}
+    for name, value in kept.items():
+        field = SETTING_FIELDS.get(name)
+        if field is not None:
+            changes[field] = value == "on" if field in _FLAGS else value
+    return replace(group, **changes)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,16 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from core.groups.records import Group, Post, Reminder, Response, Schedule, SharedItem
+from core.groups.records import (
+    Group,
+    Post,
+    Reminder,
+    Response,
+    Schedule,
+    SharedItem,
+    kept_settings,
+    with_kept,
+)
 from core.groups.times import days_code, days_from_code, days_text
 from core.kernel.crypto import Cipher
 from core.kernel.names import naming_of
@@ -28,18 +37,32 @@ class SqliteGroupRepo:
 
     # -- groups ---------------------------------------------------------------------------
 
-    _GROUP = (
-        "id, platform, space_id, timezone, country, summary_time, mod_channel, volunteers, language"
-    )
+    _GROUP = "id, platform, space_id"
 
-    async def _group(self, r: Any) -> Group:
-        rows = await self._db.fetchall(
-            "SELECT on_date FROM group_holidays WHERE group_id=?", (int(r[0]),)
-        )
-        holidays = frozenset(date.fromisoformat(h[0]) for h in rows)
-        return Group(
-            int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), holidays, r[8] or ""
-        )
+    async def _groups(self, rows: list[Any], where: str, params: tuple[Any, ...]) -> list[Group]:
+        """Groups from their rows, with their holidays and their settings, kept by name: `where`
+        picks the same groups among those tables' rows (by their `group_id`)."""
+        holidays: dict[int, set[date]] = {}
+        for h in await self._db.fetchall(
+            f"SELECT group_id, on_date FROM group_holidays{where}", params
+        ):
+            holidays.setdefault(int(h[0]), set()).add(date.fromisoformat(h[1]))
+        kept: dict[int, dict[str, str]] = {}
+        for k in await self._db.fetchall(
+            f"SELECT group_id, name, value FROM group_settings{where}", params
+        ):
+            kept.setdefault(int(k[0]), {})[k[1]] = k[2]
+        return [
+            with_kept(
+                Group(int(r[0]), r[1], r[2], holidays=frozenset(holidays.get(int(r[0]), ()))),
+                kept.get(int(r[0]), {}),
+            )
+            for r in rows
+        ]
+
+    async def _one(self, row: Any) -> Group:
+        [group] = await self._groups([row], " WHERE group_id=?", (int(row[0]),))
+        return group
 
     async def get_or_create(self, platform: str, space_id: str, now: datetime) -> Group:
         row = await self._db.fetchone(
@@ -57,15 +80,15 @@ class SqliteGroupRepo:
                 (platform, space_id),
             )
             assert row is not None
-        return await self._group(row)
+        return await self._one(row)
 
     async def by_id(self, group_id: int) -> Group | None:
         row = await self._db.fetchone(f"SELECT {self._GROUP} FROM groups WHERE id=?", (group_id,))
-        return None if row is None else await self._group(row)
+        return None if row is None else await self._one(row)
 
     async def all(self) -> list[Group]:
         rows = await self._db.fetchall(f"SELECT {self._GROUP} FROM groups ORDER BY id")
-        return [await self._group(r) for r in rows]
+        return await self._groups(rows, "", ())
 
     async def setting(self, group_id: int, name: str) -> str | None:
         value = await self._db.fetchval(
@@ -73,28 +96,26 @@ class SqliteGroupRepo:
         )
         return None if value is None else str(value)
 
+    # A value kept again unchanged keeps the time it was set.
+    _PUT = (
+        "INSERT INTO group_settings (group_id, name, value, updated_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (group_id, name) DO UPDATE SET value=excluded.value,"
+        " updated_at=excluded.updated_at WHERE group_settings.value<>excluded.value"
+    )
+
     async def put_setting(self, group_id: int, name: str, value: str, now: datetime) -> None:
-        await self._db.execute(
-            "INSERT INTO group_settings (group_id, name, value, updated_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (group_id, name) DO UPDATE SET value=excluded.value,"
-            " updated_at=excluded.updated_at",
-            (group_id, name, value, stamp(now)),
+        await self._db.execute(self._PUT, (group_id, name, value, stamp(now)))
+
+    async def update(self, group: Group, now: datetime | None = None) -> None:
+        # Each setting the record carries, by name, as every other; `now` unknown (a caller
+        # from before settings were kept by name): the group's own creation time stands in.
+        at = stamp(now) if now is not None else await self._created(group.id)
+        await self._db.executemany(
+            self._PUT, [(group.id, n, v, at) for n, v in kept_settings(group).items()]
         )
 
-    async def update(self, group: Group) -> None:
-        await self._db.execute(
-            "UPDATE groups SET timezone=?, country=?, summary_time=?, mod_channel=?, volunteers=?,"
-            " language=? WHERE id=?",
-            (
-                group.timezone,
-                group.country,
-                group.summary_time,
-                group.mod_channel,
-                int(group.volunteers),
-                group.language,
-                group.id,
-            ),
-        )
+    async def _created(self, group_id: int) -> str:
+        return str(await self._db.fetchval("SELECT created_at FROM groups WHERE id=?", (group_id,)))
 
     async def set_holiday(self, group_id: int, day: date, on: bool) -> bool:
         if on:

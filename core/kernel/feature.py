@@ -74,8 +74,8 @@ class GroupSetting:
     example: str
     # None: the /group command keeps it by name (core/groups/store.py `group_settings`), after
     # checking it against `values`, and records the change in the audit log; the feature reads
-    # it with core.groups.declared.setting_value. A feature with its own storage and checks
-    # gives its own.
+    # it with core.groups.declared.setting_value. A feature with checks of its own gives its
+    # own (and keeps the value by name too: GroupRepo.put_setting).
     change: SettingChange | None = None
     # What it takes and a platform suggests: fixed words, or a list known by name ("timezone",
     # "country", "language"; any other name: one line of text).

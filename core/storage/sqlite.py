@@ -23,8 +23,9 @@ import aiosqlite
 from core.storage.database import Dialect, Fetch, Params, Row, StorageError, migration_scripts
 from core.storage.files import private_file, private_folder, tighten
 
-# `INSERT ... RETURNING` arrived in SQLite 3.35 (2021).
-OLDEST_SQLITE = (3, 35, 0)
+# `INSERT ... RETURNING` arrived in SQLite 3.35 (2021), and `ALTER TABLE ... DROP COLUMN`
+# (migration 0020) with it; 3.35.5 fixed the defects DROP COLUMN had before.
+OLDEST_SQLITE = (3, 35, 5)
 
 
 class _Transaction:
@@ -74,7 +75,7 @@ class SqliteDatabase:
     async def open(self) -> None:
         if sqlite3.sqlite_version_info < OLDEST_SQLITE:
             raise StorageError(
-                f"This Python uses SQLite {sqlite3.sqlite_version}; Unblend needs 3.35 or newer. "
+                f"This Python uses SQLite {sqlite3.sqlite_version}; Unblend needs 3.35.5 or newer. "
                 "Use a newer Python build or operating system (the Docker image has one)."
             )
         if str(self.path) != ":memory:":

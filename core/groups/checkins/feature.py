@@ -22,7 +22,7 @@ from core.groups.checkins.ports import host, stores
 from core.groups.declared import setting_value
 from core.groups.moderators import refused_moderator
 from core.groups.reachouts.logic import after_group_checkin, offer_reach_out, tell_gone
-from core.groups.records import ALL_DAYS, Group, Reminder, Response, Schedule
+from core.groups.records import ALL_DAYS, Group, Reminder, Response, Schedule, kept_settings
 from core.groups.screening import settings as group_safety
 from core.groups.times import (
     Rule,
@@ -207,7 +207,7 @@ async def _add(turn: Turn, group: Group, rest: tuple[str, ...]) -> None:
     if first and tz != group.timezone and group.timezone == "UTC":
         # The group's first check-in names its timezone: the summary keeps to it too.
         old_tz, group = group.timezone, replace(group, timezone=tz)
-        await stores(turn.repos).groups.update(group)
+        await stores(turn.repos).groups.put_setting(group.id, "timezone", tz, turn.now)
         await record(turn, group, Action.SETTING, "timezone", old_tz, tz)
         _public(turn, "schedule.tz_default", tz=tz)
 
@@ -437,8 +437,9 @@ async def change_group_setting(turn: Turn, group: Group, name: str, value: str) 
             unchecked = check is Check.UNKNOWN
             _public(turn, "trust.modchannel_unchecked" if unchecked else "trust.modchannel_refused")
             return
-    await stores(turn.repos).groups.update(changed)
-    old, new = _setting_value(group, name), _setting_value(changed, name)
+    # Only the setting changed is written: another moderator's change meanwhile stays.
+    old, new = kept_settings(group)[name], kept_settings(changed)[name]
+    await stores(turn.repos).groups.put_setting(group.id, name, new, turn.now)
     if old != new:
         await record(turn, group, Action.SETTING, name, old, new)
     if name == "language":
@@ -449,14 +450,6 @@ async def change_group_setting(turn: Turn, group: Group, name: str, value: str) 
     view = _settings_view(turn, changed)
     shown = {"modchannel": "mods"}.get(name, name)
     _public(turn, "group.saved", name=name, value=view[shown])
-
-
-def _setting_value(group: Group, name: str) -> str:
-    """A setting as the audit log keeps it: the stored value ("" for default / off)."""
-    if name == "volunteers":
-        return "on" if group.volunteers else "off"
-    field = {"summary": "summary_time", "modchannel": "mod_channel"}.get(name, name)
-    return str(getattr(group, field))
 
 
 def _change(turn: Turn, group: Group, name: str, value: str) -> Group | str:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from core.groups.memory import InMemoryGroupRepo
-from core.groups.records import Group
+from core.groups.records import Group, with_kept
 from core.groups.screening.settings import GroupSafetySettings
 from core.kernel.crypto import Cipher, Place
 from core.outbox.records import OutboxState
@@ -73,14 +73,14 @@ class SqliteGroupSafetyRepo:
 
     async def find_group(self, platform: str, space_id: str) -> Group | None:
         row = await self._db.fetchone(
-            "SELECT id, timezone, country, language FROM groups WHERE platform=? AND space_id=?",
-            (platform, space_id),
+            "SELECT id FROM groups WHERE platform=? AND space_id=?", (platform, space_id)
         )
         if row is None:
             return None
-        return Group(
-            int(row[0]), platform, space_id, timezone=row[1], country=row[2], language=row[3]
+        kept = await self._db.fetchall(
+            "SELECT name, value FROM group_settings WHERE group_id=?", (int(row[0]),)
         )
+        return with_kept(Group(int(row[0]), platform, space_id), {k[0]: k[1] for k in kept})
 
     async def purge_group(self, group: Group, before: datetime) -> int:
         old_posts = "SELECT id FROM posts WHERE group_id=? AND due_at<?"
