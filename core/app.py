@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from core.crisis.ports import CrisisHost, ModeratorAlerts
 from core.crisis.reply import (
@@ -25,7 +25,8 @@ from core.features import ALL_FEATURES, CORE
 from core.groups.checkins.ports import GroupCheckinHost
 from core.groups.reachouts.logic import GroupModeratorAlerts, note_group_member
 from core.groups.reachouts.ports import ReachOutHost
-from core.groups.screening.settings import GroupSafety, ScreeningHost, configures_terms
+from core.groups.screening.ports import ScreeningHost
+from core.groups.screening.settings import GroupSafety, configures_terms
 from core.kernel.catalog import Catalog, ContentLibrary
 from core.kernel.clock import Clock
 from core.kernel.failures import log_failure
@@ -41,10 +42,11 @@ from core.kernel.records import Member
 from core.kernel.settings import Settings
 from core.kernel.shown import echo
 from core.kernel.turn import Turn
+from core.language import answered
 from core.language.languages import Languages
 from core.language.ports import LanguageHost
-from core.privacy.data import purge_expired
 from core.privacy.ports import PrivacyHost
+from core.privacy.retention import daily_cleanup
 from core.repos import Repos
 from core.safety import CrisisDetector, Level
 
@@ -141,27 +143,12 @@ class Unblend:
             return [Reply(catalog.text("error.internal"))]
 
     async def catalog_for(self, event: Event) -> Catalog:
-        """The language a member is answered in: their /language choice, else their platform's,
-        else (for something done in or from a group) the group's, else English."""
-        member = await self.repos.members.find(event.platform, event.user_id)
-        chosen = self.languages.chosen(member)
-        if chosen is not None:
-            return self.languages.catalog(chosen)
-        locale = self.languages.match(event.locale) or ""
-        if not locale:
-            in_group = event.space.kind is SpaceKind.GROUP
-            group = event.space.id if in_group else event.from_group
-            locale = await self.languages.group_locale(event.platform, group) if group else ""
-        if member is not None:
-            # For what the bot sends by itself later (a paced step, a reminder).
-            self.languages.remember(event.platform, event.user_id, locale)
-        return self.languages.catalog(locale)
+        """The language a member is answered in (core/language/answered.py)."""
+        return await answered.catalog_for(self.languages, self.repos.members, event)
 
     async def member_catalog(self, platform: str, user_id: str) -> Catalog:
-        """For what is said to a member outside an event of theirs (an adapter's note before a
-        paced step): their choice, else their platform's language as last seen, else English."""
-        member = await self.repos.members.find(platform, user_id)
-        return self.languages.for_member(member or Member(0, platform, user_id))
+        """What is said to a member outside an event of theirs is in (the same module)."""
+        return await answered.member_catalog(self.languages, self.repos.members, platform, user_id)
 
     async def _forget_language(self, member: Member) -> None:
         self.languages.forget(member.platform, member.user_id)
@@ -255,35 +242,9 @@ class Unblend:
         return max(1, min(self.settings.retention_days, self.settings.retention_days_max))
 
     async def purge(self, now: datetime) -> int:
-        """The daily clean-up (the runner calls it once a day): check-ins, exercises, slips and
-        closed reach-out requests older than each member's retention limit, group memberships
-        idle past the hard cap, and unfinished flows left idle. Rows removed."""
-        removed = await purge_expired(
-            self.repos,
-            now,
-            self.retention_days,
-            self.settings.idle_timeout,
-            # The moderators' audit log is kept up to the hard cap (issue 7).
-            audit_days=max(1, self.settings.retention_days_max),
-        )
-        # Each group's check-in data (posts, private answers, shared items) goes after that
-        # group's own retention, under the same hard cap; members' own data follows theirs.
-        removed += await self.group_safety.purge(
-            await self.repos.groups.all(),
-            now,
-            self.settings.retention_days,
-            self.settings.retention_days_max,
-        )
-        # Belonging to a group (who "Tell a moderator" reaches) ends with the hard cap after
-        # the member's last activity there; it starts again the next time they take part.
-        cap = timedelta(days=max(1, self.settings.retention_days_max))
-        removed += await self.repos.reachouts.purge_members(now - cap)
-        # The private messages the outbox sent (or gave up on) go after the default retention,
-        # so it does not grow without end (issue 12); a group's own follow its retention above.
-        days = max(1, min(self.settings.retention_days, self.settings.retention_days_max))
-        removed += await self.repos.outbox.purge_private(now - timedelta(days=days))
-        log.info("daily clean-up: %d expired rows erased", removed)
-        return removed
+        """The daily clean-up (the runner calls it once a day): every feature's declared part,
+        core/privacy/retention.py. Rows removed."""
+        return await daily_cleanup(self, now)
 
     async def _tick(self, member: Member) -> list[Reply]:
         catalog = self.languages.for_member(member)

@@ -17,8 +17,7 @@ from core.groups.memory import InMemoryGroupRepo, InMemoryReminderRepo
 from core.groups.ports import GroupRepo, ReminderRepo
 from core.groups.reachouts.ports import ReachOutRepo, ReachOutStores
 from core.groups.reachouts.store import InMemoryReachOutRepo, SqliteReachOutRepo
-from core.groups.screening.ports import ScreeningStores
-from core.groups.screening.settings import GroupSafetyRepo
+from core.groups.screening.ports import GroupSafetyRepo, ScreeningStores
 from core.groups.screening.store import InMemoryGroupSafetyRepo, SqliteGroupSafetyRepo
 from core.groups.store import SqliteGroupRepo, SqliteReminderRepo
 from core.history.ports import HistoryStores

@@ -14,7 +14,7 @@ from core.app import Unblend
 from core.groups.audit.records import AuditEntry
 from core.groups.checkins.engine import new_post_token
 from core.groups.records import Schedule
-from core.groups.screening.settings import GroupSafetySettings
+from core.groups.screening.records import GroupSafetySettings
 from core.kernel.crypto import Cipher, encode_key, key_path_for
 from core.outbox.records import NewOutboxItem
 from core.storage.database import Database

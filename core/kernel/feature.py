@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -15,6 +16,7 @@ from core.kernel.turn import (
     ChoiceHandler,
     CommandHandler,
     FinishHandler,
+    Host,
     OptionSource,
     Turn,
     Validator,
@@ -62,6 +64,11 @@ class Command:
 # `/group settings <name> <value>` -> change(turn, group, name, value). The group is
 # core.groups.records.Group: the kernel does not know what a group holds.
 SettingChange = Callable[[Turn, Any, str, str], Awaitable[None]]
+
+# A feature's part of the daily clean-up (core/privacy/retention.py runs each one):
+# (the app, now) -> rows removed. What it keeps past its time goes here, as its erasure goes
+# in `member_data`.
+Purge = Callable[[Host, datetime], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,8 @@ class Feature:
     # The stores (fields of core.repos.Repos) holding member data it keeps: /export copies
     # them and /forget erases them (each implements core.kernel.ports.MemberData).
     member_data: tuple[str, ...] = ()
+    # What it removes in the daily clean-up once its time has passed.
+    purge: Purge | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +145,8 @@ class Registry:
     flow_messages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Store name -> the feature that declared it.
     member_data: Mapping[str, str] = field(default_factory=dict)
+    # Every feature's part of the daily clean-up, in the features' order.
+    purges: tuple[Purge, ...] = ()
 
     def content_contract(self) -> ContentContract:
         """What these features need of content (`unblend content check` holds it)."""
@@ -177,6 +188,7 @@ def build_registry(features: tuple[Feature, ...]) -> Registry:
     flow_messages: dict[str, tuple[str, ...]] = {}
     member_data: dict[str, str] = {}
     flows: list[str] = []
+    purges: list[Purge] = []
     buttons: set[str] = set()
     traceless: set[str] = set()
     for f in features:
@@ -194,6 +206,7 @@ def build_registry(features: tuple[Feature, ...]) -> Registry:
         _join(f.name, member_data, dict.fromkeys(f.member_data, f.name))
         _join(f.name, dict.fromkeys(flows), dict.fromkeys(f.flows))
         flows += f.flows
+        purges += [f.purge] if f.purge is not None else []
         buttons |= f.buttons
         traceless |= f.traceless
     return Registry(
@@ -211,4 +224,5 @@ def build_registry(features: tuple[Feature, ...]) -> Registry:
         flows=tuple(flows),
         flow_messages=flow_messages,
         member_data=member_data,
+        purges=tuple(purges),
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.checkin.logic import PART_OPTION_PREFIX
 from core.kernel.feature import Feature
 from core.kernel.model import Choice, Reply
-from core.kernel.turn import Turn
+from core.kernel.turn import Host, Turn
 from core.privacy.content import MESSAGES
 from core.privacy.data import (
     UnpostReport,
@@ -15,6 +16,7 @@ from core.privacy.data import (
     erase_member,
     export_json,
     export_member,
+    purge_expired,
     unpost_shares,
 )
 from core.privacy.ports import host, stores
@@ -129,6 +131,25 @@ def _say_unposted(turn: Turn, report: UnpostReport) -> None:
         turn.say("privacy.forget_groups_failed", count=failed)
 
 
+async def purge(app: Host, now: datetime) -> int:
+    """Check-ins, exercises, slips, names and closed reach-out requests past each member's
+    retention, unfinished flows left idle, the moderators' audit log past the hard cap, and
+    the private messages the outbox sent (or gave up on) past the default retention."""
+    settings = app.settings
+    removed = await purge_expired(
+        stores(app.repos),
+        now,
+        app.retention_days,
+        settings.idle_timeout,
+        # The moderators' audit log is kept up to the hard cap (issue 7).
+        audit_days=max(1, settings.retention_days_max),
+    )
+    # So the outbox does not grow without end (issue 12); a group's own messages follow that
+    # group's retention (core/groups/checkins/feature.py).
+    days = max(1, min(settings.retention_days, settings.retention_days_max))
+    return removed + await stores(app.repos).outbox.purge_private(now - timedelta(days=days))
+
+
 FEATURE = Feature(
     name="privacy",
     commands={"privacy": show_privacy, "export": export_data, "forget": forget},
@@ -136,4 +157,5 @@ FEATURE = Feature(
     choices={FORGET_PREFIX: forget_choice},
     traceless=PRIVACY_COMMANDS,
     messages=MESSAGES,
+    purge=purge,
 )

@@ -43,7 +43,7 @@ from core.kernel.model import Choice, Reply, SpaceKind
 from core.kernel.names import NAME_LIMIT, name_slot, naming
 from core.kernel.numbers import parse_number
 from core.kernel.shown import echo, one_line
-from core.kernel.turn import Turn
+from core.kernel.turn import Host, Turn
 from core.outbox.drainer import payload
 from core.outbox.records import NewOutboxItem
 
@@ -820,6 +820,18 @@ GROUP_SETTINGS = (
 SETTING_EXAMPLES = {s.name: s.example for s in GROUP_SETTINGS}
 
 
+async def purge(app: Host, now: datetime) -> int:
+    """Each group's check-in data (posts, private answers, shared items, its sent messages)
+    after that group's own retention, under the hard cap; members' own data follows theirs."""
+    settings = app.settings
+    return await host(app).group_safety.purge(
+        await stores(app.repos).groups.all(),
+        now,
+        settings.retention_days,
+        settings.retention_days_max,
+    )
+
+
 FEATURE = Feature(
     name="group_checkins",
     commands={
@@ -838,4 +850,5 @@ FEATURE = Feature(
     messages=MESSAGES,
     flows=FLOWS,
     member_data=("groups", "reminders", "audit"),
+    purge=purge,
 )

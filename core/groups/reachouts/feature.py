@@ -8,6 +8,7 @@ belong to, sets quiet hours, or sees their status. Only groups with volunteers o
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 from core.groups.reachouts.content import MESSAGES
 from core.groups.reachouts.logic import ACK_COMMAND, REACH_PREFIX, ack_command, reach_choice
@@ -20,7 +21,7 @@ from core.kernel.membership import Check
 from core.kernel.model import Choice, Reply, SpaceKind
 from core.kernel.numbers import parse_number
 from core.kernel.shown import echo
-from core.kernel.turn import Turn
+from core.kernel.turn import Host, Turn
 
 VOLUNTEER_PREFIX = "vol"
 QUIET = re.compile(r"(\d{1,2}[:.h]\d{2})-(\d{1,2}[:.h]\d{2})")
@@ -231,6 +232,13 @@ async def volunteer_choice(turn: Turn, rest: str) -> None:
     await _on_off(turn, action == "on", raw)
 
 
+async def purge(app: Host, now: datetime) -> int:
+    """Belonging to a group (who "Tell a moderator" reaches) ends with the hard cap after the
+    member's last activity there; it starts again the next time they take part."""
+    cap = timedelta(days=max(1, app.settings.retention_days_max))
+    return await stores(app.repos).reachouts.purge_members(now - cap)
+
+
 FEATURE = Feature(
     name="reachout",
     commands={
@@ -243,4 +251,5 @@ FEATURE = Feature(
     choices={VOLUNTEER_PREFIX: volunteer_choice, REACH_PREFIX: reach_choice},
     messages=MESSAGES,
     member_data=("reachouts",),
+    purge=purge,
 )

@@ -10,14 +10,16 @@ only when its terms change. Nothing here logs what anyone wrote.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from core.groups.audit.log import record
 from core.groups.audit.records import Action
 from core.groups.moderators import refused_moderator
 from core.groups.records import Group
+from core.groups.screening.ports import GroupSafetyRepo, ScreeningStores, host
+from core.groups.screening.records import GroupSafetySettings
 from core.kernel.feature import GroupSetting
 from core.kernel.model import Event, Reply, Space, SpaceKind
 from core.kernel.numbers import parse_number
@@ -26,11 +28,6 @@ from core.safety import CrisisDetector, Level
 
 if TYPE_CHECKING:
     from core.kernel.turn import Turn
-
-from typing import cast
-
-from core.groups.screening.ports import ScreeningStores
-from core.kernel.turn import Host
 
 MAX_PHRASES = 100
 MAX_PHRASE_CHARS = 80
@@ -44,38 +41,6 @@ EXAMPLES = {
     "unexclude": "/group terms unexclude white out pen",
 }
 EX_RETENTION = "/group settings retention 90"
-
-
-@dataclass(frozen=True)
-class GroupSafetySettings:
-    """What a group's moderators chose; a group without a row has the defaults."""
-
-    group_id: int
-    platform: str = ""
-    space_id: str = ""
-    terms: tuple[str, ...] = ()  # as the moderators typed them (encrypted at rest)
-    exclusions: tuple[str, ...] = ()
-    screening: bool = False
-    retention_days: int | None = None  # None: the bot's default
-
-
-class GroupSafetyRepo(Protocol):
-    """Storage for group safety settings, and the group data the daily purge removes."""
-
-    async def all(self) -> list[GroupSafetySettings]:
-        """Every group that changed one of these settings."""
-        ...
-
-    async def put(self, settings: GroupSafetySettings, now: datetime) -> None: ...
-
-    async def find_group(self, platform: str, space_id: str) -> Group | None:
-        """The group if one is stored; never creates one."""
-        ...
-
-    async def purge_group(self, group: Group, before: datetime) -> int:
-        """Deletes the group's posts due before `before`, with their private answers and shared
-        items, and the group's sent outbox rows older than that; rows removed."""
-        ...
 
 
 def configures_terms(event: Event) -> bool:
@@ -381,21 +346,6 @@ async def settings_view(turn: Turn, group: Group) -> str:
         terms=len(settings.terms),
         exclusions=len(settings.exclusions),
     )
-
-
-class ScreeningHost(Host, Protocol):
-    """What a group's safety settings use of the app besides the kernel's."""
-
-    @property
-    def detector(self) -> CrisisDetector: ...
-
-    @property
-    def group_safety(self) -> GroupSafety: ...
-
-
-def host(app: Host) -> ScreeningHost:
-    """The app seen as a group's safety settings use it: core/app.py proves Unblend fits."""
-    return cast(ScreeningHost, app)
 
 
 # A group's own screening and retention (issue 7): /group settings lists and changes them.

@@ -14,7 +14,7 @@ from typing import Any
 
 from core.groups.memory import InMemoryGroupRepo
 from core.groups.records import Group, with_kept
-from core.groups.screening.settings import GroupSafetySettings
+from core.groups.screening.records import GroupSafetySettings
 from core.kernel.crypto import Cipher, Place
 from core.outbox.records import OutboxState
 from core.outbox.store import InMemoryOutboxRepo
