@@ -1,39 +1,45 @@
-"""Every feature the core offers. A new feature is a package with a `feature` module and one
-line below."""
+"""Every feature the core offers, found by itself: each capability package's `feature.py`
+(`FEATURE`, or `FEATURES` where a package offers more than one), in their declared `order`.
+A new feature is a package with a `feature` module; nothing here names it."""
 
 from __future__ import annotations
 
-from core.checkin import feature as checkin
-from core.crisis import country
-from core.crisis import feature as support
-from core.days import feature as day_counters
-from core.grounding import feature as grounding
-from core.groups.checkins import feature as group_checkins
-from core.groups.reachouts import feature as reachout
-from core.history import feature as history
+import importlib
+from pathlib import Path
+
 from core.kernel.content import KERNEL_MESSAGES
 from core.kernel.feature import Command, Feature, Where
-from core.language import feature as language
-from core.parts import feature as parts
-from core.privacy import feature as privacy
-from core.safety_plan import feature as safety_plan
-from core.welcome import feature as welcome
 
-ALL_FEATURES: tuple[Feature, ...] = (
-    welcome.FEATURE,
-    checkin.FEATURE,
-    history.FEATURE,
-    grounding.FEATURE,
-    parts.FEATURE,
-    safety_plan.FEATURE,
-    day_counters.FEATURE,
-    privacy.FEATURE,
-    country.FEATURE,
-    language.FEATURE,
-    support.FEATURE,
-    group_checkins.FEATURE,
-    reachout.FEATURE,
-)
+CORE_DIR = Path(__file__).resolve().parent
+# Packages that declare no feature: the kernel (its feature.py is the declaration itself),
+# storage and the crisis detector.
+NOT_FEATURES = frozenset({"kernel", "storage", "safety"})
+
+
+def feature_modules(root: Path = CORE_DIR) -> list[str]:
+    """The dotted name of every capability's `feature` module, in path order."""
+    found = []
+    for path in sorted(root.glob("**/feature.py")):
+        parts = path.relative_to(root).with_suffix("").parts
+        if parts[0] not in NOT_FEATURES and "__pycache__" not in parts:
+            found.append(".".join(("core", *parts)))
+    return found
+
+
+def discover(modules: list[str] | None = None) -> tuple[Feature, ...]:
+    """Every feature those modules declare, by `order`, then name."""
+    features: list[Feature] = []
+    for name in feature_modules() if modules is None else modules:
+        module = importlib.import_module(name)
+        declared = getattr(module, "FEATURES", None) or (getattr(module, "FEATURE", None),)
+        for feature in declared:
+            if not isinstance(feature, Feature):
+                raise TypeError(f"{name} declares no Feature (FEATURE or FEATURES)")
+            features.append(feature)
+    return tuple(sorted(features, key=lambda f: (f.order, f.name)))
+
+
+ALL_FEATURES: tuple[Feature, ...] = discover()
 
 # What the app itself answers: safety never waits for paperwork, /help, /start and the flow
 # words. Their handlers are the app's (core/app.py); declared here like any feature's.

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 from core.checkin.ports import CheckinRepo, CheckinStores
 from core.checkin.store import InMemoryCheckinRepo, SqliteCheckinRepo
 from core.days.ports import CounterRepo, DayStores
 from core.days.store import InMemoryCounterRepo, SqliteCounterRepo
+from core.features import ALL_FEATURES
 from core.grounding.ports import GroundingStores, PracticeLogRepo
 from core.grounding.store import InMemoryPracticeLogRepo, SqlitePracticeLogRepo
 from core.groups.audit.ports import AuditRepo, AuditStores
@@ -22,7 +25,15 @@ from core.groups.screening.store import InMemoryGroupSafetyRepo, SqliteGroupSafe
 from core.groups.store import SqliteGroupRepo, SqliteReminderRepo
 from core.history.ports import HistoryStores
 from core.kernel.crypto import Cipher
-from core.kernel.ports import MemberRepo, NameRepo, SessionRepo, UnitOfWork, WritesAsTheyCome
+from core.kernel.feature import Feature
+from core.kernel.ports import (
+    MemberRepo,
+    NameRepo,
+    OwnStore,
+    SessionRepo,
+    UnitOfWork,
+    WritesAsTheyCome,
+)
 from core.outbox.ports import OutboxRepo, OutboxStores
 from core.outbox.store import InMemoryOutboxRepo, SqliteOutboxRepo
 from core.parts.ports import PartRepo, PartStores
@@ -60,9 +71,27 @@ class Repos:
     names: NameRepo
     # writes that commit together (issue 12)
     unit: UnitOfWork = field(default_factory=WritesAsTheyCome)
+    # the stores features declare themselves (Feature.stores), by name: a new feature's store
+    # needs no field here
+    own: Mapping[str, object] = field(default_factory=dict)
 
 
-def sqlite_repos(db: Database, cipher: Cipher) -> Repos:
+def own_stores(features: tuple[Feature, ...]) -> list[OwnStore[Any]]:
+    """The stores those features declare; a name used twice, or one of Repos' own, is a
+    programming error caught at start."""
+    taken = {f.name for f in fields(Repos)}
+    found: dict[str, OwnStore[Any]] = {}
+    for feature in features:
+        for store in feature.stores:
+            if store.name in taken or store.name in found:
+                raise ValueError(f"feature {feature.name} redefines the store {store.name!r}")
+            found[store.name] = store
+    return list(found.values())
+
+
+def sqlite_repos(
+    db: Database, cipher: Cipher, features: tuple[Feature, ...] = ALL_FEATURES
+) -> Repos:
     members, parts = SqliteMemberRepo(db), SqlitePartRepo(db, cipher)
     sessions = SqliteSessionRepo(db, cipher)
     return Repos(
@@ -81,10 +110,11 @@ def sqlite_repos(db: Database, cipher: Cipher) -> Repos:
         group_safety=SqliteGroupSafetyRepo(db, cipher),
         names=SqliteNameRepo(db, cipher),
         unit=SqliteUnit(db, [members, parts, sessions]),
+        own={s.name: s.sqlite(db, cipher) for s in own_stores(features)},
     )
 
 
-def in_memory_repos() -> Repos:
+def in_memory_repos(features: tuple[Feature, ...] = ALL_FEATURES) -> Repos:
     outbox = InMemoryOutboxRepo()
     repos = Repos(
         InMemoryMemberRepo(),
@@ -101,8 +131,10 @@ def in_memory_repos() -> Repos:
         audit=InMemoryAuditRepo(),
         group_safety=InMemoryGroupSafetyRepo(groups, outbox),
         names=InMemoryNameRepo(),
+        own={s.name: s.memory() for s in own_stores(features)},
     )
-    every = [getattr(repos, f.name) for f in fields(repos) if f.name != "unit"]
+    every = [getattr(repos, f.name) for f in fields(repos) if f.name not in ("unit", "own")]
+    every += list(repos.own.values())
     return replace(repos, unit=InMemoryUnit(every))
 
 

@@ -59,6 +59,7 @@ async def part_options(turn: Turn) -> tuple[Option, ...]:
 
 FEATURE = Feature(
     name="checkin",
+    order=20,
     commands={"checkin": Command(start_checkin, takes_args=False)},
     buttons=frozenset({"checkin"}),
     finishers={"checkin": finish_checkin},

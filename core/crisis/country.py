@@ -54,6 +54,7 @@ async def country_choice(turn: Turn, rest: str) -> None:
 
 FEATURE = Feature(
     name="country",
+    order=90,
     commands={"country": show_country},
     buttons=frozenset({"country"}),
     choices={PREFIX: country_choice},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from core.crisis import country
 from core.crisis.content import MESSAGES
 from core.crisis.ports import host
 from core.crisis.records import SupportRequest
@@ -66,8 +67,12 @@ async def support_choice(turn: Turn, rest: str) -> None:
 
 FEATURE = Feature(
     name="support",
+    order=110,
     choices={SUPPORT_PREFIX: support_choice},
     # After a crisis reply, before any welcome; choosing stores nothing about the member.
     traceless=frozenset({SUPPORT_PREFIX}),
     messages=MESSAGES,
 )
+
+# /country is the crisis package's too: its module keeps it beside the resources it chooses.
+FEATURES = (FEATURE, country.FEATURE)

@@ -506,6 +506,7 @@ async def days_choice(turn: Turn, rest: str) -> None:
 
 FEATURE = Feature(
     name="days",
+    order=70,
     commands={"days": days_command},
     buttons=frozenset({"days"}),
     choices={PREFIX: days_choice},

@@ -128,6 +128,7 @@ async def finish_grounding(turn: Turn, state: FlowState) -> None:
 
 FEATURE = Feature(
     name="grounding",
+    order=40,
     commands={"ground": start_grounding},
     buttons=frozenset({"ground"}),
     choices={CHOICE_PREFIX: ground_choice},

@@ -294,6 +294,7 @@ async def finish_edit(turn: Turn, state: FlowState) -> None:
 
 FEATURE = Feature(
     name="history",
+    order=30,
     commands={"history": Command(history_command, takes_args=False)},
     buttons=frozenset({"history"}),
     choices={PREFIX: history_choice},

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from core.kernel.catalog import ContentContract
+from core.kernel.ports import OwnStore
 from core.kernel.turn import (
     ChoiceHandler,
     CommandHandler,
@@ -94,6 +95,10 @@ class GroupSetting:
 @dataclass(frozen=True)
 class Feature:
     name: str
+    # Where it comes among the features (lower first; a tie goes by name): the order menus and
+    # slash commands list its commands in, and its part of the clean-up runs in. core/features.py
+    # finds every feature by itself (each package's `feature.py`) and sorts them by this.
+    order: int = 1000
     # /command -> handler(turn, args), or its full declaration. Runs only after the welcome.
     commands: Mapping[str, CommandHandler | Command] = field(default_factory=dict)
     # Commands a `cmd:<name>` button may run.
@@ -125,6 +130,10 @@ class Feature:
     member_data: tuple[str, ...] = ()
     # What it removes in the daily clean-up once its time has passed.
     purge: Purge | None = None
+    # The stores it keeps that core/repos.py does not name: built with the others, on the
+    # database and in memory, and read with `store.of(turn.repos)`. Name one in `member_data`
+    # when it holds member data.
+    stores: tuple[OwnStore[Any], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, cast, runtime_checkable
 
+from core.kernel.crypto import Cipher
 from core.kernel.flows.engine import FlowState
 from core.kernel.model import Reply
 from core.kernel.records import Member
@@ -122,3 +124,27 @@ class Stores(Protocol):
 
     @property
     def unit(self) -> UnitOfWork: ...
+
+    @property
+    def own(self) -> Mapping[str, object]:
+        """The stores features declare themselves (`Feature.stores`), by name."""
+        ...
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, eq=False)
+class OwnStore(Generic[T]):
+    """A store a feature declares itself (`Feature.stores`): core/repos.py builds it with the
+    others, so it needs no field there, and the feature reads it back, typed, with `of`.
+
+    `sqlite(database, cipher)` builds it on the database (a core.storage.database.Database,
+    which the kernel does not know: hence Any) and `memory()` its in-memory twin."""
+
+    name: str
+    sqlite: Callable[[Any, Cipher], T]
+    memory: Callable[[], T]
+
+    def of(self, repos: Stores) -> T:
+        return cast(T, repos.own[self.name])

@@ -77,6 +77,7 @@ async def _store(turn: Turn, code: str | None) -> None:
 
 FEATURE = Feature(
     name="language",
+    order=100,
     commands={"language": language_command},
     buttons=frozenset({"language"}),
     choices={PREFIX: language_choice},

@@ -461,6 +461,7 @@ async def finish_talk(turn: Turn, state: FlowState) -> None:
 
 FEATURE = Feature(
     name="parts",
+    order=50,
     commands={"parts": parts_command},
     buttons=frozenset({"parts"}),
     choices={PREFIX: parts_choice},

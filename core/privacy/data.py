@@ -99,8 +99,8 @@ def member_data(
 
     `declared`: the stores the features declare as holding member data (Feature.member_data,
     `app.registry.member_data`); without it, every store that can export and erase."""
-    # Repos is a dataclass: its fields, in their order.
-    stored = vars(repos)
+    # Repos is a dataclass: its fields, in their order, then the stores features declare.
+    stored = {n: r for n, r in vars(repos).items() if n != "own"} | dict(repos.own)
     if declared is not None:
         names = set(declared)
         if unknown := names - set(stored):

@@ -152,6 +152,7 @@ async def purge(app: Host, now: datetime) -> int:
 
 FEATURE = Feature(
     name="privacy",
+    order=80,
     commands={"privacy": show_privacy, "export": export_data, "forget": forget},
     buttons=frozenset({"privacy", "export"}),
     choices={FORGET_PREFIX: forget_choice},

@@ -132,6 +132,7 @@ async def plan_choice(turn: Turn, rest: str) -> None:
 
 FEATURE = Feature(
     name="safety_plan",
+    order=60,
     commands={"safetyplan": Command(show_plan, takes_args=False)},
     buttons=frozenset({"safetyplan"}),
     choices={PREFIX: plan_choice},

@@ -81,6 +81,7 @@ async def _ask_about_kept(turn: Turn) -> None:
 
 FEATURE = Feature(
     name="welcome",
+    order=10,
     # Only one to one: left out of a group's menu.
     commands={"consent": Command(consent_status, takes_args=False, group_menu=False)},
     choices={CONSENT_PREFIX: consent_choice},

@@ -834,6 +834,7 @@ async def purge(app: Host, now: datetime) -> int:
 
 FEATURE = Feature(
     name="group_checkins",
+    order=120,
     commands={
         "schedule": Command(schedule_command, where=Where.MODERATOR),
         "group": Command(group_command, where=Where.MODERATOR),

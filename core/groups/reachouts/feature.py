@@ -241,6 +241,7 @@ async def purge(app: Host, now: datetime) -> int:
 
 FEATURE = Feature(
     name="reachout",
+    order=130,
     commands={
         # Answered in the group for all to see; where a platform can answer one member in
         # place, to them alone.
