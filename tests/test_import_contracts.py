@@ -6,9 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -80,54 +78,28 @@ def test_core_importing_a_platform_library_breaks_them(tmp_path: Path) -> None:
     assert "core imports no platform library BROKEN" in result.stdout
 
 
-# -- every package of core has its place in every contract ------------------------------------
-
-# The layers contract is exhaustive by itself. The two contracts below name packages one by one
-# (import-linter's wildcards cannot leave the storage kernel out), so a new package of core must
-# be added to them by hand: this says so when it was not.
-# Packages the one-driver contract leaves out: the storage kernel is the driver's home, the API
-# opens the database for the bots, and the crisis detector keeps its own cache file.
-DRIVER_EXEMPT = frozenset({"api", "storage", "safety"})
-# What bots/ may import directly: the API, and for the operator's tools the kernel, storage and
-# the crisis detector.
-API_EXEMPT = frozenset({"api", "kernel", "storage", "safety"})
+# -- a new package of core is covered without being named ---------------------------------------
 
 
-def core_parts(root: Path = REPO / "core") -> set[str]:
-    """core's packages and top-level modules, by name."""
-    packages = {p.parent.name for p in root.glob("*/__init__.py")}
-    modules = {p.stem for p in root.glob("*.py") if p.stem != "__init__"}
-    return packages | modules
+def add_package(root: Path, name: str, body: str) -> None:
+    (root / "core" / name).mkdir()
+    (root / "core" / name / "__init__.py").write_text(body, encoding="utf-8")
 
 
-def contract(contract_id: str) -> dict[str, Any]:
-    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-    [found] = [c for c in config["tool"]["importlinter"]["contracts"] if c["id"] == contract_id]
-    return dict(found)
+def test_a_new_package_of_core_talking_to_the_driver_breaks_them(tmp_path: Path) -> None:
+    root = copy_project(tmp_path)
+    add_package(root, "journal", "import sqlite3\n")
+    result = lint(root)
+    assert "Only the storage kernel talks to a database driver BROKEN" in result.stdout
+    assert "core.journal -> sqlite3" in result.stdout
 
 
-def uncovered(parts: set[str]) -> dict[str, set[str]]:
-    """The parts of core a contract that names packages one by one leaves out by mistake."""
-
-    def named(modules: list[str]) -> set[str]:
-        return {m.removeprefix("core.") for m in modules if m.startswith("core.")}
-
-    driver = named(contract("one-driver")["source_modules"]) | DRIVER_EXEMPT
-    api = named(contract("one-api")["forbidden_modules"]) | API_EXEMPT
-    return {"one-driver": parts - driver, "one-api": parts - api}
-
-
-def test_every_part_of_core_is_named_in_the_contracts() -> None:
-    parts = core_parts()
-    assert {"app", "features", "repos", "checkin", "groups", "kernel"} <= parts
-    assert uncovered(parts) == {"one-driver": set(), "one-api": set()}
-
-
-def test_a_new_package_left_out_of_the_contracts_is_caught(tmp_path: Path) -> None:
-    root = tmp_path / "core"
-    for name in sorted(core_parts()):
-        (root / name).mkdir(parents=True)
-        (root / name / "__init__.py").write_text("")
-    (root / "journal").mkdir()
-    (root / "journal" / "__init__.py").write_text("")
-    assert uncovered(core_parts(root)) == {"one-driver": {"journal"}, "one-api": {"journal"}}
+def test_bots_importing_a_new_package_of_core_directly_breaks_them(tmp_path: Path) -> None:
+    root = copy_project(tmp_path)
+    add_package(root, "journal", "")
+    add_import(root / "bots" / "console.py", "import core.journal")
+    result = lint(root)
+    assert "reaches what a feature owns only through core.api BROKEN" in result.stdout
+    assert "bots.console -> core.journal" in result.stdout
+    # Nor may the new package go without a layer: the layers contract is exhaustive.
+    assert "Imports point down" in result.stdout and "core.journal" in result.stdout
