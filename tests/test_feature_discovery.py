@@ -1,17 +1,21 @@
 """A new feature stays in its own package: core/features.py finds every package's `feature.py`
-by itself, in the order the features declare, and a store a feature declares (`Feature.stores`)
-is built, exported and erased with the others without a field in core/repos.py."""
+by itself, in the order the features declare; a store a feature declares (`Feature.stores`)
+is built, exported and erased with the others without a field in core/repos.py; and its tables'
+migrations may live in its package (`<package>/migrations/<dialect>/`)."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import core.storage.sqlite
 from core.app import Unblend
 from core.features import ALL_FEATURES, CORE_DIR, NOT_FEATURES, discover, feature_modules
 from core.kernel.clock import FakeClock
@@ -20,8 +24,9 @@ from core.kernel.model import Reply
 from core.kernel.ports import OwnStore
 from core.kernel.turn import Turn
 from core.repos import Repos, in_memory_repos, own_stores, sqlite_repos
-from core.storage.database import Database
+from core.storage.database import Database, StorageError, migration_scripts
 from core.storage.keyring import open_encrypted
+from core.storage.sqlite import SqliteDatabase
 from tests.chat import Chat
 from tests.conftest import detector, library
 
@@ -172,3 +177,55 @@ def test_a_store_name_taken_twice_is_refused_at_start() -> None:
     field = Feature("field", stores=(OwnStore("checkins", SqliteJots, InMemoryJots),))
     with pytest.raises(ValueError, match="checkins"):
         own_stores((field,))
+
+
+# -- its tables' migrations beside its code -------------------------------------------------------
+
+
+def _script(root: Path, folder: str, name: str, sql: str = "SELECT 1;") -> None:
+    for dialect in ("sqlite", "postgresql"):
+        path = root / folder / "migrations" / dialect / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(sql, encoding="utf-8")
+
+
+def test_a_capability_keeps_its_migrations_in_its_own_package(tmp_path: Path) -> None:
+    _script(tmp_path, "storage", "0001_initial.sql")
+    _script(tmp_path, "storage", "0003_more.sql")
+    _script(tmp_path, "journal", "0002_jots.sql", "CREATE TABLE jots (line TEXT);")
+    _script(tmp_path, "groups/notes", "0004_notes.sql")
+    for dialect in ("sqlite", "postgresql"):
+        scripts = migration_scripts(dialect, tmp_path)
+        assert [(n, name) for n, name, _ in scripts] == [
+            (1, "0001_initial.sql"),
+            (2, "0002_jots.sql"),
+            (3, "0003_more.sql"),
+            (4, "0004_notes.sql"),
+        ]
+        assert scripts[1][2] == "CREATE TABLE jots (line TEXT);"
+
+
+def test_one_number_in_two_folders_is_refused(tmp_path: Path) -> None:
+    _script(tmp_path, "storage", "0001_initial.sql")
+    _script(tmp_path, "journal", "0001_jots.sql")
+    with pytest.raises(StorageError, match="0001"):
+        migration_scripts("sqlite", tmp_path)
+
+
+async def test_a_capabilitys_migration_runs_with_the_others(tmp_path: Path) -> None:
+    root = tmp_path / "core"
+    shutil.copytree(CORE_DIR / "storage" / "migrations", root / "storage" / "migrations")
+    newest = migration_scripts("sqlite")[-1][0]
+    _script(root, "journal", f"{newest + 1:04d}_jots.sql", "CREATE TABLE jots (line TEXT);")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            core.storage.sqlite, "migration_scripts", partial(migration_scripts, root=root)
+        )
+        db = SqliteDatabase(tmp_path / "unblend.sqlite")
+        await db.open()
+    try:
+        assert await db.schema_version() == newest + 1
+        await db.execute("INSERT INTO jots (line) VALUES (?)", ("kept",))
+        assert await db.fetchval("SELECT line FROM jots") == "kept"
+    finally:
+        await db.close()

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
-from importlib import resources
+from pathlib import Path
 from typing import Any, Protocol
 
 from core.kernel.storage_url import Dialect as Dialect
@@ -165,15 +165,30 @@ class Database(Reader, Protocol):
         ...
 
 
-def migration_scripts(dialect: Dialect = "sqlite") -> list[tuple[int, str, str]]:
-    """(number, name, sql) for every bundled migration of `dialect`, in order."""
-    folder = resources.files("core.storage") / "migrations" / dialect
-    found = []
-    for entry in folder.iterdir():
-        name = entry.name
-        if name.endswith(".sql") and name[:4].isdigit():
-            found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+# core/: the storage kernel's migrations live in storage/migrations/<dialect>/, and a capability
+# may keep its own tables' beside its code, in <package>/migrations/<dialect>/.
+CORE_DIR = Path(__file__).resolve().parent.parent
+
+
+def migration_scripts(
+    dialect: Dialect = "sqlite", root: Path = CORE_DIR
+) -> list[tuple[int, str, str]]:
+    """(number, name, sql) for every bundled migration of `dialect`, in order: the storage
+    kernel's folder and every capability's. The numbers are one sequence across the folders;
+    one number used twice is refused, as the database could not say which of the two ran."""
+    found: dict[int, tuple[int, str, str]] = {}
+    for path in sorted(root.glob(f"**/migrations/{dialect}/*.sql")):
+        name = path.name
+        if not name[:4].isdigit():
+            continue
+        number = int(name[:4])
+        if number in found:
+            raise StorageError(
+                f"Two migrations are numbered {number:04d} ({found[number][1]} and {name}): "
+                "give the newer one the next free number."
+            )
+        found[number] = (number, name, path.read_text(encoding="utf-8"))
+    return sorted(found.values())
 
 
 def numbered(sql: str) -> str:
