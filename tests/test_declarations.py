@@ -194,6 +194,8 @@ async def declared_setting_works(app: Unblend) -> None:
     )
     assert "quiet is now: on" in await moderator(app, "/group settings quiet ON")
     assert await quiet_value(app) == "on"
+    shown = await moderator(app, "/group settings", is_moderator=False)
+    assert "quiet: on\n  change with /group settings quiet on" in shown
     assert "quiet" in await moderator(app, "/group audit")
     suggest = _settings(app.registry.group_settings)
     offered = [c.value for c in await suggest(cast(Any, Typed()), "q")]

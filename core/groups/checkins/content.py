@@ -92,6 +92,7 @@ MESSAGES: dict[str, str] = {
     "group.not_moderator": "",
     "group.group_only": "",
     "group.saved": "name value",
+    "group.declared_line": "name value example",
     "group.unknown_setting": "got",
     "group.value_missing": "example name",
     "group.country_invalid": "example got",

@@ -367,6 +367,7 @@ async def group_command(turn: Turn, args: tuple[str, ...]) -> None:
             turn.replies[-1], text=f"{turn.replies[-1].text}\n{_language_line(turn, group)}"
         )
         await group_safety.add_settings_view(turn, group)
+        await _add_declared_view(turn, group)
         return
     if refused_moderator(turn, "group.not_moderator"):
         return
@@ -380,6 +381,24 @@ async def group_command(turn: Turn, args: tuple[str, ...]) -> None:
         await keep_declared(turn, group, setting, value)
     else:
         await setting.change(turn, group, name, value)
+
+
+async def _add_declared_view(turn: Turn, group: Group) -> None:
+    """A line in the overview for each setting kept by name without a change of its own."""
+    groups = stores(turn.repos).groups
+    lines = [
+        turn.cat.text(
+            "group.declared_line",
+            name=s.name,
+            value=echo(await setting_value(groups, group.id, s)),
+            example=s.example,
+        )
+        for s in host(turn.app).registry.group_settings.values()
+        if s.change is None
+    ]
+    if lines and turn.replies:
+        last = turn.replies[-1]
+        turn.replies[-1] = replace(last, text="\n".join((last.text, *lines)))
 
 
 # A value kept by name is one line of at most this many characters.
