@@ -320,6 +320,10 @@ class DiscordAdapter:
             await self._sync_commands()
         user = self.client.user
         log.info("Discord: running as %s", user.name if user else "?")
+        shards = self.settings.shards
+        if shards.sharded:
+            held = ", ".join(str(i) for i in shards.held)
+            log.info("Discord: shards %s of %d in this process", held, shards.count)
 
     def is_connected(self) -> bool:
         """For the health check: logged in, READY, and the gateway open."""
