@@ -315,6 +315,7 @@ def _check_suggestions(choices: list[dict[str, Any]]) -> None:
 
 
 INVALID_SHARD = 4010
+SHARDING_REQUIRED = 4011
 
 
 def shard_of(guild_id: int, count: int) -> int:
@@ -369,6 +370,8 @@ class FakeDiscord(FakeServer):
         # The Developer Portal's Message Content switch: off, as on a new application. A bot
         # asking for the intent while it is off is disconnected with 4014.
         self.message_content_allowed = False
+        # A bot in too many servers for one connection: IDENTIFY without a shard gets 4011.
+        self.sharding_required = False
         # MESSAGE_CREATE payloads dispatched: members' messages and the bot's own, echoed.
         self.said: list[dict[str, Any]] = []
         self.api_base_url = ""
@@ -463,6 +466,10 @@ class FakeDiscord(FakeServer):
                 if shard is not None and not _valid_shard(shard):
                     self.rejections.append(("IDENTIFY", INVALID_SHARD, "Invalid shard."))
                     await ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
+                    break
+                if shard is None and self.sharding_required:
+                    self.rejections.append(("IDENTIFY", SHARDING_REQUIRED, "Sharding required."))
+                    await ws.close(code=SHARDING_REQUIRED, message=b"Sharding required.")
                     break
                 if shard is not None:
                     session.shard, session.count, session.sharded = shard[0], shard[1], True

@@ -262,6 +262,21 @@ async def test_a_shard_discord_refuses_stops_the_start_with_what_to_fix(clock: F
         await fake.close()
 
 
+async def test_discord_asking_for_shards_stops_the_start_with_what_to_set(
+    clock: FakeClock,
+) -> None:
+    fake = FakeDiscord()
+    fake.sharding_required = True
+    await fake.start()
+    try:
+        adapter = DiscordAdapter(counting_app(in_memory_repos(), clock, []), discord_settings(fake))
+        with pytest.raises(DiscordStartError, match=r"Set \[discord\] shard_count"):
+            await adapter.start()
+        assert fake.rejections == [("IDENTIFY", 4011, "Sharding required.")]
+    finally:
+        await fake.close()
+
+
 # -- settings ---------------------------------------------------------------------------------
 
 
@@ -286,6 +301,7 @@ def discord_settings_of(config: Config) -> Shards:
         ("shard_count = '2'", {}, "[discord] shard_count: must be a whole number, got str"),
         ("shard_ids = 1", {}, "[discord] shard_ids: must be a list in [ ], got int"),
         ("shard_ids = [0]", {}, "[discord] shard_ids: needs shard_count"),
+        ("shard_count = 2.5\nshard_ids = [0]", {}, "shard_count: must be a whole number"),
         ("shard_count = 2\nshard_ids = [0, 2, -1]", {}, "has -1, 2, outside 0 to 1"),
         ("shard_count = 2\nshard_ids = ['0']", {}, "must hold whole numbers only, got str"),
         ("shard_count = 2\nshard_ids = [true]", {}, "must hold whole numbers only, got bool"),
@@ -314,3 +330,13 @@ def test_shard_settings_from_the_file(tmp_path: Path) -> None:
     assert discord_settings_of(load_config(path, env={})) == Shards(2, (1,))
     path.write_text("[discord]\nshard_count = 3\n")
     assert discord_settings_of(load_config(path, env={})) == Shards(3, ())
+
+
+def test_a_wrong_count_is_told_once_not_again_as_missing(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[discord]\nshard_count = 'four'\nshard_ids = [0]\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert info.value.problems.lines() == [
+        f"{path}: [discord] shard_count: must be a whole number, got str. Example: shard_count = 4"
+    ]

@@ -46,6 +46,8 @@ def check_shards(
             f"must hold whole numbers only, got {type(wrong[0]).__name__}. {IDS_EXAMPLE}",
         )
         return
+    if any(p.key == "[discord] shard_count" for p in problems.items):
+        return  # the count was wrong (told already): the ids cannot be checked against it
     if ids and count == 0:
         problems.add(
             ids_from,
