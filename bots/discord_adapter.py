@@ -25,7 +25,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -61,6 +62,7 @@ from bots.discord_render import (
     routed,
     split_text,
 )
+from bots.discord_shards import Shards
 from bots.discord_translator import ContentTranslator
 from bots.discord_unpost import DeleteStatus, delete_posted
 from bots.runner import AdapterStartError
@@ -91,6 +93,14 @@ RATE_LIMIT_WAIT_MAX = 30.0  # seconds; discord.py's smallest allowed value
 # What sending can raise: Discord's refusals and discord.py's own errors (RateLimited,
 # InteractionResponded), and the network's (aiohttp errors, resets, timeouts).
 SEND_ERRORS = (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError)
+# Gateway events about one server, acted on only by the process holding its shard.
+HELD_EVENTS = ("INTERACTION_CREATE", "MESSAGE_CREATE")
+SHARD_REFUSALS = {
+    4010: "Discord refused the shard settings. Check [discord] shard_count (the same in every "
+    "process) and shard_ids (each from 0 to shard_count - 1).",
+    4011: "Discord asks this bot to use shards (it is in too many servers for one connection). "
+    "Set [discord] shard_count, e.g. shard_count = 2, and see docs/scaling.md.",
+}
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,10 @@ class DiscordSettings:
     defer_after: float = 2.0  # seconds before an unfinished answer is deferred (limit: 3)
     guild_ready_timeout: float = 2.0
     start_timeout: float = 60.0
+    # The shards this process connects (issue 17); by default one connection for everything.
+    shards: Shards = field(default_factory=Shards)
+    # Seconds between two shards' IDENTIFY in one process: Discord allows one in 5 seconds.
+    identify_gap: float = 5.0
 
 
 class DiscordStartError(AdapterStartError):
@@ -143,6 +157,11 @@ _Target = _Window | discord.DMChannel
 
 class UnblendClient(discord.Client):
     def __init__(self, adapter: DiscordAdapter, settings: DiscordSettings) -> None:
+        shards = settings.shards
+        # discord.AutoShardedClient's: this process's shards, out of how many in all.
+        sharding: dict[str, Any] = (
+            {"shard_count": shards.count, "shard_ids": list(shards.held)} if shards.sharded else {}
+        )
         super().__init__(
             # Servers and channels; no members; messages and their text only when asked.
             intents=gateway_intents(settings.read_messages),
@@ -152,10 +171,41 @@ class UnblendClient(discord.Client):
             guild_ready_timeout=settings.guild_ready_timeout,
             # A longer 429 comes back to the outbox as "retry later" rather than a long sleep.
             max_ratelimit_timeout=RATE_LIMIT_WAIT_MAX,
+            **sharding,
         )
         self.unblend_handler = adapter
         self.tree = app_commands.CommandTree(self)
         self.ready_event = asyncio.Event()
+        self.shard_plan = shards
+        self.identify_gap = settings.identify_gap
+        self._shards_up: set[int] = set()
+        if shards.sharded:
+            parsers = self._connection.parsers
+            for name in HELD_EVENTS:
+                parsers[name] = self._held_only(parsers[name])
+
+    def _held_only(self, parse: Callable[[Any], None]) -> Callable[[Any], None]:
+        """Events of a server another process's shard holds (sent here by mistake, or forged)
+        are dropped before discord.py reads them: that process answers them, once."""
+
+        def held(data: Any) -> None:
+            if self._holds(data):
+                parse(data)
+            else:
+                log.warning("Discord: an event for a shard this process does not hold; left alone")
+
+        return held
+
+    def _holds(self, data: Any) -> bool:
+        guild = data.get("guild_id") if isinstance(data, dict) else None
+        if guild is None:
+            return self.shard_plan.holds_direct()  # a direct message: shard 0's
+        text = str(guild)  # an odd id is nobody's: fail closed
+        return text.isascii() and text.isdigit() and self.shard_plan.holds_guild(int(text))
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        if not initial:
+            await asyncio.sleep(self.identify_gap)
 
     async def setup_hook(self) -> None:
         # Registered before any interaction: every old button is routed from its custom_id.
@@ -172,11 +222,14 @@ class UnblendClient(discord.Client):
             # discord.py's delayed "ready" may still fire after a quick stop; nothing to run.
             return
         super().dispatch(event, *args, **kwargs)
-        if event in ("connect", "guild_available", "guild_join"):
+        if event == "shard_connect" and args:
+            self._shards_up.add(args[0])
+        if event in ("connect", "shard_connect", "guild_available", "guild_join"):
             self._ready_if_every_guild_arrived()
 
     def _ready_if_every_guild_arrived(self) -> None:
-        if self.user is not None and not any(g.unavailable for g in self.guilds):
+        every_shard = self._shards_up.issuperset(self.shard_plan.held)
+        if self.user is not None and every_shard and not any(g.unavailable for g in self.guilds):
             self.ready_event.set()
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
@@ -186,13 +239,18 @@ class UnblendClient(discord.Client):
         await self.unblend_handler.on_message(message)
 
 
+class ShardedClient(UnblendClient, discord.AutoShardedClient):
+    """Some of the bot's shards, in one process (`[discord] shard_count`, `shard_ids`)."""
+
+
 class DiscordAdapter:
     name = "Discord"
 
     def __init__(self, app: Unblend, settings: DiscordSettings) -> None:
         self.app = app
         self.settings = settings
-        self.client = UnblendClient(self, settings)
+        sharded = settings.shards.sharded
+        self.client = (ShardedClient if sharded else UnblendClient)(self, settings)
         own = group_commands(
             self._on_command,
             app.library.catalog(),
@@ -248,6 +306,8 @@ class DiscordAdapter:
             await self.stop()
             if isinstance(failed, discord.PrivilegedIntentsRequired):
                 raise DiscordStartError(DISALLOWED_INTENTS)
+            if isinstance(failed, discord.ConnectionClosed) and failed.code in SHARD_REFUSALS:
+                raise DiscordStartError(SHARD_REFUSALS[failed.code])
             raise DiscordStartError(
                 f"could not connect to the Discord gateway at {DiscordWebSocket.DEFAULT_GATEWAY} "
                 f"({reason}). Check the network, or [discord] gateway_url."
@@ -256,9 +316,14 @@ class DiscordAdapter:
         self.app.membership.register(PLATFORM, DiscordMembership(self.client))
         # Descriptions, options and choices in every shipped language (issue 16).
         await self.client.tree.set_translator(ContentTranslator(self.app.languages))
-        await self._sync_commands()
+        if self.settings.shards.holds_direct():  # one process syncs: shard 0's
+            await self._sync_commands()
         user = self.client.user
         log.info("Discord: running as %s", user.name if user else "?")
+        shards = self.settings.shards
+        if shards.sharded:
+            held = ", ".join(str(i) for i in shards.held)
+            log.info("Discord: shards %s of %d in this process", held, shards.count)
 
     def is_connected(self) -> bool:
         """For the health check: logged in, READY, and the gateway open."""
@@ -531,6 +596,10 @@ class DiscordAdapter:
         except SEND_ERRORS as exc:
             log.error("Discord: answering an interaction failed (%s)", type(exc).__name__)
 
+    def holds(self, delivery: Delivery) -> bool:
+        """Outbox hook (issue 17): what this process's shards hold; the rest is another's."""
+        return self.settings.shards.holds(delivery)
+
     async def post(self, delivery: Delivery) -> SendResult:
         """Outbox port (issue 6): a group's prompt, a shared line in the day's thread, a
         summary, a reminder in direct messages. See bots/discord_groups.py."""
@@ -722,4 +791,8 @@ def discord_settings(config: Config) -> DiscordSettings:
         dev_guild_id=int(config.get("discord", "dev_guild_id")),
         moderator_role=int(config.get("discord", "moderator_role")),
         read_messages=bool(config.get("discord", "read_messages")),
+        shards=Shards(
+            int(config.get("discord", "shard_count")),
+            tuple(int(i) for i in config.get("discord", "shard_ids")),
+        ),
     )

@@ -2,7 +2,10 @@
 
 A real discord.py client talks to it through `api_base_url` and `gateway_url`. It speaks the
 gateway (HELLO, heartbeat ACK, IDENTIFY, READY, GUILD_CREATE, INTERACTION_CREATE, and
-MESSAGE_CREATE for a bot that asks for servers' messages), answers REST
+MESSAGE_CREATE for a bot that asks for servers' messages), with shards as Discord has them:
+IDENTIFY's `shard: [id, count]` (a bad one is closed with 4010), each connection told only
+of the servers of its shard, a server's events sent to the connection of shard
+`(guild_id >> 22) % count` and direct messages to shard 0's. It answers REST
 calls with exactly `Content-Type: application/json` (as Discord does; discord.py reads anything
 else as text), and keeps what Discord enforces:
 - every interaction is answered, the first answer within 3 seconds and only once. One never
@@ -231,6 +234,15 @@ def _invalid(why: str) -> RefusedError:
     return RefusedError(400, f"Invalid Form Body: {why}", INVALID_FORM)
 
 
+def _valid_shard(shard: Any) -> bool:
+    """[id, count], whole numbers, 0 <= id < count (else Discord closes with 4010)."""
+    if not (isinstance(shard, list) and len(shard) == 2):
+        return False
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in shard):
+        return False
+    return bool(0 <= shard[0] < shard[1])
+
+
 def _check_components(rows: list[dict[str, Any]]) -> None:
     """Discord's limits on a message's components; breaking one refuses the whole message."""
     if len(rows) > ROWS:
@@ -302,6 +314,25 @@ def _check_suggestions(choices: list[dict[str, Any]]) -> None:
             raise _invalid(f"a choice value of {len(value)} characters")
 
 
+INVALID_SHARD = 4010
+SHARDING_REQUIRED = 4011
+
+
+def shard_of(guild_id: int, count: int) -> int:
+    return (guild_id >> 22) % count
+
+
+@dataclass
+class Session:
+    """One gateway connection: the shard it identified as (0 of 1 without a shard field)."""
+
+    ws: web.WebSocketResponse
+    shard: int = 0
+    count: int = 1
+    sharded: bool = False
+    seq: Any = field(default_factory=lambda: itertools.count(1))
+
+
 class FakeDiscord(FakeServer):
     def __init__(self, token: str = TOKEN, limits: DiscordLimits | None = None) -> None:
         super().__init__()
@@ -314,7 +345,8 @@ class FakeDiscord(FakeServer):
         self.outbox: list[Outgoing] = []
         self.messages: dict[int, FakeMessage] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
-        self.identify: dict[str, Any] | None = None
+        self.identify: dict[str, Any] | None = None  # the last IDENTIFY
+        self.sessions: dict[int, Session] = {}  # shard -> its live connection
         self.interactions: dict[int, Pending] = {}
         self.closed_dms: set[int] = set()
         self.dm_channels: dict[int, int] = {}
@@ -338,6 +370,8 @@ class FakeDiscord(FakeServer):
         # The Developer Portal's Message Content switch: off, as on a new application. A bot
         # asking for the intent while it is off is disconnected with 4014.
         self.message_content_allowed = False
+        # A bot in too many servers for one connection: IDENTIFY without a shard gets 4011.
+        self.sharding_required = False
         # MESSAGE_CREATE payloads dispatched: members' messages and the bot's own, echoed.
         self.said: list[dict[str, Any]] = []
         self.api_base_url = ""
@@ -346,8 +380,6 @@ class FakeDiscord(FakeServer):
         self._retry_after: dict[str, float] = {}
         self._broken: dict[str, int] = {}
         self._ids = itertools.count(1_000_000_000_000_000_000)
-        self._seq = itertools.count(1)
-        self._ws: web.WebSocketResponse | None = None
 
     # -- server -------------------------------------------------------------------------------
 
@@ -362,8 +394,9 @@ class FakeDiscord(FakeServer):
     async def close(self) -> None:
         # The test is over: whatever the bot left unanswered, a member saw fail.
         self.violations += self.unanswered()
-        if self._ws is not None and not self._ws.closed:
-            await self._ws.close()
+        for session in list(self.sessions.values()):
+            if not session.ws.closed:
+                await session.ws.close()
         await self._stop_serving()
 
     def unanswered(self) -> list[str]:
@@ -400,8 +433,17 @@ class FakeDiscord(FakeServer):
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        self._ws = ws
         await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
+        session = Session(ws)
+        try:
+            await self._serve_session(session)
+        finally:
+            if self.sessions.get(session.shard) is session:
+                del self.sessions[session.shard]
+        return ws
+
+    async def _serve_session(self, session: Session) -> None:
+        ws = session.ws
         async for msg in ws:
             if msg.type is not WSMsgType.TEXT:
                 continue
@@ -420,26 +462,55 @@ class FakeDiscord(FakeServer):
                     self.rejections.append(("IDENTIFY", 4014, "Disallowed intent(s)."))
                     await ws.close(code=4014, message=b"Disallowed intent(s).")
                     break
-                await self._dispatch("READY", self._ready())
-                await self._dispatch("GUILD_CREATE", self._guild())
-                for guild_id, channels in self.more_guilds.items():
-                    await self._dispatch("GUILD_CREATE", self._guild(guild_id, channels))
-        return ws
+                shard = frame["d"].get("shard")
+                if shard is not None and not _valid_shard(shard):
+                    self.rejections.append(("IDENTIFY", INVALID_SHARD, "Invalid shard."))
+                    await ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
+                    break
+                if shard is None and self.sharding_required:
+                    self.rejections.append(("IDENTIFY", SHARDING_REQUIRED, "Sharding required."))
+                    await ws.close(code=SHARDING_REQUIRED, message=b"Sharding required.")
+                    break
+                if shard is not None:
+                    session.shard, session.count, session.sharded = shard[0], shard[1], True
+                self.sessions[session.shard] = session
+                held = [g for g in self.guild_ids() if shard_of(g, session.count) == session.shard]
+                await self._dispatch("READY", self._ready(session, held), session)
+                for guild_id in held:
+                    channels = None if guild_id == GUILD_ID else self.more_guilds[guild_id]
+                    await self._dispatch("GUILD_CREATE", self._guild(guild_id, channels), session)
 
-    async def _dispatch(self, name: str, data: dict[str, Any]) -> None:
-        assert self._ws is not None, "the bot is not connected to the gateway"
-        frame = {"op": 0, "t": name, "s": next(self._seq), "d": data}
-        await self._ws.send_str(json.dumps(frame))
+    def guild_ids(self) -> list[int]:
+        return [GUILD_ID, *self.more_guilds]
 
-    def _ready(self) -> dict[str, Any]:
-        return {
+    def session_for(self, guild_id: int | None) -> Session:
+        """Where Discord sends an event: the server's shard, or shard 0 for a direct message."""
+        for session in self.sessions.values():
+            if session.shard == (0 if guild_id is None else shard_of(guild_id, session.count)):
+                return session
+        raise AssertionError(f"no connected shard holds server {guild_id}")
+
+    async def _dispatch(
+        self, name: str, data: dict[str, Any], session: Session | None = None
+    ) -> None:
+        if session is None:
+            guild = data.get("guild_id")
+            session = self.session_for(int(guild) if guild else None)
+        frame = {"op": 0, "t": name, "s": next(session.seq), "d": data}
+        await session.ws.send_str(json.dumps(frame))
+
+    def _ready(self, session: Session, guilds: list[int]) -> dict[str, Any]:
+        ready = {
             "v": 10,
             "user": {**BOT_USER, "verified": True, "mfa_enabled": False, "flags": 0},
-            "guilds": [{"id": str(g), "unavailable": True} for g in (GUILD_ID, *self.more_guilds)],
-            "session_id": "fake-session",
+            "guilds": [{"id": str(g), "unavailable": True} for g in guilds],
+            "session_id": f"fake-session-{session.shard}",
             "resume_gateway_url": self.gateway_url,
             "application": {"id": str(APP_ID), "flags": 0},
         }
+        if session.sharded:
+            ready["shard"] = [session.shard, session.count]
+        return ready
 
     def _guild(
         self, guild_id: int = GUILD_ID, channels: dict[int, str] | None = None
@@ -919,8 +990,11 @@ class FakeDiscord(FakeServer):
         permissions: int = 0,
         roles: tuple[int, ...] = (),
         place: tuple[int, int] | None = None,
+        shards: tuple[int, ...] = (),
     ) -> Pending:
-        """`guild`: from the server's check-ins channel; `place`: (server, channel) instead."""
+        """`guild`: from the server's check-ins channel; `place`: (server, channel) instead.
+        `shards`: sent to these shards' connections, whatever Discord's rule says (a misrouted
+        or forged copy); by default to the one the rule names."""
         interaction_id = next(self._ids)
         token = f"tok{interaction_id}"
         dm = self.dm_channels.setdefault(user.id, next(self._ids))
@@ -968,7 +1042,10 @@ class FakeDiscord(FakeServer):
         loop = asyncio.get_running_loop()
         pending = Pending(interaction_id, token, user, channel_id, loop.time())
         self.interactions[interaction_id] = pending
-        await self._dispatch("INTERACTION_CREATE", payload)
+        if not shards:
+            await self._dispatch("INTERACTION_CREATE", payload)
+        for shard in shards:
+            await self._dispatch("INTERACTION_CREATE", payload, self.sessions[shard])
         return pending
 
     async def say(

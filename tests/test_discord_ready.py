@@ -17,7 +17,7 @@ import pytest
 
 from bots.discord_adapter import DiscordAdapter, DiscordSettings
 from core.app import Unblend
-from tests.fake_discord import GUILD_ID, TOKEN, FakeDiscord
+from tests.fake_discord import GUILD_ID, TOKEN, FakeDiscord, Session
 
 # Long enough that a test waiting for it would time out at the deadline below instead.
 NEVER = 600.0
@@ -27,20 +27,24 @@ DEADLINE = 30.0
 class GuildlessDiscord(FakeDiscord):
     """READY lists no guild: a bot in no server yet."""
 
-    def _ready(self) -> dict[str, Any]:
-        return {**super()._ready(), "guilds": []}
+    def _ready(self, session: Session, guilds: list[int]) -> dict[str, Any]:
+        return super()._ready(session, [])
 
-    async def _dispatch(self, name: str, data: dict[str, Any]) -> None:
+    async def _dispatch(
+        self, name: str, data: dict[str, Any], session: Session | None = None
+    ) -> None:
         if name != "GUILD_CREATE":
-            await super()._dispatch(name, data)
+            await super()._dispatch(name, data, session)
 
 
 class OutageDiscord(FakeDiscord):
     """READY lists a guild whose GUILD_CREATE never comes (it is unavailable)."""
 
-    async def _dispatch(self, name: str, data: dict[str, Any]) -> None:
+    async def _dispatch(
+        self, name: str, data: dict[str, Any], session: Session | None = None
+    ) -> None:
         if name != "GUILD_CREATE":
-            await super()._dispatch(name, data)
+            await super()._dispatch(name, data, session)
 
 
 async def serving(fake: FakeDiscord) -> AsyncIterator[FakeDiscord]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.kernel.config_shards import check_shards
 from core.kernel.problems import Problems
 from core.kernel.storage_url import StorageUrl, StorageUrlError, parse_storage_url
 
@@ -79,6 +80,10 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "read_messages": _Key(bool, False, "read_messages = false"),
         # Group posts per second from the outbox: just under Discord's global 50/s (issue 6).
         "outbox_rate": _Key(int, 47, "outbox_rate = 47"),
+        # Shards across processes (issue 17, core/kernel/config_shards.py): 0, no shards.
+        "shard_count": _Key(int, 0, "shard_count = 4"),
+        # This process's shards; empty: all of them (0 to shard_count - 1).
+        "shard_ids": _Key(list, [], "shard_ids = [0, 1]"),
     },
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -163,6 +168,7 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
             values[(section, key)] = env[var]
     from_env = bool(env.get(ENV_SECRETS["storage", "url"]))
     _check_storage(values, str(path or "defaults"), base, from_env, problems)
+    check_shards(values, str(path or "defaults"), env, problems)
     if problems:
         raise ConfigError(problems)
     # Relative paths are relative to the config file, so `--config /etc/unblend/x.toml` works
@@ -191,9 +197,12 @@ def _check(data: dict[str, Any], where: str, problems: Problems) -> dict[tuple[s
                 )
             elif not isinstance(value, spec.kind) or (spec.kind is int and isinstance(value, bool)):
                 got = type(value).__name__
-                want = {str: "text in quotes", int: "a whole number", bool: "true or false"}[
-                    spec.kind
-                ]
+                want = {
+                    str: "text in quotes",
+                    int: "a whole number",
+                    bool: "true or false",
+                    list: "a list in [ ]",
+                }[spec.kind]
                 problems.add(
                     where,
                     f"[{section}] {key}",

@@ -76,6 +76,15 @@ class Poster(Protocol):
     async def post(self, delivery: Delivery) -> SendResult: ...
 
 
+@runtime_checkable
+class Holder(Protocol):
+    """Optional, next to Poster: a process that runs only part of a platform (Discord shards,
+    issue 17) says which deliveries are its own. The others stay pending, untouched, for the
+    process that holds them: neither sent, nor retried, nor failed here."""
+
+    def holds(self, delivery: Delivery) -> bool: ...
+
+
 class DeleteStatus(StrEnum):
     DELETED = "deleted"
     GONE = "gone"  # no longer there (someone deleted it already): nothing left to do
@@ -238,10 +247,17 @@ class OutboxDrainer:
         gate = asyncio.Semaphore(self.window)
         broken = asyncio.Event()
         pacer = self.pacer(platform)
+        holder = poster if isinstance(poster, Holder) else None
+        others: set[int] = set()  # due items another process holds: looked past, left alone
         while not self._stopping.is_set():
-            items = await self.repos.outbox.due(platform, self.clock.now(), self.batch)
+            found = await self.repos.outbox.due(
+                platform, self.clock.now(), self.batch + len(others)
+            )
+            items = [item for item in found if item.id not in others]
             if not items:
                 return sent
+            if holder is not None:
+                items = _own(items, holder, others)
 
             async def one(item: OutboxItem) -> bool:
                 async with gate:
@@ -353,6 +369,17 @@ class OutboxDrainer:
     def stop(self) -> None:
         self._stopping.set()
         self.kick()
+
+
+def _own(items: list[OutboxItem], holder: Holder, others: set[int]) -> list[OutboxItem]:
+    """The items this process sends; the ids of the rest join `others`."""
+    own = []
+    for item in items:
+        if holder.holds(delivery_of(item)):
+            own.append(item)
+        else:
+            others.add(item.id)
+    return own
 
 
 def _s(seconds: float) -> timedelta:
