@@ -31,6 +31,7 @@ from core.parts.store import InMemoryPartRepo, SqlitePartRepo
 from core.privacy.ports import PrivacyStores
 from core.safety_plan.ports import PlanStores, SafetyPlanRepo
 from core.safety_plan.store import InMemorySafetyPlanRepo, SqliteSafetyPlanRepo
+from core.storage.caching import keeps_cache
 from core.storage.database import Database
 from core.storage.memory import InMemoryMemberRepo, InMemorySessionRepo, InMemoryUnit
 from core.storage.name_repos import InMemoryNameRepo, SqliteNameRepo
@@ -61,6 +62,9 @@ class Repos:
     names: NameRepo
     # writes that commit together (issue 12)
     unit: UnitOfWork = field(default_factory=WritesAsTheyCome)
+    # Other processes may write the same database (PostgreSQL, issue 17): what is read is
+    # not kept in memory for later (core/storage/caching.py).
+    shared: bool = False
 
 
 def sqlite_repos(db: Database, cipher: Cipher) -> Repos:
@@ -82,6 +86,7 @@ def sqlite_repos(db: Database, cipher: Cipher) -> Repos:
         group_safety=SqliteGroupSafetyRepo(db, cipher),
         names=SqliteNameRepo(db, cipher),
         unit=SqliteUnit(db, [members, parts, sessions]),
+        shared=not keeps_cache(db),
     )
 
 
@@ -103,7 +108,7 @@ def in_memory_repos() -> Repos:
         group_safety=InMemoryGroupSafetyRepo(groups, outbox),
         names=InMemoryNameRepo(),
     )
-    every = [getattr(repos, f.name) for f in fields(repos) if f.name != "unit"]
+    every = [getattr(repos, f.name) for f in fields(repos) if f.name not in ("unit", "shared")]
     return replace(repos, unit=InMemoryUnit(every))
 
 

@@ -16,6 +16,20 @@ class OutboxRepo(Protocol):
         """Pending items whose time has come, the oldest first."""
         ...
 
+    async def claim(
+        self, platform: str, now: datetime, limit: int, owner: str, until: datetime
+    ) -> list[OutboxItem]:
+        """Takes up to `limit` due items for `owner` until `until`, the oldest first: items
+        another owner took and whose claim has not lapsed are left out, so processes sharing a
+        database never send one item twice. A claim ends when the item is sent, fails, is put
+        off (`retry_later`) or `release`d, or lapses at `until` (its owner died)."""
+        ...
+
+    async def release(self, platform: str, owner: str | None = None) -> int:
+        """Ends the claims on `platform`'s pending items: `owner`'s, or every one (a new sender
+        took over from one that died); how many."""
+        ...
+
     async def mark_sent(self, item_id: int, message_ref: str, now: datetime) -> None:
         """Also writes the message id back to the item's post, in the same transaction."""
         ...
