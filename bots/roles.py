@@ -25,7 +25,6 @@ from core.kernel.loop import RoundLoop
 from core.outbox.drainer import OutboxDrainer
 from core.storage.database import Database, role_lock
 
-
 L = TypeVar("L", bound=RoundLoop)
 
 
@@ -39,9 +38,20 @@ class Adapter(Protocol):
 
 log = logging.getLogger(__name__)
 
+# Every role a bot may hold, for `unblend doctor` (which names each lock's holder).
+KNOWN_ROLES = (
+    "pacing",
+    "purge",
+    "receive:telegram",
+    "send:telegram",
+    "send:discord",
+    "adapter:discord",
+    "adapter:telegram",
+)
+
 # How often a process tries the roles it lacks and checks the ones it holds: the longest a
 # role stays without an owner after its holder died.
-ROLE_RETRY_S = 2.0
+ROLE_RETRY_S = 1.0
 
 
 @dataclass(frozen=True)
