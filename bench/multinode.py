@@ -1,7 +1,7 @@
 """Three `unblend run` processes on one throw-away PostgreSQL database, 1,000 Telegram groups due
 in the same minute, the sending process SIGKILLed mid fan-out (tests/multinode_rig.py).
 
-    .venv/bin/python bench/multinode.py [--groups 1000] [--processes 3]
+    .venv/bin/python bench/multinode.py [--groups 1000] [--processes 3] [--platform discord]
 
 The last line is JSON: processes, killed, lost, duplicates, achieved_per_s, allowed_per_s (the
 fake Bot API's real limit, 30/s) and more. Targets: lost == 0, duplicates <= killed, achieved
@@ -26,17 +26,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", type=int, default=1000)
     parser.add_argument("--processes", type=int, default=3)
+    parser.add_argument("--platform", choices=("telegram", "discord"), default="telegram")
     args = parser.parse_args()
     cluster = start_cluster()
     try:
         url = cluster.create_database("unblend_multinode")
         with tempfile.TemporaryDirectory(prefix="unblend-multinode-") as folder:
-            result = asyncio.run(multinode(Path(folder), url, args.groups, args.processes))
+            result = asyncio.run(
+                multinode(Path(folder), url, args.groups, args.processes, args.platform)
+            )
     finally:
         cluster.stop()
     print(
-        f"{result.processes} processes, {result.groups} groups, 1 killed mid fan-out: "
-        f"{result.lost} lost, {result.duplicates} duplicates, takeover {result.takeover_s} s, "
+        f"{result.platform}: {result.processes} processes, {result.groups} groups, "
+        f"1 killed mid fan-out: {result.lost} lost, {result.duplicates} duplicates, "
+        f"takeover {result.takeover_s} s, "
         f"{result.achieved_per_s}/s of {result.allowed_per_s}/s allowed ({result.ratio:.0%})",
         file=sys.stderr,
     )

@@ -51,7 +51,7 @@ KNOWN_ROLES = (
 
 # How often a process tries the roles it lacks and checks the ones it holds: the longest a
 # role stays without an owner after its holder died.
-ROLE_RETRY_S = 1.0
+ROLE_RETRY_S = 0.5
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import json
 import os
 import signal
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,17 +28,73 @@ from core.repos import sqlite_repos
 from core.storage.database import role_lock
 from core.storage.keyring import open_encrypted
 from core.storage.postgresql import PostgresDatabase, lock_key
-from tests.fake_limits import TelegramLimits
+from tests.fake_discord import TOKEN as DISCORD_TOKEN
+from tests.fake_limits import DiscordLimits, TelegramLimits
 from tests.fake_telegram import TOKEN
-from tests.fanout_rig import telegram_group
+from tests.fanout_rig import discord_channel, discord_server, telegram_group
 from tests.launch import start_unblend as launch
-from tests.test_fanout import StallingTelegram, group_sends
+from tests.test_fanout import StallingDiscord, StallingTelegram, channel_sends, group_sends
 
-SENDER = role_lock("send:telegram")
+# The role whose holder sends each platform's posts: Telegram's sender runs beside the
+# receiving (any process may send), Discord's with its one gateway connection.
+SENDER = {"telegram": role_lock("send:telegram"), "discord": role_lock("adapter:discord")}
+
+
+@dataclass
+class Platform:
+    """One platform's fake with its real limits, its groups, and how the bots reach it."""
+
+    name: str
+    fake: StallingTelegram | StallingDiscord
+    gate: Any  # the fake's limits: what it admitted, when
+    allowed: float
+    spaces: list[str]
+    targets: list[str]
+    sends: Callable[[], list[str]]
+    config: str
+    env: dict[str, str]
+
+    @property
+    def landing(self) -> list[str]:
+        return [t or s for s, t in zip(self.spaces, self.targets, strict=True)]
+
+
+async def platform(name: str, groups: int) -> Platform:
+    stall_at = groups // 3
+    if name == "telegram":
+        tg = StallingTelegram(stall_at, TelegramLimits())
+        await tg.start()
+        assert tg.gate is not None
+        return Platform(
+            name,
+            tg,
+            tg.gate,
+            tg.gate.limits.overall_rate,
+            [telegram_group(i) for i in range(groups)],
+            [""] * groups,
+            lambda: group_sends(tg),
+            f'[telegram]\nbase_url = "{tg.base_url}"\n',
+            {"UNBLEND_TELEGRAM_TOKEN": TOKEN},
+        )
+    dc = StallingDiscord(stall_at, DiscordLimits())
+    await dc.start()
+    assert dc.gate is not None
+    return Platform(
+        name,
+        dc,
+        dc.gate,
+        dc.gate.limits.overall_rate,
+        [discord_server(i) for i in range(groups)],
+        [discord_channel(i) for i in range(groups)],
+        lambda: channel_sends(dc),
+        f'[discord]\napi_base_url = "{dc.api_base_url}"\ngateway_url = "{dc.gateway_url}"\n',
+        {"UNBLEND_DISCORD_TOKEN": DISCORD_TOKEN},
+    )
 
 
 @dataclass(frozen=True)
 class MultinodeResult:
+    platform: str
     processes: int
     groups: int
     killed: int
@@ -45,7 +102,7 @@ class MultinodeResult:
     duplicates: int
     takeover_s: float  # from the kill to the next post, by the fake's clock
     allowed_per_s: float  # the platform's limit, kept by the fake
-    paced_per_s: float  # `[telegram] outbox_rate`
+    paced_per_s: float  # `[<platform>] outbox_rate`
     achieved_per_s: float  # first post to last, the takeover included
     ratio: float  # achieved / allowed
     seconds: float
@@ -55,40 +112,37 @@ class MultinodeResult:
         return asdict(self)
 
 
-def write_config(folder: Path, url: str, fake: StallingTelegram) -> Path:
+def write_config(folder: Path, url: str, rig: Platform) -> Path:
     """One config for every process (one machine here: the key file beside [storage] path is
     shared; on several machines each has a copy)."""
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "config.toml"
     config.write_text(
         f'[storage]\npath = "data/unblend.sqlite"\nurl = "{url}"\n'
-        '[health]\nlisten = ""\n'
-        f'[telegram]\nbase_url = "{fake.base_url}"\n'
+        f'[health]\nlisten = ""\n{rig.config}'
     )
     config.chmod(0o600)
     return config
 
 
-async def seed(folder: Path, url: str, groups: int) -> list[str]:
-    """`groups` Telegram groups, each with a daily check-in due two minutes ago."""
+async def seed(folder: Path, url: str, rig: Platform) -> None:
+    """The rig's groups, each with a daily check-in due two minutes ago."""
     now = datetime.now(UTC)
     due, made = now - timedelta(minutes=2), now - timedelta(hours=1)
     db, cipher = await open_encrypted(folder / "data" / "unblend.sqlite", {}, PostgresDatabase(url))
     repos = sqlite_repos(db, cipher)
-    spaces = [telegram_group(i) for i in range(groups)]
     try:
-        for space in spaces:
-            group = await repos.groups.get_or_create("telegram", space, made)
-            schedule = Schedule(0, group.id, due.strftime("%H:%M"), "UTC")
+        for space, target in zip(rig.spaces, rig.targets, strict=True):
+            group = await repos.groups.get_or_create(rig.name, space, made)
+            schedule = Schedule(0, group.id, due.strftime("%H:%M"), "UTC", target=target)
             await repos.groups.add_schedule(schedule, made)
     finally:
         await db.close()
-    return spaces
 
 
-async def start(folder: Path, config: Path, name: str) -> asyncio.subprocess.Process:
+async def start(folder: Path, config: Path, name: str, rig: Platform) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith("UNBLEND_")}
-    env["UNBLEND_TELEGRAM_TOKEN"] = TOKEN
+    env.update(rig.env)
     # Logs go to files: a pipe nobody reads would stall the bot.
     with (folder / f"{name}.out").open("wb") as out, (folder / f"{name}.err").open("wb") as err:
         return await launch(
@@ -125,34 +179,35 @@ async def eventually(check: Any, within: float, what: str) -> Any:
     return found
 
 
-async def multinode(folder: Path, url: str, groups: int, processes: int) -> MultinodeResult:
-    limits = TelegramLimits()
-    fake = StallingTelegram(groups // 3, limits)
-    await fake.start()
+async def multinode(
+    folder: Path, url: str, groups: int, processes: int, platform_name: str = "telegram"
+) -> MultinodeResult:
+    rig = await platform(platform_name, groups)
+    fake = rig.fake
     procs: dict[int, asyncio.subprocess.Process] = {}
     db = PostgresDatabase(url, min_size=1, max_size=2)
+    wanted = set(rig.landing)
     try:
-        spaces = await seed(folder, url, groups)
-        config = write_config(folder, url, fake)
+        await seed(folder, url, rig)
+        config = write_config(folder, url, rig)
         await db.open()
         for n in range(processes):
-            proc = await start(folder, config, f"run{n + 1}")
+            proc = await start(folder, config, f"run{n + 1}", rig)
             procs[proc.pid] = proc
         try:
             await asyncio.wait_for(fake.stall.stalled.wait(), 180)
         except TimeoutError:
             raise AssertionError(f"the fan-out never began:\n{logs(folder)}") from None
-        sender = await holder(db, SENDER)
+        sender = await holder(db, SENDER[rig.name])
         assert sender in procs, f"the sender is not one of ours:\n{logs(folder)}"
         procs[sender].send_signal(signal.SIGKILL)  # no clean-up at all
         await asyncio.wait_for(procs[sender].wait(), 30)
-        killed_at = fake.gate.limiter.clock() if fake.gate is not None else 0.0
+        killed_at = rig.gate.limiter.clock()
         fake.stall.release.set()
-        wanted = set(spaces)
         try:
-            await fake.wait_for(lambda: wanted <= set(group_sends(fake)), within=groups / 5 + 60)
+            await fake.wait_for(lambda: wanted <= set(rig.sends()), within=groups / 5 + 60)
         except AssertionError:
-            missing = len(wanted - set(group_sends(fake)))
+            missing = len(wanted - set(rig.sends()))
             raise AssertionError(f"{missing} groups without a post:\n{logs(folder)}") from None
 
         async def settled() -> bool:
@@ -176,24 +231,26 @@ async def multinode(folder: Path, url: str, groups: int, processes: int) -> Mult
                 await proc.wait()
         await db.close()
         await fake.close()
-    assert fake.rejections == [], "the fake Telegram refused calls"
-    counts = Counter(s for s in group_sends(fake) if s in wanted)
-    assert fake.gate is not None
-    times = [r.at for r in fake.gate.limiter.received if r.chat in wanted]
+    assert fake.rejections == [], f"the fake {rig.name} refused calls"
+    if isinstance(fake, StallingDiscord):
+        assert fake.violations == [], "the fake Discord saw rule violations"
+    counts = Counter(s for s in rig.sends() if s in wanted)
+    times = [r.at for r in rig.gate.limiter.received if r.chat in wanted]
     seconds = times[-1] - times[0] if len(times) > 1 else 0.0
     achieved = (len(times) - 1) / seconds if seconds > 0 else 0.0
     after = [t for t in times if t > killed_at]
     return MultinodeResult(
+        platform=rig.name,
         processes=processes,
         groups=groups,
         killed=1,
         lost=len(wanted - set(counts)),
         duplicates=sum(n - 1 for n in counts.values()),
         takeover_s=round(after[0] - killed_at, 2) if after else 0.0,
-        allowed_per_s=round(limits.overall_rate, 1),
-        paced_per_s=float(SCHEMA["telegram"]["outbox_rate"].default),
+        allowed_per_s=round(rig.allowed, 1),
+        paced_per_s=float(SCHEMA[rig.name]["outbox_rate"].default),
         achieved_per_s=round(achieved, 1),
-        ratio=round(achieved / limits.overall_rate, 3),
+        ratio=round(achieved / rig.allowed, 3),
         seconds=round(seconds, 2),
         pending=pending,
     )

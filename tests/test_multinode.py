@@ -9,6 +9,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bots.roles import Role, RoleKeeper
 from core.app import Unblend
 from core.groups.checkins.engine import GroupEngine
@@ -26,10 +28,11 @@ from tests.engines import app_on_storage, open_storage
 from tests.multinode_rig import eventually, multinode
 
 
+@pytest.mark.parametrize("platform", ["telegram", "discord"])
 async def test_two_bots_on_one_database_finish_a_fan_out_when_one_is_killed_mid_send(
-    tmp_path: Path, pg_url: str
+    tmp_path: Path, pg_url: str, platform: str
 ) -> None:
-    result = await multinode(tmp_path, pg_url, groups=48, processes=2)
+    result = await multinode(tmp_path, pg_url, groups=48, processes=2, platform_name=platform)
     assert result.lost == 0, "every group has its post"
     # The post the killed sender had sent but not yet marked goes again: at most one per kill.
     assert result.duplicates <= result.killed == 1
