@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bots.instance import AlreadyRunningError, instance_lock, is_running
 from bots.roles import Role, RoleKeeper
 from core.app import Unblend
 from core.groups.checkins.engine import GroupEngine
@@ -202,3 +203,16 @@ async def test_two_bots_firing_together_post_each_check_in_once(
     finally:
         for db in dbs:
             await db.close()
+
+
+def test_sqlite_stays_one_bot_and_restore_waits_for_every_bot(tmp_path: Path) -> None:
+    path = tmp_path / "unblend.sqlite"
+    # A bot on SQLite, then a second one: refused.
+    with instance_lock(path), pytest.raises(AlreadyRunningError), instance_lock(path):
+        pass
+    # Bots sharing PostgreSQL from one machine share the lock file; restore and key rotation
+    # (exclusive) still wait for every one of them, and no bot starts beside them.
+    with instance_lock(path, shared=True), instance_lock(path, shared=True):
+        assert is_running(path)
+    with instance_lock(path), pytest.raises(AlreadyRunningError), instance_lock(path, True):
+        pass

@@ -1,5 +1,5 @@
 """`unblend run` on PostgreSQL, end to end: the real Telegram adapter against the fake Bot API,
-the data in the throw-away server, one bot per database, and no password in any output."""
+the data in the throw-away server, two bots sharing the database, and no password in any output."""
 
 from __future__ import annotations
 
