@@ -20,9 +20,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeGuard, TypeVar
 
+from core.api import OutboxDrainer
 from core.kernel.failures import log_failure
 from core.kernel.loop import RoundLoop
-from core.outbox.drainer import OutboxDrainer
 from core.storage.database import Database, role_lock
 
 L = TypeVar("L", bound=RoundLoop)
@@ -52,6 +52,8 @@ KNOWN_ROLES = (
 # How often a process tries the roles it lacks and checks the ones it holds: the longest a
 # role stays without an owner after its holder died.
 ROLE_RETRY_S = 0.5
+# How long a process leaves a role alone after failing to start it.
+START_RETRY_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -62,15 +64,29 @@ class Role:
 
 
 class RoleKeeper:
-    def __init__(self, db: Database, roles: Sequence[Role], retry_s: float = ROLE_RETRY_S) -> None:
+    def __init__(
+        self,
+        db: Database,
+        roles: Sequence[Role],
+        retry_s: float = ROLE_RETRY_S,
+        shared: Sequence[str] = (),
+    ) -> None:
         self.db, self.roles, self.retry_s = db, tuple(roles), retry_s
+        # Locks held shared for as long as the process runs (the run lock): taken again if
+        # the lock session was lost (a server restart), so `keys rotate` still sees this bot.
+        self.shared = tuple(shared)
         self.held: list[str] = []
+        self._not_before: dict[str, float] = {}  # a role whose start failed rests a while
         self._stopping = asyncio.Event()
         self.changed = asyncio.Event()  # set after each round that took or lost a role
 
     async def round(self) -> None:
         """Takes the free roles, and stops the ones whose lock was lost."""
         before = list(self.held)
+        for name in self.shared:
+            if not await self.db.holds(name) and not await self.db.try_lock(name, shared=True):
+                log.error("roles: could not take the %s lock again (held alone elsewhere)", name)
+        now = asyncio.get_running_loop().time()
         for role in self.roles:
             if self._stopping.is_set():
                 return
@@ -80,10 +96,15 @@ class RoleKeeper:
                     self.held.remove(role.name)
                     await self._stop(role)
                 continue
+            if self._not_before.get(role.name, 0.0) > now:
+                continue
             if await self.db.try_lock(role_lock(role.name)):
                 try:
                     await role.start()
                 except BaseException:
+                    # Another process may do better (or this one later): never a tight loop of
+                    # failing starts (a platform that refuses the token, a port in use).
+                    self._not_before[role.name] = now + START_RETRY_S
                     await self.db.unlock(role_lock(role.name))
                     raise
                 self.held.append(role.name)

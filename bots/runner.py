@@ -91,6 +91,7 @@ async def run_adapters(
         keeper = kept = RoleKeeper(
             runtime.db,
             _roles(runtime, started, whole, schedules, pacing, purge, shared, vitals),
+            shared=[RUN_LOCK],
         )
         vitals.last_pacing_round = lambda: pacing.loop.last_round if pacing.loop else None
         vitals.paces = lambda: "pacing" in kept.held
