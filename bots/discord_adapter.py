@@ -596,6 +596,21 @@ class DiscordAdapter:
         except SEND_ERRORS as exc:
             log.error("Discord: answering an interaction failed (%s)", type(exc).__name__)
 
+    @property
+    def role_name(self) -> str:
+        """The role this adapter runs as when several bots share a database (bots/roles.py)."""
+        return self.settings.shards.role
+
+    @property
+    def sends_alone(self) -> bool:
+        """Whether its sender is the platform's only one (not sharded): one that starts may then
+        take over what a sender that died had claimed."""
+        return not self.settings.shards.sharded
+
+    @property
+    def rate_share(self) -> float:
+        return self.settings.shards.share
+
     def holds(self, delivery: Delivery) -> bool:
         """Outbox hook (issue 17): what this process's shards hold; the rest is another's."""
         return self.settings.shards.holds(delivery)

@@ -36,6 +36,20 @@ class Shards:
     def held(self) -> tuple[int, ...]:
         return self.ids or tuple(range(self.count))
 
+    @property
+    def role(self) -> str:
+        """The role a process holding these shards takes on a shared database (bots/roles.py):
+        one process at a time per set of shards; another with the same set waits as a standby."""
+        if not self.sharded:
+            return "adapter:discord"
+        return f"adapter:discord:{','.join(str(i) for i in self.held)}/{self.count}"
+
+    @property
+    def share(self) -> float:
+        """This process's part of the bot's global send rate: Discord counts it per bot, across
+        every shard, so processes holding part of the shards each send at their part."""
+        return len(self.held) / self.count if self.sharded else 1.0
+
     def holds_guild(self, guild_id: int | None) -> bool:
         """A server's events (None: a direct message, which Discord sends to shard 0)."""
         if not self.sharded:
@@ -53,3 +67,17 @@ class Shards:
         if delivery.private or not (delivery.target.isascii() and delivery.target.isdigit()):
             return self.holds_direct()
         return self.holds_guild(int(delivery.target))
+
+
+# Shard sets `unblend doctor` can name from a lock's number: each process holding one run of
+# consecutive shards, for up to this many shards in all.
+NAMED_SHARD_COUNTS = 16
+
+
+def shard_roles(most: int = NAMED_SHARD_COUNTS) -> list[str]:
+    return [
+        Shards(count, tuple(range(first, last + 1))).role
+        for count in range(1, most + 1)
+        for first in range(count)
+        for last in range(first, count)
+    ]

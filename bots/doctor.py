@@ -32,7 +32,13 @@ from core.kernel.crypto import (
     key_path_for,
     value_format,
 )
-from core.storage.database import RUN_LOCK, Dialect, StorageError, migration_scripts
+from core.storage.database import (
+    RUN_LOCK,
+    Dialect,
+    StorageError,
+    migration_scripts,
+    role_lock,
+)
 from core.storage.engines import Reading, StorageUrl, reading
 from core.storage.keyfile import key_source, read_keyring, too_open
 from core.storage.keyring import cipher_opening
@@ -234,15 +240,41 @@ async def _pg_schema_version(database: Reading) -> int:
 
 
 async def _run_lock(database: Reading) -> Finding:
-    """Whether a bot holds the database: tried and let go at once, never kept."""
+    """Which bots hold the database, and which process runs each role (bots/roles.py): read
+    from the server's lock table, never taken."""
+    from bots.discord_shards import shard_roles
+    from bots.roles import KNOWN_ROLES
     from core.storage.postgresql import lock_key
 
-    key = lock_key(RUN_LOCK)
-    rows = list(await database.fetch("SELECT pg_try_advisory_lock(?)", (key,)))
-    if rows[0][0]:
-        await database.fetch("SELECT pg_advisory_unlock(?)", (key,))
+    known = (*KNOWN_ROLES, *shard_roles())
+    names = {lock_key(n): n for n in (RUN_LOCK, *(role_lock(r) for r in known))}
+    rows = await database.fetch(
+        "SELECT l.classid, l.objid, l.mode, a.application_name, a.pid FROM pg_locks l"
+        " JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
+        " AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database"
+        " WHERE datname = current_database())",
+        (),
+    )
+    bots: list[str] = []
+    roles: list[str] = []
+    alone = ""
+    for classid, objid, mode, app, pid in rows:
+        key = int.from_bytes(((int(classid) << 32) | int(objid)).to_bytes(8, "big"), signed=True)
+        name = names.get(key)
+        holder = str(app or f"pid {pid}").removeprefix("unblend ")
+        if name == RUN_LOCK and mode == "ShareLock":
+            bots.append(holder)
+        elif name == RUN_LOCK:
+            alone = holder
+        elif name is not None:
+            roles.append(f"{name.removeprefix('role:')} by {holder}")
+    if alone:
+        return ok("locks", f"a key rotation or copy holds the database alone now ({alone})")
+    if not bots:
         return ok("locks", "no bot is running on this database now")
-    return ok("locks", "a bot is running on this database (it holds the run lock)")
+    running = "a bot is running" if len(bots) == 1 else f"{len(bots)} bots are running"
+    held = "; ".join(sorted(roles)) or "none yet"
+    return ok("locks", f"{running} on this database ({', '.join(sorted(bots))}); roles: {held}")
 
 
 def _key_file(path: Path, env: Mapping[str, str]) -> list[Finding]:

@@ -40,14 +40,22 @@ class Vitals:
         self.started: list[Named] = []
         self.ready = False
         self.last_pacing_round: Callable[[], datetime | None] = lambda: None
+        # With several processes on one database (bots/roles.py): the roles this one holds.
+        # Work another process holds (the pacing loop, an adapter) is not this one's to report.
+        self.roles: Callable[[], list[str]] = lambda: []
+        self.paces: Callable[[], bool] = lambda: True
+        self.elsewhere: Callable[[], set[str]] = set
 
     async def status(self) -> dict[str, Any]:
+        elsewhere = self.elsewhere()
         connected = {
-            a.name: any(a is s for s in self.started) and _connected(a) for a in self.adapters
+            a.name: any(a is s for s in self.started) and _connected(a)
+            for a in self.adapters
+            if a.name not in elsewhere
         }
         last = self.last_pacing_round()
         age = None if last is None else (self.app.clock.now() - last).total_seconds()
-        pacing_ok = age is not None and age <= PACING_STALE_S
+        pacing_ok = not self.paces() or (age is not None and age <= PACING_STALE_S)
         schedule = getattr(self.app, "last_schedule_run", None)
         return {
             "ready": self.ready and all(connected.values()) and pacing_ok,
@@ -56,6 +64,7 @@ class Vitals:
             "pacing_age_s": None if age is None else round(age, 1),
             "last_schedule_run": schedule.isoformat() if isinstance(schedule, datetime) else None,
             "outbox_depth": await self._outbox_depth(),
+            "roles": self.roles(),
         }
 
     async def _outbox_depth(self) -> int:

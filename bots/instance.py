@@ -24,8 +24,10 @@ def lock_path_for(db_path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def instance_lock(db_path: Path) -> Iterator[None]:
-    """Holds the database's lock file, or raises AlreadyRunningError at once."""
+def instance_lock(db_path: Path, shared: bool = False) -> Iterator[None]:
+    """Holds the database's lock file, or raises AlreadyRunningError at once. `shared`: bots
+    sharing a PostgreSQL database from one machine hold it together; restore and key rotation
+    still need it alone."""
     if str(db_path) == ":memory:":
         yield
         return
@@ -34,7 +36,7 @@ def instance_lock(db_path: Path) -> Iterator[None]:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             raise AlreadyRunningError(
                 f"another Unblend is already running on {db_path} (it holds {path}). "

@@ -113,6 +113,10 @@ class TelegramAdapter:
         self._last: OrderedDict[int, tuple[int, str]] = OrderedDict()
         self.username = ""
         self._admins = AdminCache()  # who moderates a group's check-ins (issue 6)
+        # False: `start()` does not fetch updates; bots/roles.py calls `start_receiving()` in
+        # the one process of several that holds the role.
+        self.receive_on_start = True
+        self.receives = False
 
     # -- start and stop ---------------------------------------------------------------------
 
@@ -137,6 +141,15 @@ class TelegramAdapter:
         self.app.outbound.register(PLATFORM, self)
         self.app.membership.register(PLATFORM, TelegramMembership(self.tg.bot))
         await self._set_commands()
+        if self.receive_on_start:
+            await self.start_receiving()
+        await self.tg.start()
+        log.info("Telegram: running as @%s", self.username)
+
+    async def start_receiving(self) -> None:
+        """Fetches updates (long polling, or the webhook). Telegram lets one client at a time
+        do so: with several processes, whichever holds the role (bots/roles.py)."""
+        self.receives = True
         if self.settings.webhook_url:
             await self._start_webhook()
         else:
@@ -145,8 +158,12 @@ class TelegramAdapter:
                 allowed_updates=ALLOWED_UPDATES,
                 bootstrap_retries=3,
             )
-        await self.tg.start()
-        log.info("Telegram: running as @%s", self.username)
+
+    async def stop_receiving(self) -> None:
+        """Stops fetching updates; those fetched already are still handled."""
+        self.receives = False
+        if self.tg.updater is not None and self.tg.updater.running:
+            await self.tg.updater.stop()
 
     async def _start_webhook(self) -> None:
         s = self.settings
@@ -168,8 +185,10 @@ class TelegramAdapter:
         )
 
     def is_connected(self) -> bool:
-        """For /healthz: the application runs and takes updates (polling or webhook)."""
-        return self.tg.running and self.tg.updater is not None and self.tg.updater.running
+        """For /healthz: the application runs and takes updates (polling or webhook), unless
+        another process takes them (bots/roles.py)."""
+        receiving = self.tg.updater is not None and self.tg.updater.running
+        return self.tg.running and (receiving or not self.receives)
 
     async def stop(self) -> None:
         """Stops fetching, finishes every update in flight, then closes the connection."""

@@ -33,7 +33,14 @@ from core.kernel.pacing import PacingLoop
 from core.kernel.records import Member
 from core.kernel.settings import Settings
 from core.language.languages import Languages
-from core.outbox.drainer import DeleteStatus, Delivery, SendNotice, SendResult, SendStatus
+from core.outbox.drainer import (
+    DeleteStatus,
+    Delivery,
+    OutboxDrainer,
+    SendNotice,
+    SendResult,
+    SendStatus,
+)
 from core.parts.suggest import MAX_SUGGESTIONS, part_names, timezones
 from core.privacy.data import PolicyFacts, policy_text
 from core.privacy.retention import PurgeLoop
@@ -68,6 +75,7 @@ __all__ = [
     "Languages",
     "Member",
     "MenuScope",
+    "OutboxDrainer",
     "PacingLoop",
     "PolicyFacts",
     "PurgeLoop",

@@ -108,7 +108,7 @@ class Unblend:
         # deletes the shared lines the bot posted for the member, where the platform allows.
         self.erase_hooks: list[Callable[[Member], Awaitable[None]]] = []
         # Which language each member and group is answered in (issue 16).
-        self.languages = Languages(library, repos.group_safety.find_group)
+        self.languages = Languages(library, repos.group_safety.find_group, keep=not repos.shared)
         self.erase_hooks.append(self._forget_language)
         # "Tell a moderator" after a crisis reply: the moderators' channel of each group the
         # member belongs to, through the outbox (core.groups.reachouts); the words that brought the
@@ -118,7 +118,7 @@ class Unblend:
         )
         self.crisis_words = CrisisWords()
         # Each group's own crisis terms, opt-in screening and retention (issue 7, brief H5).
-        self.group_safety = GroupSafety(repos.group_safety)
+        self.group_safety = GroupSafety(repos.group_safety, keep=not repos.shared)
         self._rate = RateLimiter(self.settings.rate_limit_events, self.settings.rate_limit_seconds)
         self._input_rate = RateLimiter(
             self.settings.rate_limit_inputs, self.settings.rate_limit_seconds

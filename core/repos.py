@@ -41,6 +41,7 @@ from core.parts.store import InMemoryPartRepo, SqlitePartRepo
 from core.privacy.ports import PrivacyStores
 from core.safety_plan.ports import PlanStores, SafetyPlanRepo
 from core.safety_plan.store import InMemorySafetyPlanRepo, SqliteSafetyPlanRepo
+from core.storage.caching import keeps_cache
 from core.storage.database import Database
 from core.storage.memory import InMemoryMemberRepo, InMemorySessionRepo, InMemoryUnit
 from core.storage.name_repos import InMemoryNameRepo, SqliteNameRepo
@@ -74,6 +75,9 @@ class Repos:
     # the stores features declare themselves (Feature.stores), by name: a new feature's store
     # needs no field here
     own: Mapping[str, object] = field(default_factory=dict)
+    # Other processes may write the same database (PostgreSQL, issue 17): what is read is
+    # not kept in memory for later (core/storage/caching.py).
+    shared: bool = False
 
 
 def own_stores(features: tuple[Feature, ...]) -> list[OwnStore[Any]]:
@@ -111,6 +115,7 @@ def sqlite_repos(
         names=SqliteNameRepo(db, cipher),
         unit=SqliteUnit(db, [members, parts, sessions]),
         own={s.name: s.sqlite(db, cipher) for s in own_stores(features)},
+        shared=not keeps_cache(db),
     )
 
 
@@ -133,7 +138,8 @@ def in_memory_repos(features: tuple[Feature, ...] = ALL_FEATURES) -> Repos:
         names=InMemoryNameRepo(),
         own={s.name: s.memory() for s in own_stores(features)},
     )
-    every = [getattr(repos, f.name) for f in fields(repos) if f.name not in ("unit", "own")]
+    kernel = ("unit", "own", "shared")
+    every = [getattr(repos, f.name) for f in fields(repos) if f.name not in kernel]
     every += list(repos.own.values())
     return replace(repos, unit=InMemoryUnit(every))
 

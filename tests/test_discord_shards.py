@@ -191,7 +191,7 @@ async def test_other_shards_rows_never_hold_up_this_process_own(
 ) -> None:
     """More of another shard's rows are due than one batch holds (its process is down, say):
     this process looks past them and still sends its own."""
-    async with processes(fake, clock) as (zero, _):
+    async with processes(fake, clock) as (zero, one):
         zero.timer.drainer.batch = 3
         group = payload(Reply("For the other shard's server", private=False), thread="5")
         for _ in range(7):
@@ -204,6 +204,9 @@ async def test_other_shards_rows_never_hold_up_this_process_own(
         states = [i.state for i in await zero.app.repos.outbox.items("discord")]
         assert states == [OutboxState.PENDING] * 7 + [OutboxState.SENT]
         assert [o.text for o in fake.outbox] == ["Yours"]
+        # Looked at, then handed back at once: the other shard's process sends them now, not
+        # when a claim lapses.
+        assert await one.timer.drainer.drain("discord") == 7
 
 
 async def test_an_interaction_sent_to_the_wrong_shard_too_is_acted_on_once(
@@ -340,3 +343,15 @@ def test_a_wrong_count_is_told_once_not_again_as_missing(tmp_path: Path) -> None
     assert info.value.problems.lines() == [
         f"{path}: [discord] shard_count: must be a whole number, got str. Example: shard_count = 4"
     ]
+
+
+def test_each_set_of_shards_is_a_role_of_its_own_at_its_part_of_the_rate() -> None:
+    """On a shared database each shard set runs in one process at a time (a second process
+    with the same set is its standby), and together they keep the bot's one global rate."""
+    from bots.discord_shards import shard_roles
+
+    halves = Shards(4, (0, 1)), Shards(4, (2, 3))
+    assert halves[0].role != halves[1].role != Shards().role == "adapter:discord"
+    assert [h.share for h in halves] == [0.5, 0.5] and Shards().share == 1.0
+    # `unblend doctor` can name who holds which set from the lock's number alone.
+    assert {h.role for h in halves} <= set(shard_roles())

@@ -15,7 +15,7 @@ from bots.cli import main
 from bots.doctor import Finding, Status, diagnose
 from core.kernel.crypto import KEY_ENV
 from core.storage.keyring import open_encrypted
-from core.storage.postgresql import PostgresDatabase
+from core.storage.postgresql import PostgresDatabase, holder_name
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.pg_cluster import PgCluster
 from tests.rigs import telegram_server
@@ -272,10 +272,20 @@ async def test_doctor_on_postgresql_checks_connection_schema_lock_key_and_values
         assert found["data key"].status is Status.OK
         assert found["encrypted values"].status is Status.OK
         assert all(f.status is not Status.PROBLEM for f in found.values())
-        assert await db.try_lock("run")  # as `unblend run` does
+        assert await db.try_lock("run", shared=True)  # as `unblend run` does
+        assert await db.try_lock("role:pacing")
         held = by_check(await diagnose(config, {}))
         assert "a bot is running" in held["locks"].detail
-        assert await db.try_lock("run"), "doctor let go of the lock it tried"
+        here = holder_name().removeprefix("unblend ")
+        assert f"roles: pacing by {here}" in held["locks"].detail
+        other = PostgresDatabase(pg_url)
+        try:
+            assert await other.try_lock("run", shared=True)  # a second bot
+            two = by_check(await diagnose(config, {}))
+            assert "2 bots are running" in two["locks"].detail
+        finally:
+            await other.close()
+        assert await db.holds("run"), "doctor took nothing"
     finally:
         await db.close()
     (tmp_path / "data" / "unblend.key").unlink()

@@ -69,8 +69,13 @@ def folded(text: str) -> str:
 
 
 class Languages:
-    def __init__(self, library: ContentLibrary, find_group: GroupLookup | None = None) -> None:
+    def __init__(
+        self, library: ContentLibrary, find_group: GroupLookup | None = None, keep: bool = True
+    ) -> None:
         self.library = library
+        # False where other processes write the same database: a group's language is read
+        # each time, never kept (core/storage/caching.py).
+        self._keep = keep
         self.shipped: tuple[str, ...] = library.locales()
         self._find_group = find_group
         self._hints: OrderedDict[tuple[str, str], str] = OrderedDict()
@@ -141,7 +146,7 @@ class Languages:
     async def group_locale(self, platform: str, space_id: str) -> str:
         """A group's language ("" when not set), read once and kept until it changes."""
         key = (platform, space_id)
-        if key in self._groups:
+        if key in self._groups and self._keep:
             return self._groups[key]
         group = await self._find_group(platform, space_id) if self._find_group else None
         self.group_changed(key, group.language if group is not None else "")

@@ -15,6 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -210,6 +213,11 @@ class OutboxDrainer:
         self._kicks: dict[str, asyncio.Event] = {}  # one per platform loop in `run`
         self._locks: dict[str, asyncio.Lock] = {}
         self._stopping = asyncio.Event()
+        self._halted: dict[str, asyncio.Event] = {}  # a platform's sender stopped on its own
+        # Who takes the items this drainer sends (OutboxRepo.claim), and for how long: a claim
+        # outlives a whole batch at the slowest pace, and lapses if this process dies.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.lease = timedelta(seconds=max(120.0, 2 * batch / min(self.rates.values(), default=1)))
         # Told of every item the platform says can never be delivered (the chat is gone or the
         # bot was removed): issue 6 pauses the schedule whose post it was.
         self.on_gone: list[Callable[[OutboxItem], Awaitable[None]]] = []
@@ -247,39 +255,59 @@ class OutboxDrainer:
         gate = asyncio.Semaphore(self.window)
         broken = asyncio.Event()
         pacer = self.pacer(platform)
+        halted = self._halted.setdefault(platform, asyncio.Event())
         holder = poster if isinstance(poster, Holder) else None
         others: set[int] = set()  # due items another process holds: looked past, left alone
-        while not self._stopping.is_set():
-            found = await self.repos.outbox.due(
-                platform, self.clock.now(), self.batch + len(others)
-            )
-            items = [item for item in found if item.id not in others]
-            if not items:
-                return sent
-            if holder is not None:
-                items = _own(items, holder, others)
-
-            async def one(item: OutboxItem) -> bool:
-                async with gate:
-                    # Paced inside the window: a slow send is never followed by a burst.
-                    await pacer.wait()
-                    if broken.is_set() or self._stopping.is_set():
-                        return False  # stays pending for the next round
-                    try:
-                        return await self._send(poster, item)
-                    except BaseException:
-                        broken.set()
-                        raise
-
-            tasks = [asyncio.create_task(one(item)) for item in items]
-            try:
-                sent += sum(await asyncio.gather(*tasks))
-            except BaseException:
-                # Stopping (or dying) mid fan-out: what was not sent stays pending.
-                for task in tasks:
-                    task.cancel()
-                raise
+        try:
+            while not (self._stopping.is_set() or halted.is_set()):
+                now = self.clock.now()
+                found = await self.repos.outbox.claim(
+                    platform, now, self.batch + len(others), self.owner, now + self.lease
+                )
+                fresh = [item for item in found if item.id not in others]
+                items = _own(fresh, holder, others) if holder is not None else fresh
+                # Another shard's items go back at once, for the process that holds them.
+                if theirs := [item.id for item in found if item.id in others]:
+                    await self.repos.outbox.release_items(theirs, self.owner)
+                if not fresh:
+                    return sent
+                sent += await self._send_all(poster, pacer, gate, broken, halted, items)
+        finally:
+            # What this drainer took and did not send is free for the next round (or another
+            # process) at once, not only when the claim lapses.
+            with contextlib.suppress(Exception):
+                await self.repos.outbox.release(platform, self.owner)
         return sent
+
+    async def _send_all(
+        self,
+        poster: Poster,
+        pacer: Pacer,
+        gate: asyncio.Semaphore,
+        broken: asyncio.Event,
+        halted: asyncio.Event,
+        items: list[OutboxItem],
+    ) -> int:
+        async def one(item: OutboxItem) -> bool:
+            async with gate:
+                # Paced inside the window: a slow send is never followed by a burst.
+                await pacer.wait()
+                if broken.is_set() or self._stopping.is_set() or halted.is_set():
+                    return False  # stays pending for the next round
+                try:
+                    return await self._send(poster, item)
+                except BaseException:
+                    broken.set()
+                    raise
+
+        tasks = [asyncio.create_task(one(item)) for item in items]
+        try:
+            return sum(await asyncio.gather(*tasks))
+        except BaseException:
+            # Stopping (or dying) mid fan-out: what was not sent stays pending.
+            for task in tasks:
+                task.cancel()
+            raise
 
     async def _send(self, poster: Poster, item: OutboxItem) -> bool:
         now = self.clock.now()
@@ -353,11 +381,32 @@ class OutboxDrainer:
         """Production loop: one per platform, side by side, so each keeps its own pace and
         none waits for another's fan-out; each drains, then waits for a kick or the next round.
         """
-        await asyncio.gather(*(self._run_one(p, interval_s) for p in platforms))
+        await asyncio.gather(*(self.run_platform(p, interval_s) for p in platforms))
+
+    async def run_platform(
+        self, platform: str, interval_s: float = 1.0, take_over: bool = True
+    ) -> None:
+        """One platform's sender until `stop()` or `stop_platform(platform)`. Only one process
+        sends for a platform at a time (bots/roles.py), so one that starts takes over whatever a
+        sender that died had claimed, rather than wait for those claims to lapse. `take_over`
+        False: other processes send for the platform too (Discord shards), so a dead one's
+        claims are left to lapse."""
+        self._halted[platform] = asyncio.Event()
+        if take_over:
+            await self.repos.outbox.release(platform)
+        await self._run_one(platform, interval_s)
+
+    def stop_platform(self, platform: str) -> None:
+        """Ends `platform`'s sender after the send in flight; the rest stays pending."""
+        self._halted.setdefault(platform, asyncio.Event()).set()
+        kick = self._kicks.get(platform)
+        if kick is not None:
+            kick.set()
 
     async def _run_one(self, platform: str, interval_s: float) -> None:
         kick = self._kicks.setdefault(platform, asyncio.Event())
-        while not self._stopping.is_set():
+        halted = self._halted.setdefault(platform, asyncio.Event())
+        while not (self._stopping.is_set() or halted.is_set()):
             kick.clear()
             try:
                 await self.drain(platform)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, cast
 
@@ -14,6 +15,24 @@ class OutboxRepo(Protocol):
 
     async def due(self, platform: str, now: datetime, limit: int) -> list[OutboxItem]:
         """Pending items whose time has come, the oldest first."""
+        ...
+
+    async def claim(
+        self, platform: str, now: datetime, limit: int, owner: str, until: datetime
+    ) -> list[OutboxItem]:
+        """Takes up to `limit` due items for `owner` until `until`, the oldest first: items
+        another owner took and whose claim has not lapsed are left out, so processes sharing a
+        database never send one item twice. A claim ends when the item is sent, fails, is put
+        off (`retry_later`) or `release`d, or lapses at `until` (its owner died)."""
+        ...
+
+    async def release(self, platform: str, owner: str | None = None) -> int:
+        """Ends the claims on `platform`'s pending items: `owner`'s, or every one (a new sender
+        took over from one that died); how many."""
+        ...
+
+    async def release_items(self, item_ids: Sequence[int], owner: str) -> None:
+        """Ends `owner`'s claims on those items (another process holds them: Discord shards)."""
         ...
 
     async def mark_sent(self, item_id: int, message_ref: str, now: datetime) -> None:

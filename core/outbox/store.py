@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -73,6 +74,42 @@ class SqliteOutboxRepo:
         )
         return [self._item(r) for r in rows]
 
+    async def claim(
+        self, platform: str, now: datetime, limit: int, owner: str, until: datetime
+    ) -> list[OutboxItem]:
+        # Rows another process is taking right now are skipped, not waited for (PostgreSQL);
+        # SQLite has one writer, so there is nobody to skip.
+        skip = " FOR UPDATE SKIP LOCKED" if self._db.dialect == "postgresql" else ""
+        async with self._db.write():
+            rows = await self._db.fetchall(
+                "UPDATE outbox SET claimed_by=?, claimed_until=? WHERE id IN (SELECT id FROM"
+                " outbox WHERE state='pending' AND platform=? AND next_attempt_at<=?"
+                " AND (claimed_until IS NULL OR claimed_until<=?)"
+                f" ORDER BY next_attempt_at, id LIMIT ?{skip}) RETURNING {self._COLUMNS}",
+                (owner, stamp(until), platform, stamp(now), stamp(now), limit),
+            )
+        items = [self._item(r) for r in rows]
+        return sorted(items, key=lambda i: (i.next_attempt_at or now, i.id))
+
+    async def release(self, platform: str, owner: str | None = None) -> int:
+        if owner is None:
+            return await self._db.changes(
+                "UPDATE outbox SET claimed_by=NULL, claimed_until=NULL"
+                " WHERE platform=? AND state='pending' AND claimed_by IS NOT NULL",
+                (platform,),
+            )
+        return await self._db.changes(
+            "UPDATE outbox SET claimed_by=NULL, claimed_until=NULL"
+            " WHERE platform=? AND state='pending' AND claimed_by=?",
+            (platform, owner),
+        )
+
+    async def release_items(self, item_ids: Sequence[int], owner: str) -> None:
+        await self._db.executemany(
+            "UPDATE outbox SET claimed_by=NULL, claimed_until=NULL WHERE id=? AND claimed_by=?",
+            [(item_id, owner) for item_id in item_ids],
+        )
+
     async def mark_sent(self, item_id: int, message_ref: str, now: datetime) -> None:
         async with self._db.write():
             await self._db.execute(
@@ -92,7 +129,8 @@ class SqliteOutboxRepo:
 
     async def retry_later(self, item_id: int, attempts: int, at: datetime) -> None:
         await self._db.execute(
-            "UPDATE outbox SET attempts=?, next_attempt_at=? WHERE id=?",
+            "UPDATE outbox SET attempts=?, next_attempt_at=?, claimed_by=NULL, claimed_until=NULL"
+            " WHERE id=?",
             (attempts, stamp(at), item_id),
         )
 
@@ -128,6 +166,7 @@ class InMemoryOutboxRepo:
         self.shares: dict[int, Any] = {}  # sent shared lines' ids
         self.groups: dict[int, Any] = {}  # which targets are groups
         self.created: dict[int, datetime] = {}
+        self.claims: dict[int, tuple[str, datetime]] = {}  # item -> (who took it, until when)
         self._ids = itertools.count(1)
 
     async def enqueue(self, item: NewOutboxItem, now: datetime) -> int:
@@ -158,6 +197,35 @@ class InMemoryOutboxRepo:
         ]
         return sorted(due, key=lambda i: (i.next_attempt_at or now, i.id))[:limit]
 
+    async def claim(
+        self, platform: str, now: datetime, limit: int, owner: str, until: datetime
+    ) -> list[OutboxItem]:
+        free = [
+            i
+            for i in await self.due(platform, now, len(self.rows))
+            if (lease := self.claims.get(i.id)) is None or lease[1] <= now
+        ][:limit]
+        for item in free:
+            self.claims[item.id] = (owner, until)
+        return free
+
+    async def release(self, platform: str, owner: str | None = None) -> int:
+        mine = [
+            item_id
+            for item_id, (holder, _until) in self.claims.items()
+            if self.rows[item_id].platform == platform
+            and self.rows[item_id].state is OutboxState.PENDING
+            and (owner is None or holder == owner)
+        ]
+        for item_id in mine:
+            del self.claims[item_id]
+        return len(mine)
+
+    async def release_items(self, item_ids: Sequence[int], owner: str) -> None:
+        for item_id in item_ids:
+            if (lease := self.claims.get(item_id)) is not None and lease[0] == owner:
+                del self.claims[item_id]
+
     async def mark_sent(self, item_id: int, message_ref: str, now: datetime) -> None:
         item = self.rows[item_id]
         self.rows[item_id] = replace(item, state=OutboxState.SENT, message_ref=message_ref)
@@ -169,6 +237,7 @@ class InMemoryOutboxRepo:
 
     async def retry_later(self, item_id: int, attempts: int, at: datetime) -> None:
         self.rows[item_id] = replace(self.rows[item_id], attempts=attempts, next_attempt_at=at)
+        self.claims.pop(item_id, None)
 
     async def mark_failed(self, item_id: int, attempts: int) -> None:
         self.rows[item_id] = replace(
@@ -190,4 +259,5 @@ class InMemoryOutboxRepo:
         for item_id in old:
             del self.rows[item_id]
             del self.created[item_id]
+            self.claims.pop(item_id, None)
         return len(old)

@@ -8,6 +8,7 @@ from typing import Any
 
 from core.kernel.crypto import Cipher
 from core.parts.records import Part
+from core.storage.caching import repo_cache
 from core.storage.database import Database
 from core.storage.sealed import (
     PART_NAME,
@@ -36,7 +37,7 @@ class SqlitePartRepo:
 
     def __init__(self, db: Database, cipher: Cipher) -> None:
         self._db, self._cipher = db, cipher
-        self._cache: dict[int, list[Part]] = {}
+        self._cache: dict[int, list[Part]] = repo_cache(db)  # SQLite only (storage/caching.py)
 
     async def list(self, member_id: int) -> list[Part]:
         if member_id in self._cache:

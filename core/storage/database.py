@@ -56,9 +56,16 @@ Params = Sequence[Any]
 # A row reads by position (row[0]) and unpacks; drivers return tuples or tuple-like records.
 Row = Sequence[Any]
 
-# The lock a running bot holds on its database (`Database.try_lock`): commands that must not
-# run beside a bot (key rotation, the copy into PostgreSQL) take it too, or stop.
+# The lock a running bot holds on its database (`Database.try_lock`), shared: several bots may
+# run on one PostgreSQL database together. Commands that must not run beside any bot (key
+# rotation, the copy into PostgreSQL) take it exclusively, or stop.
 RUN_LOCK = "run"
+
+
+def role_lock(role: str) -> str:
+    """The lock of a role: work that one process of several runs at a time (bots/roles.py)."""
+    return f"role:{role}"
+
 
 # A bare read function, for code that only reads a database file (doctor, keys retire).
 Fetch = Callable[[str, Params], Awaitable[Iterable[Any]]]
@@ -148,9 +155,11 @@ class Database(Reader, Protocol):
         PostgreSQL: nothing a client can do, see core/storage/postgresql.py)."""
         ...
 
-    async def try_lock(self, name: str) -> bool:
+    async def try_lock(self, name: str, shared: bool = False) -> bool:
         """Takes the lock `name` for this process until `unlock(name)` or `close()`; False at
-        once when another process holds it. A process that dies lets go of its locks.
+        once when another process holds it (`shared`: when another holds it exclusively; any
+        number of processes hold a shared lock together). A process that dies lets go of its
+        locks.
 
         PostgreSQL: an advisory lock on a connection of its own, so processes on several
         machines sharing the database exclude each other. SQLite: one process owns the file
@@ -162,6 +171,11 @@ class Database(Reader, Protocol):
 
     async def unlock(self, name: str) -> None:
         """Lets go of the lock `name` (nothing when it is not held)."""
+        ...
+
+    async def holds(self, name: str) -> bool:
+        """Whether this process still holds the lock `name` (PostgreSQL: its lock session is
+        alive; a session that ended, say the server restarted, holds nothing)."""
         ...
 
 

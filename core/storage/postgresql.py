@@ -26,6 +26,8 @@ import contextvars
 import functools
 import hashlib
 import itertools
+import os
+import socket
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -53,6 +55,12 @@ def lock_key(name: str) -> int:
     """The 64-bit advisory lock number for `name`, the same in every process."""
     digest = hashlib.sha256(f"unblend:{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def holder_name() -> str:
+    """How a process's lock session names itself to the server (pg_stat_activity), so
+    `unblend doctor` can say which machine and process holds which lock."""
+    return f"unblend {socket.gethostname()}:{os.getpid()}"[:63]
 
 
 def _without_secret(text: str, url: str) -> str:
@@ -110,7 +118,11 @@ class PostgresDatabase:
         self._sizes = (min_size, max_size)
         self._pool: Pool[Any] | None = None
         self._savepoints = itertools.count(1)
-        self._locks: dict[str, asyncpg.Connection[Any]] = {}
+        # Advisory locks held by this process (name -> shared), all on one connection of
+        # their own: they last as long as its session, not a pooled connection's borrowing.
+        self._locks: dict[str, bool] = {}
+        self._lock_connection: asyncpg.Connection[Any] | None = None
+        self._lock_turn = asyncio.Lock()  # asyncpg runs one call at a time on a connection
 
     def __repr__(self) -> str:
         return f"PostgresDatabase({redacted(self.url)})"
@@ -194,8 +206,7 @@ class PostgresDatabase:
         return f"Cannot open the PostgreSQL database at {where} ({type(exc).__name__}: {detail})."
 
     async def close(self) -> None:
-        for name in list(self._locks):
-            await self._release(name)
+        await self._release_all()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
@@ -332,25 +343,59 @@ class PostgresDatabase:
 
     # -- beyond the interface: locks across processes, and the copy from SQLite ---------------
 
-    async def try_lock(self, name: str) -> bool:
-        """Takes the advisory lock `name` for this process, on a connection of its own, so it
-        is held until `unlock(name)`, `close()`, or this process (or its connection) dies."""
+    async def try_lock(self, name: str, shared: bool = False) -> bool:
+        """Takes the advisory lock `name` for this process, on the connection that holds all of
+        this process's locks, so it is held until `unlock(name)`, `close()`, or this process (or
+        that connection) dies. `shared`: any number of processes may hold it together, and none
+        of them while another holds it exclusively (every running bot holds the run lock shared;
+        `keys rotate` and `storage copy` need it exclusive)."""
         if name in self._locks:
             return True
-        asyncpg = _driver()
-        try:
-            conn = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT_S)
-        except Exception as exc:
-            raise StorageError(self.cannot_connect(exc)) from None
-        taken = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(name)))
-        if not taken:
-            await conn.close()
+        conn = await self._lock_conn()
+        call = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+        async with self._lock_turn:
+            taken = bool(await conn.fetchval(f"SELECT {call}($1)", lock_key(name)))
+        if taken:
+            self._locks[name] = shared
+        return taken
+
+    async def _lock_conn(self) -> asyncpg.Connection[Any]:
+        if self._lock_connection is None or self._lock_connection.is_closed():
+            self._locks.clear()  # a closed session holds nothing any more
+            asyncpg = _driver()
+            try:
+                self._lock_connection = await asyncpg.connect(
+                    self.url,
+                    timeout=CONNECT_TIMEOUT_S,
+                    server_settings={"application_name": holder_name()},
+                )
+            except Exception as exc:
+                raise StorageError(self.cannot_connect(exc)) from None
+        return self._lock_connection
+
+    async def holds(self, name: str) -> bool:
+        """Whether this process still holds `name`: its lock session answers (a session that
+        died, say the server restarted, let go of every lock it held)."""
+        conn = self._lock_connection
+        if name not in self._locks or conn is None or conn.is_closed():
             return False
-        self._locks[name] = conn
+        try:
+            async with self._lock_turn:
+                await asyncio.wait_for(conn.fetchval("SELECT 1"), CONNECT_TIMEOUT_S)
+        except Exception:
+            conn.terminate()
+            self._locks.clear()
+            return False
         return True
 
     async def unlock(self, name: str) -> None:
-        await self._release(name)
+        shared = self._locks.pop(name, None)
+        conn = self._lock_connection
+        if shared is None or conn is None or conn.is_closed():
+            return
+        call = "pg_advisory_unlock_shared" if shared else "pg_advisory_unlock"
+        async with self._lock_turn:
+            await conn.execute(f"SELECT {call}($1)", lock_key(name))
 
     async def is_locked(self, name: str) -> bool:
         """Whether another session holds the advisory lock `name` (another process, or this
@@ -363,13 +408,11 @@ class PostgresDatabase:
                 await conn.execute("SELECT pg_advisory_unlock($1)", lock_key(name))
         return not taken
 
-    async def _release(self, name: str) -> None:
-        conn = self._locks.pop(name, None)
+    async def _release_all(self) -> None:
+        conn, self._lock_connection = self._lock_connection, None
+        self._locks.clear()
         if conn is not None and not conn.is_closed():
-            try:
-                await conn.execute("SELECT pg_advisory_unlock($1)", lock_key(name))
-            finally:
-                await conn.close()
+            await conn.close()  # the session ends: every lock it held is free
 
     async def copy_rows(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
         """Adds `rows` to `table` with COPY (fast, and the values as they are), inside the open

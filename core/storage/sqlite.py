@@ -220,8 +220,12 @@ class SqliteDatabase:
         # Old copies of the pages in the write-ahead log go too.
         await self.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    async def try_lock(self, name: str) -> bool:
+    async def try_lock(self, name: str, shared: bool = False) -> bool:
         """One process owns a SQLite file (bots/instance.py): it holds every lock already."""
+        return True
+
+    async def holds(self, name: str) -> bool:
+        """One process owns the file, for as long as it runs (see try_lock)."""
         return True
 
     async def unlock(self, name: str) -> None:

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from core.kernel.crypto import Cipher
 from core.kernel.flows.engine import FlowState
 from core.kernel.records import Member
+from core.storage.caching import repo_cache
 from core.storage.database import Database
 from core.storage.sealed import (
     SESSION_STATE,
@@ -26,8 +27,9 @@ def _dt(text: str | None) -> datetime | None:
 class SqliteMemberRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
-        # Members are read on every event and rarely change: keep them in memory.
-        self._cache: dict[tuple[str, str], Member] = {}
+        # Members are read on every event and rarely change: kept in memory where this process
+        # is the only one (core/storage/caching.py).
+        self._cache: dict[tuple[str, str], Member] = repo_cache(db)
 
     async def get_or_create(self, platform: str, user_id: str, now: datetime) -> Member:
         member = await self._fetch(platform, user_id)
@@ -144,8 +146,9 @@ class SqliteSessionRepo:
 
     def __init__(self, db: Database, cipher: Cipher) -> None:
         self._db, self._cipher = db, cipher
-        # This process is the only writer, so "no session" can be remembered too.
-        self._cache: dict[int, FlowState | None] = {}
+        # Where this process is the only writer, "no session" can be remembered too (on a shared
+        # database nothing is: core/storage/caching.py).
+        self._cache: dict[int, FlowState | None] = repo_cache(db)
 
     async def get(self, member_id: int) -> FlowState | None:
         if member_id in self._cache:

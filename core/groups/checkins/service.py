@@ -64,15 +64,18 @@ class ScheduleService:
         drainer = OutboxDrainer(outbox_stores(app.repos), app.outbound, app.clock, rates=rates)
         return cls(app, grace=timedelta(minutes=minutes), drainer=drainer)
 
-    async def start(self) -> None:
+    async def start(self, send: bool = True) -> None:
+        """Rebuilds the jobs and starts them; `send`: drains the outbox of every platform too
+        (False where a role of its own runs each platform's sender, bots/roles.py)."""
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._scheduler.start()
         await self.sync()
         self._scheduler.add_job(
             self.sync, IntervalTrigger(minutes=1), id="sync", coalesce=True, max_instances=1
         )
-        platforms = self.platforms or tuple(self.app.outbound.platforms())
-        self._drain_task = asyncio.create_task(self.drainer.run(platforms))
+        if send:
+            platforms = self.platforms or tuple(self.app.outbound.platforms())
+            self._drain_task = asyncio.create_task(self.drainer.run(platforms))
         log.info("schedules: %d timed jobs", len(self._jobs))
 
     async def fire(self) -> None:

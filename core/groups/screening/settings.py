@@ -56,10 +56,15 @@ def retention_for(settings: GroupSafetySettings | None, default: int, cap: int) 
 
 
 class GroupSafety:
-    """Every group's safety settings in memory (read once), and each group's own detector."""
+    """Every group's safety settings in memory (read once), and each group's own detector.
 
-    def __init__(self, repo: GroupSafetyRepo) -> None:
+    `keep=False` (other processes write the same database): the settings are read again for
+    every question, so a change made through another process counts at once; detectors are
+    still kept, rebuilt only when a group's terms change."""
+
+    def __init__(self, repo: GroupSafetyRepo, keep: bool = True) -> None:
         self._repo = repo
+        self._keep = keep
         self._by_id: dict[int, GroupSafetySettings] | None = None
         self._by_space: dict[tuple[str, str], int] = {}
         self._detectors: dict[int, tuple[CrisisDetector, GroupSafetySettings, CrisisDetector]] = {}
@@ -68,9 +73,10 @@ class GroupSafety:
         self.builds = 0  # detectors built so far: they are rebuilt only when terms change
 
     async def _all(self) -> dict[int, GroupSafetySettings]:
-        if self._by_id is None:
+        if self._by_id is None or not self._keep:
             found = {s.group_id: s for s in await self._repo.all()}
-            if self._by_id is None:  # another task may have loaded (and changed) it meanwhile
+            # Another task may have loaded (and changed) it meanwhile.
+            if self._by_id is None or not self._keep:
                 self._by_space = {(s.platform, s.space_id): s.group_id for s in found.values()}
                 self._by_id = found
                 self._any_terms = any(s.terms or s.exclusions for s in found.values())
