@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
 
@@ -135,12 +136,20 @@ class Unblend:
             held = await self._rate_limited(catalog, event)
             if held is not None:
                 return held
-            async with self._locks.hold((event.platform, event.user_id)):
+            async with self._turn(event.platform, event.user_id):
                 return await self._handle(catalog, event)
         except Exception:
             # The member gets a kind note; the log gets the failure, never their words.
             log_failure(log, "handling an event failed (platform=%s)", event.platform)
             return [Reply(catalog.text("error.internal"))]
+
+    @asynccontextmanager
+    async def _turn(self, platform: str, user_id: str) -> AsyncIterator[None]:
+        """One member's turns in order: within this process, then across the bots sharing the
+        database (a paced step moved on by one never races the member's answer in another)."""
+        local, across = self._locks.hold((platform, user_id)), self.repos.turns
+        async with local, across.hold(f"{platform}:{user_id}"):
+            yield
 
     async def catalog_for(self, event: Event) -> Catalog:
         """The language a member is answered in (core/language/answered.py)."""
@@ -162,7 +171,7 @@ class Unblend:
                 await self.repos.sessions.delete(member_id)
                 continue
             try:
-                async with self._locks.hold((member.platform, member.user_id)):
+                async with self._turn(member.platform, member.user_id):
                     replies = await self._tick(member)
                 if replies:
                     await self.outbound.send(member.platform, member.user_id, replies)

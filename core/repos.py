@@ -29,8 +29,10 @@ from core.kernel.feature import Feature
 from core.kernel.ports import (
     MemberRepo,
     NameRepo,
+    OneProcess,
     OwnStore,
     SessionRepo,
+    TurnLocks,
     UnitOfWork,
     WritesAsTheyCome,
 )
@@ -78,6 +80,8 @@ class Repos:
     # Other processes may write the same database (PostgreSQL, issue 17): what is read is
     # not kept in memory for later (core/storage/caching.py).
     shared: bool = False
+    # One member's turns never overlap, whichever bot handles them (PostgreSQL, issue 17).
+    turns: TurnLocks = field(default_factory=OneProcess)
 
 
 def own_stores(features: tuple[Feature, ...]) -> list[OwnStore[Any]]:
@@ -116,6 +120,7 @@ def sqlite_repos(
         unit=SqliteUnit(db, [members, parts, sessions]),
         own={s.name: s.sqlite(db, cipher) for s in own_stores(features)},
         shared=not keeps_cache(db),
+        turns=OneProcess() if keeps_cache(db) else db,
     )
 
 
@@ -138,7 +143,7 @@ def in_memory_repos(features: tuple[Feature, ...] = ALL_FEATURES) -> Repos:
         names=InMemoryNameRepo(),
         own={s.name: s.memory() for s in own_stores(features)},
     )
-    kernel = ("unit", "own", "shared")
+    kernel = ("unit", "own", "shared", "turns")
     every = [getattr(repos, f.name) for f in fields(repos) if f.name not in kernel]
     every += list(repos.own.values())
     return replace(repos, unit=InMemoryUnit(every))

@@ -99,6 +99,28 @@ async def test_parts_sessions_and_group_settings_written_by_one_bot_are_read_by_
             await db.close()
 
 
+async def test_one_members_turns_never_overlap_across_bots(
+    tmp_path: Path, pg_url: str, clock: FakeClock
+) -> None:
+    """A paced step moved on by one bot and the member's answer handled by another must not
+    both read the old state and write over each other: the second waits for the first."""
+    first, second, dbs = await two_apps(pg_url, tmp_path, clock)
+    try:
+        await Chat(second, "u1").send("/help")  # the member exists
+        async with first.repos.turns.hold("test:u1"):
+            answer = asyncio.create_task(Chat(second, "u1").send("/checkin"))
+            waiting = "SELECT count(*) FROM pg_locks WHERE locktype='advisory' AND NOT granted"
+            await eventually(lambda: dbs[0].fetchval(waiting), 10, "the other bot waiting")
+            assert not answer.done()
+            # Another member is not held up by it.
+            assert await Chat(second, "u2").send("/help")
+        replies = await asyncio.wait_for(answer, 10)
+        assert replies and not await dbs[0].fetchval(waiting)
+    finally:
+        for db in dbs:
+            await db.close()
+
+
 # -- the locks, the roles and the claims -------------------------------------------------
 
 

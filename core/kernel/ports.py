@@ -109,6 +109,24 @@ class WritesAsTheyCome:
         yield
 
 
+class TurnLocks(Protocol):
+    """Turns that must not overlap across processes: one member's events, handled by any of
+    several bots sharing a database (issue 17). Within a process the app's own locks order
+    them; this holds them apart between processes."""
+
+    def hold(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Waits until no other process holds `name`, and holds it for the block."""
+        ...
+
+
+class OneProcess:
+    """Turn locks for storage only one process uses (SQLite, memory): nothing to wait for."""
+
+    @asynccontextmanager
+    async def hold(self, name: str) -> AsyncIterator[None]:
+        yield
+
+
 class Stores(Protocol):
     """The kernel's own stores, which every capability may use. A capability that keeps more
     declares a view of its own in its `ports.py` (core/repos.py proves Repos fits each one)."""

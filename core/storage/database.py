@@ -173,6 +173,13 @@ class Database(Reader, Protocol):
         """Lets go of the lock `name` (nothing when it is not held)."""
         ...
 
+    def hold(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Waits for the lock `name` and holds it for the block: one member's turns across
+        the bots sharing a database (core.kernel.ports.TurnLocks). PostgreSQL: an advisory lock
+        on a connection of a small pool of its own (a turn's queries never wait for it);
+        SQLite: nothing to wait for, one process owns the file."""
+        ...
+
     async def holds(self, name: str) -> bool:
         """Whether this process still holds the lock `name` (PostgreSQL: its lock session is
         alive; a session that ended, say the server restarted, holds nothing)."""

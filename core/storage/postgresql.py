@@ -47,6 +47,8 @@ VERSION_TABLE = "unblend_schema_version"
 CONNECT_TIMEOUT_S = 10.0
 POOL_MIN = 1
 POOL_MAX = 10
+# Members whose turns one process runs at once across bots (each waits on a connection).
+TURN_POOL_MAX = 8
 # Serialises migrations when several processes start at once (a transaction-scoped lock).
 MIGRATION_LOCK = "migrations"
 
@@ -123,6 +125,10 @@ class PostgresDatabase:
         self._locks: dict[str, bool] = {}
         self._lock_connection: asyncpg.Connection[Any] | None = None
         self._lock_turn = asyncio.Lock()  # asyncpg runs one call at a time on a connection
+        # Turn locks (`hold`) wait on connections of their own, so a turn's queries never
+        # queue behind them for the main pool's.
+        self._turns: Pool[Any] | None = None
+        self._turns_made = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"PostgresDatabase({redacted(self.url)})"
@@ -207,6 +213,9 @@ class PostgresDatabase:
 
     async def close(self) -> None:
         await self._release_all()
+        if self._turns is not None:
+            turns, self._turns = self._turns, None
+            await turns.close()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
@@ -358,6 +367,34 @@ class PostgresDatabase:
         if taken:
             self._locks[name] = shared
         return taken
+
+    @asynccontextmanager
+    async def hold(self, name: str) -> AsyncIterator[None]:
+        """See Database.hold. The lock is a session's: a connection handed back to its pool is
+        reset (asyncpg unlocks every advisory lock then), and a process that dies lets go."""
+        pool = await self._turn_pool()
+        key = lock_key(f"turn:{name}")
+        async with pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", key)
+            try:
+                yield
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", key)
+
+    async def _turn_pool(self) -> Pool[Any]:
+        async with self._turns_made:
+            if self._turns is None:
+                try:
+                    self._turns = await _driver().create_pool(
+                        self.url,
+                        min_size=0,
+                        max_size=TURN_POOL_MAX,
+                        timeout=CONNECT_TIMEOUT_S,
+                        server_settings={"application_name": "unblend turns"},
+                    )
+                except Exception as exc:
+                    raise StorageError(self.cannot_connect(exc)) from None
+            return self._turns
 
     async def _lock_conn(self) -> asyncpg.Connection[Any]:
         if self._lock_connection is None or self._lock_connection.is_closed():

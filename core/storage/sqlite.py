@@ -220,6 +220,11 @@ class SqliteDatabase:
         # Old copies of the pages in the write-ahead log go too.
         await self.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    @asynccontextmanager
+    async def hold(self, name: str) -> AsyncIterator[None]:
+        """One process owns the file (see try_lock): the app's own locks are enough."""
+        yield
+
     async def try_lock(self, name: str, shared: bool = False) -> bool:
         """One process owns a SQLite file (bots/instance.py): it holds every lock already."""
         return True
