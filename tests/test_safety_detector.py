@@ -161,6 +161,19 @@ def test_figures_on_the_held_out_voices(detector: CrisisDetector) -> None:
     assert recall >= 0.73 and false_alarms <= 0.05, (recall, false_alarms)
 
 
+def test_figures_on_the_voices_added_later(detector: CrisisDetector) -> None:
+    # Long messages with the danger at the end, and long heavy posts that are not a crisis. The
+    # rules were not rewritten on them and take many of the heavy posts for a crisis (a past
+    # attempt told as past, a doctor's question answered "no"): 14% of the training voices'
+    # everyday lines, 8% of the held-out voices' (2 of 26). First run of the held-out voices with
+    # the learned layer trained on the others: 0.741 recall at 15.4% false alarms.
+    train, held = _split()
+    recall, false_alarms = _scores(detector, _later(train, later=True))
+    assert recall >= 0.97 and false_alarms <= 0.15, (recall, false_alarms)
+    recall, false_alarms = _scores(detector, _later(held, later=True))
+    assert recall >= 0.70 and false_alarms <= 0.16, (recall, false_alarms)
+
+
 # The everyday answers (what members type into the bot's own text steps: check-in notes, what a
 # part says, plan steps) count their false alarms on their own, apart from the crisis-language
 # set's: at most 5% on the held-out voices; the floors below are the figures measured when the
