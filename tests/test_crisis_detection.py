@@ -26,6 +26,7 @@ from core.safety.classifier import (
     HashedNgrams,
     PieceWeights,
     load_classifier,
+    looks_spanish,
     ngram_features,
     read_halves,
     write_halves,
@@ -291,6 +292,33 @@ def test_both_kinds_score_the_same_text_the_same_way_every_time() -> None:
     assert pieces.score("") == 0.0
     ngrams = HashedNgrams("ngrams", [0.0] * 16, 0.0, 0.5, 4)
     assert ngrams.score("anything at all") == 0.5
+
+
+def test_a_long_message_is_also_scored_in_windows_of_words() -> None:
+    # One heavy word among many everyday ones: diluted in the whole message, heard in a window
+    # only when it clears the window's extra margin.
+    bits = 12
+    weights = [0.0] * (1 << bits)
+    for f in ngram_features("gone", bits):
+        weights[f] = 3.0
+    text = " ".join(f"day{i}" for i in range(60)) + " gone"  # distinct everyday words
+    whole = HashedNgrams("ngrams", weights, -2.0, 0.5, bits)
+    windowed = HashedNgrams("ngrams", weights, -2.0, 0.5, bits, window=8)
+    strict = HashedNgrams("ngrams", weights, -2.0, 0.5, bits, window=8, window_margin=5.0)
+    assert whole.score(text) < 0.5 < windowed.score(text)
+    assert strict.score(text) == whole.score(text)
+    short = "day gone"
+    assert windowed.score(short) == whole.score(short)  # shorter than a window: one score
+
+
+def test_a_spanish_message_is_held_to_its_own_threshold() -> None:
+    assert looks_spanish("ya no quiero vivir , la neta")
+    assert looks_spanish("me voy a matar esta noche y no es broma")
+    assert not looks_spanish("i want to die lol")
+    assert not looks_spanish("i cant anymore , me quiero morir")  # more English words
+    flat = HashedNgrams("ngrams", [0.0] * 16, 0.0, 0.5, 4, spanish_shift=-1.0)
+    assert flat.logit("ya no quiero vivir") == -1.0
+    assert flat.logit("i want to die") == 0.0
 
 
 def test_word_pieces_match_the_sentence_models_tokenizer() -> None:

@@ -215,6 +215,24 @@ def test_a_spanish_safety_plan_describes_rather_than_happens() -> None:
     assert RULES.happening_now("esta noche me voy a matar")
 
 
+def test_the_learned_layer_hears_spanish_the_rules_do_not() -> None:
+    # Issue 15: the learned layer is trained on the Spanish voices too, so a Spanish way of
+    # saying it that no pattern lists is heard; everyday Spanish stays below its threshold.
+    both = detector()
+    unseen = [
+        "ojalá esta noche se me pare el corazón y ya",
+        "ya organicé todo para que mis hijos no tengan que ocuparse de nada cuando yo falte",
+    ]
+    by_model = [t for t in unseen if both.judge(t).layer == "model"]
+    assert by_model, "the learned layer caught none of these"
+    assert all(RULES.assess(t) is not Level.CRISIS for t in by_model)
+    for everyday in (
+        "hoy fui al mercado con mi abuela y compramos mangos",
+        "mañana tengo junta con mi padrino a las siete, nos vemos ahí",
+    ):
+        assert both.judge(everyday).level is Level.NONE, everyday
+
+
 def test_spanish_rules_raise_no_false_alarm_on_the_english_sets() -> None:
     rows = read_rows(ROOT / "tests" / "data" / "crisis_labelled.tsv")
     for path in sorted(ENGLISH.glob("*.tsv")):
@@ -248,7 +266,8 @@ def test_the_spanish_set_is_well_formed_and_split_by_voice() -> None:
     crisis = Counter(r.category for r in rows if r.label == "crisis")
     assert len(crisis) == 10 and min(crisis.values()) >= 60
     held_voices = held_out_voices(SPANISH)
-    assert {r.voice for r in held} == held_voices and len(held_voices) == 3
+    # Three drawn first, and one of the voices added later (split.toml says how each was drawn).
+    assert {r.voice for r in held} == held_voices and len(held_voices) == 4
     assert not held_voices & {r.voice for r in train}
     long = [r for r in rows if r.voice == "narrativo_largo"]
     assert long and all(40 <= len(r.text.split()) <= 150 for r in long)
@@ -264,19 +283,44 @@ def _scores(detector: CrisisDetector, rows: list[Row]) -> tuple[float, float]:
 # on them; the held-out voices were scored once, after the rules were finished.
 
 
+# The voices added later (split.toml's `added_later`: long messages, written after the rules)
+# are measured apart, so the floors on the lines the rules were written on stay comparable.
+
+
+def _later(rows: list[Row], later: bool) -> list[Row]:
+    added = held_out_voices(SPANISH, "added_later")
+    return [r for r in rows if (r.voice in added) is later]
+
+
 def test_figures_on_the_spanish_training_voices() -> None:
     train, _ = _spanish()
-    recall, false_alarms = _scores(RULES, train)
+    first = _later(train, later=False)
+    recall, false_alarms = _scores(RULES, first)
     assert recall >= 0.97 and false_alarms <= 0.01, (recall, false_alarms)
-    recall, false_alarms = _scores(detector(), train)
+    recall, false_alarms = _scores(detector(), first)
     assert recall >= 0.97 and false_alarms <= 0.02, (recall, false_alarms)
 
 
 def test_figures_on_the_spanish_held_out_voices() -> None:
-    # First run: rules 0.628 at 2.9%, both layers 0.692 at 2.9%. The learned layer is trained on
-    # English, so its floor here is the rules' own.
+    # First run: rules 0.628 at 2.9%, both layers 0.692 at 2.9%, with a learned layer trained on
+    # English only.
     _, held = _spanish()
-    recall, false_alarms = _scores(RULES, held)
+    first = _later(held, later=False)
+    recall, false_alarms = _scores(RULES, first)
     assert recall >= 0.60 and false_alarms <= 0.04, (recall, false_alarms)
-    recall, false_alarms = _scores(detector(), held)
+    recall, false_alarms = _scores(detector(), first)
     assert recall >= 0.60 and false_alarms <= 0.05, (recall, false_alarms)
+    # With the learned layer trained on the Spanish training voices too (issue 15): 0.859 at
+    # 2.9% (the held-out voices were scored once, after every choice).
+    assert recall >= 0.83, recall
+
+
+def test_figures_on_the_spanish_voices_added_later() -> None:
+    # Long messages, written after the rules. The rules take some long heavy posts for a crisis
+    # (a past attempt, a doctor's question answered "no"): 22% of the training voices' everyday
+    # lines. The held-out voice's first run: 1.0 recall (12 crisis lines) at 0 of 12 everyday.
+    train, held = _spanish()
+    recall, false_alarms = _scores(detector(), _later(train, later=True))
+    assert recall >= 0.97 and false_alarms <= 0.23, (recall, false_alarms)
+    recall, false_alarms = _scores(detector(), _later(held, later=True))
+    assert recall >= 0.9 and false_alarms <= 0.09, (recall, false_alarms)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from core.safety import CrisisDetector, Level, load_detector
 from core.safety.cache import CACHE_NAME
 from core.safety.detector import Lexicon, build_lexicon, evaluate
-from core.safety.labelled import Row, split, split_answers
+from core.safety.labelled import Row, held_out_voices, split, split_answers
 from core.safety.literals import compact_alternations, required_words
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,7 +122,8 @@ def _scores(detector: CrisisDetector, rows: list[Row]) -> tuple[float, float]:
 def test_the_held_out_voices_are_whole_and_apart() -> None:
     train, held = _split()
     held_voices = {r.voice for r in held}
-    assert len(held_voices) == 6 and not held_voices & {r.voice for r in train}
+    # Six drawn first, and two of the voices added later (split.toml says how each was drawn).
+    assert len(held_voices) == 8 and not held_voices & {r.voice for r in train}
     assert len(train) + len(held) >= 6_800
     assert sum(r.label == "crisis" for r in held) >= 500
 
@@ -133,20 +134,44 @@ def test_the_held_out_voices_are_whole_and_apart() -> None:
 # them); the held-out voices were never used to choose anything.
 
 
+# The voices added later (split.toml's `added_later`: long messages, written after the rules)
+# are measured apart, so the floors on the lines the rules were written on stay comparable.
+
+
+def _later(rows: list[Row], later: bool) -> list[Row]:
+    added = held_out_voices(VOICES, "added_later")
+    return [r for r in rows if (r.voice in added) is later]
+
+
 def test_figures_on_the_training_lines(detector: CrisisDetector) -> None:
     train, _ = _split()
-    recall, false_alarms = _scores(detector.rules_only(), train)
+    first = _later(train, later=False)
+    recall, false_alarms = _scores(detector.rules_only(), first)
     assert recall >= 0.56 and false_alarms <= 0.015, (recall, false_alarms)
-    recall, false_alarms = _scores(detector, train)
+    recall, false_alarms = _scores(detector, first)
     assert recall >= 0.91 and false_alarms <= 0.015, (recall, false_alarms)
 
 
 def test_figures_on_the_held_out_voices(detector: CrisisDetector) -> None:
     _, held = _split()
-    recall, false_alarms = _scores(detector.rules_only(), held)
+    first = _later(held, later=False)
+    recall, false_alarms = _scores(detector.rules_only(), first)
     assert recall >= 0.38 and false_alarms <= 0.04, (recall, false_alarms)
-    recall, false_alarms = _scores(detector, held)
+    recall, false_alarms = _scores(detector, first)
     assert recall >= 0.73 and false_alarms <= 0.05, (recall, false_alarms)
+
+
+def test_figures_on_the_voices_added_later(detector: CrisisDetector) -> None:
+    # Long messages with the danger at the end, and long heavy posts that are not a crisis. The
+    # rules were not rewritten on them and take many of the heavy posts for a crisis (a past
+    # attempt told as past, a doctor's question answered "no"): 14% of the training voices'
+    # everyday lines, 8% of the held-out voices' (2 of 26). First run of the held-out voices with
+    # the learned layer trained on the others: 0.741 recall at 15.4% false alarms.
+    train, held = _split()
+    recall, false_alarms = _scores(detector, _later(train, later=True))
+    assert recall >= 0.97 and false_alarms <= 0.15, (recall, false_alarms)
+    recall, false_alarms = _scores(detector, _later(held, later=True))
+    assert recall >= 0.70 and false_alarms <= 0.16, (recall, false_alarms)
 
 
 # The everyday answers (what members type into the bot's own text steps: check-in notes, what a

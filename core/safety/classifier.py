@@ -18,7 +18,8 @@ Two kinds of model can be loaded (the build script measures both and ships one):
 ``ngrams``
     Logistic regression on hashed word and character n-grams of the normalised text, and
     optionally word trigrams and pairs of words a few apart (so "dont ... stop" and "stop" are
-    told apart even with a word between).
+    told apart even with a word between). One model reads English and Spanish alike (it was
+    trained on both). Long messages may also be scored in windows of words (see the class).
 
 Both are plain Python at run time. Nothing here logs or stores the text it is given.
 """
@@ -113,6 +114,28 @@ class PieceWeights:
 _NGRAM_MIN = 3
 _NGRAM_MAX = 5
 
+# Common words of one language and not the other (after normalisation: lower case, no accents).
+_SPANISH_WORDS = frozenset(
+    "que de la el y en los las por con para una mi ya pero es lo se te muy mas yo estoy esta "  # noqa: SIM905
+    "porque como todo nada quiero tengo hoy aqui eso".split()
+)
+_ENGLISH_WORDS = frozenset(
+    "the and i to of in it is my that this for with was but so im just have you not "  # noqa: SIM905
+    "dont be on at all what".split()
+)
+
+
+def looks_spanish(normal: str) -> bool:
+    """Whether more of a normalised message's words are common Spanish words than common
+    English ones: which language's threshold applies (the model reads both)."""
+    spanish = english = 0
+    for word in normal[:MAX_CHARS].split():
+        if word in _SPANISH_WORDS:
+            spanish += 1
+        elif word in _ENGLISH_WORDS:
+            english += 1
+    return spanish > english
+
 
 def ngram_features(normal: str, bits: int, pairs_within: int = 1) -> set[int]:
     """Hashed word uni- and bigrams and character 3-5-grams of each word (stable across runs:
@@ -141,7 +164,14 @@ def ngram_features(normal: str, bits: int, pairs_within: int = 1) -> set[int]:
 
 @dataclass(frozen=True)
 class HashedNgrams:
-    """Logistic regression on hashed n-grams (binary features, L2-normalised)."""
+    """Logistic regression on hashed n-grams (binary features, L2-normalised).
+
+    With ``window`` above 0, a message longer than ``window`` words is also scored in windows of
+    that many words (every ``window // 2`` words, the last one ending at the last word), and a
+    window counts when it scores ``window_margin`` above the threshold: danger told in a few
+    sentences at the end of a long, everyday message is not diluted by all the rest, while a
+    stricter bar keeps one heavy sentence in a long story from counting as easily as a whole
+    message does."""
 
     name: str
     weights: Sequence[float]
@@ -149,13 +179,39 @@ class HashedNgrams:
     threshold: float
     bits: int
     pairs_within: int = 1
+    window: int = 0
+    window_margin: float = 0.0
+    # Added to the logit of a message that looks Spanish, so that one threshold holds each
+    # language to the same false-alarm rate.
+    spanish_shift: float = 0.0
 
-    def logit(self, normal: str) -> float:
+    def _logit(self, normal: str) -> float:
         features = ngram_features(normal, self.bits, self.pairs_within)
         if not features:
             return -math.inf
         weights = self.weights
         return sum(weights[f] for f in features) / math.sqrt(len(features)) + self.bias
+
+    def logit(self, normal: str) -> float:
+        logit = self._windowed(normal)
+        if self.spanish_shift and looks_spanish(normal):
+            return logit + self.spanish_shift
+        return logit
+
+    def _windowed(self, normal: str) -> float:
+        whole = self._logit(normal)
+        window = self.window
+        if window <= 0:
+            return whole
+        words = normal[:MAX_CHARS].split()
+        if len(words) <= window:
+            return whole
+        step = max(1, window // 2)
+        starts = list(range(0, len(words) - window + 1, step))
+        if starts[-1] != len(words) - window:
+            starts.append(len(words) - window)
+        best = max(self._logit(" ".join(words[s : s + window])) for s in starts)
+        return max(whole, best - self.window_margin)
 
     def score(self, normal: str) -> float:
         logit = self.logit(normal)
@@ -195,7 +251,12 @@ def _build(folder: Path, data: Mapping[str, object]) -> Classifier:
         if len(weights) != 1 << bits:
             raise ValueError(f"{folder}: expected {1 << bits} weights")
         pairs_within = int(_number(data.get("pairs_within", 1)))
-        return HashedNgrams(name, weights, bias, threshold, bits, pairs_within)
+        window = int(_number(data.get("window", 0)))
+        margin = float(_number(data.get("window_margin", 0.0)))
+        shift = float(_number(data.get("spanish_shift", 0.0)))
+        return HashedNgrams(
+            name, weights, bias, threshold, bits, pairs_within, window, margin, shift
+        )
     raise ValueError(f"{folder / MANIFEST}: unknown kind {kind!r}")
 
 
