@@ -46,6 +46,7 @@ from core.kernel.turn import Turn
 from core.language import answered
 from core.language.languages import Languages
 from core.language.ports import LanguageHost
+from core.outbox.drainer import queue_private
 from core.privacy.ports import PrivacyHost
 from core.privacy.retention import daily_cleanup
 from core.repos import Repos
@@ -174,11 +175,20 @@ class Unblend:
                 async with self._turn(member.platform, member.user_id):
                     replies = await self._tick(member)
                 if replies:
-                    await self.outbound.send(member.platform, member.user_id, replies)
+                    await self._send_paced(member, replies)
                     moved += 1
             except Exception:
                 log_failure(log, "a paced step failed (platform=%s)", member.platform)
         return moved
+
+    async def _send_paced(self, member: Member, replies: list[Reply]) -> None:
+        """Through this process's adapter; with several bots on one database (issue 17) the
+        member's platform may run in another bot: the step then goes by the outbox, whose
+        sender there delivers it in the member's direct messages within a second or so."""
+        if self.outbound.sender(member.platform) is None and self.repos.shared:
+            await queue_private(self.repos.outbox, member, replies, self.clock.now())
+            return
+        await self.outbound.send(member.platform, member.user_id, replies)
 
     async def _rate_limited(self, catalog: Catalog, event: Event) -> list[Reply] | None:
         """None when the event goes on; otherwise, too much at once: a kind note the first

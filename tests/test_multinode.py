@@ -121,6 +121,28 @@ async def test_one_members_turns_never_overlap_across_bots(
             await db.close()
 
 
+async def test_a_paced_step_moved_on_where_the_platform_does_not_run_goes_by_the_outbox(
+    tmp_path: Path, pg_url: str, clock: FakeClock
+) -> None:
+    """The bot holding `pacing` may not be the one running the member's platform (Discord's
+    gateway is one bot's role): the next step is queued for that platform's sender, not
+    dropped."""
+    pacer, answering, dbs = await two_apps(pg_url, tmp_path, clock)
+    try:
+        chat = Chat(answering, "u1")
+        await chat.welcome()
+        await chat.send("/ground box")
+        await chat.tap("8")  # how strong it is before
+        clock.advance(timedelta(minutes=5))
+        assert await pacer.run_due() == 1
+        queued = await pacer.repos.outbox.items("test")
+        assert [(i.target, i.payload["private"]) for i in queued] == [("u1", True)]
+        assert queued[0].payload["text"]
+    finally:
+        for db in dbs:
+            await db.close()
+
+
 # -- the locks, the roles and the claims -------------------------------------------------
 
 

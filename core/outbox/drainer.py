@@ -29,8 +29,9 @@ from core.kernel.failures import log_failure
 from core.kernel.model import Choice, Reply
 from core.kernel.names import render_payload
 from core.kernel.outbound import OutboundRouter
-from core.outbox.ports import OutboxStores
-from core.outbox.records import OutboxItem
+from core.kernel.records import Member
+from core.outbox.ports import OutboxRepo, OutboxStores
+from core.outbox.records import NewOutboxItem, OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,17 @@ def payload(
     if reply_to_post is not None:
         data["reply_to_post"] = reply_to_post
     return data
+
+
+async def queue_private(
+    outbox: OutboxRepo, member: Member, replies: list[Reply], now: datetime
+) -> None:
+    """Replies to a member's direct messages, sent by whichever process sends for their
+    platform."""
+    for reply in replies:
+        data = payload(reply, private=True)
+        item = NewOutboxItem(member.platform, member.user_id, data, member_id=member.id)
+        await outbox.enqueue(item, now)
 
 
 def delivery_of(item: OutboxItem, reply_to: str = "") -> Delivery:
