@@ -150,10 +150,7 @@ def _roles(
     roles += [sender_role(drainer, p) for p in runtime.app.outbound.platforms()]
     for adapter in [*whole, *started]:
         # A process holding part of Discord's shards sends at its part of the bot's rate.
-        share = float(getattr(adapter, "rate_share", 1.0))
-        platform = adapter.name.lower()
-        if platform in drainer.rates:
-            drainer.rates[platform] *= share
+        drainer.send_share(adapter.name.lower(), float(getattr(adapter, "rate_share", 1.0)))
     for adapter in whole:
         platform = adapter.name.lower()
         role = adapter_role(adapter, drainer, [platform])

@@ -102,6 +102,7 @@ def sqlite_repos(
 ) -> Repos:
     members, parts = SqliteMemberRepo(db), SqlitePartRepo(db, cipher)
     sessions = SqliteSessionRepo(db, cipher)
+    alone = keeps_cache(db)  # this process is the database's only one (SQLite)
     return Repos(
         members,
         SqliteCheckinRepo(db, cipher),
@@ -119,8 +120,8 @@ def sqlite_repos(
         names=SqliteNameRepo(db, cipher),
         unit=SqliteUnit(db, [members, parts, sessions]),
         own={s.name: s.sqlite(db, cipher) for s in own_stores(features)},
-        shared=not keeps_cache(db),
-        turns=OneProcess() if keeps_cache(db) else db,
+        shared=not alone,
+        turns=OneProcess() if alone else db,
     )
 
 

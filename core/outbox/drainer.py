@@ -236,6 +236,12 @@ class OutboxDrainer:
         # Told of an item sent with a notice for the group's moderators (no thread for it).
         self.on_notice: list[Callable[[OutboxItem, SendNotice], Awaitable[None]]] = []
 
+    def send_share(self, platform: str, share: float) -> None:
+        """This process sends only `share` of the platform's traffic (some of Discord's shards),
+        so it keeps that part of the platform's rate. Before the platform's first send."""
+        if platform in self.rates:
+            self.rates[platform] *= share
+
     def pacer(self, platform: str) -> Pacer:
         """The platform's pace, kept across rounds so the rate holds from one to the next."""
         if platform not in self._pacers:

@@ -92,16 +92,11 @@ class SqliteOutboxRepo:
         return sorted(items, key=lambda i: (i.next_attempt_at or now, i.id))
 
     async def release(self, platform: str, owner: str | None = None) -> int:
-        if owner is None:
-            return await self._db.changes(
-                "UPDATE outbox SET claimed_by=NULL, claimed_until=NULL"
-                " WHERE platform=? AND state='pending' AND claimed_by IS NOT NULL",
-                (platform,),
-            )
+        whose, params = ("=?", (platform, owner)) if owner else (" IS NOT NULL", (platform,))
         return await self._db.changes(
             "UPDATE outbox SET claimed_by=NULL, claimed_until=NULL"
-            " WHERE platform=? AND state='pending' AND claimed_by=?",
-            (platform, owner),
+            f" WHERE platform=? AND state='pending' AND claimed_by{whose}",
+            params,
         )
 
     async def release_items(self, item_ids: Sequence[int], owner: str) -> None:
