@@ -8,6 +8,7 @@ them and `safety check --explain` are tested as members and moderators meet them
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,8 +24,9 @@ from core.repos import in_memory_repos
 from core.safety import CrisisDetector, Level, load_detector
 from core.safety.classifier import (
     MODEL_DIR,
+    Blend,
+    ConvPieces,
     HashedNgrams,
-    PieceWeights,
     load_classifier,
     looks_spanish,
     ngram_features,
@@ -204,8 +206,10 @@ def test_a_bad_forms_table_names_the_key(tmp_path: Path) -> None:
 def test_the_shipped_model_loads_offline_and_is_small() -> None:
     model = load_classifier()
     assert 0 < model.threshold < 1
+    # The n-grams (512 KB) and the convolution's int8 tables (about 5.7 MB); what it costs in
+    # memory is bench/memory.py's to measure.
     shipped = sum(f.stat().st_size for f in MODEL_DIR.iterdir())
-    assert shipped < 2_000_000
+    assert shipped < 8_000_000
     readme = (MODEL_DIR / "README.md").read_text(encoding="utf-8")
     for fact in ("Apache", "generates no text", "tools/build_classifier.py", "nothing"):
         assert fact in readme
@@ -281,17 +285,50 @@ def test_float16_weights_round_trip() -> None:
         read_halves(b"abc")
 
 
-def test_both_kinds_score_the_same_text_the_same_way_every_time() -> None:
+def _tiny_conv() -> ConvPieces:
+    """One filter of width 1 that fires on "die", one of width 2 that fires on "want" followed
+    by "to" (and not on "to want")."""
     vocab = ["[UNK]", "i", "want", "to", "die", "##s", "calm"]
     tokenizer = WordPiece({p: i for i, p in enumerate(vocab)})
+    width1 = array("b", [0] * 7 * 2)
+    width1[4 * 2 + 0] = 10  # "die" -> filter 0
+    first, second = array("b", [0] * 7 * 2), array("b", [0] * 7 * 2)
+    first[2 * 2 + 1] = 5  # "want" at the window's first place -> filter 1
+    second[3 * 2 + 1] = 5  # "to" at its second place -> filter 1
+    return ConvPieces(
+        "conv",
+        tokenizer,
+        2,
+        [[width1], [first, second]],
+        [0.1, 0.1],
+        [[0.0, 0.0], [0.0, -0.5]],  # filter 1 needs both pieces to rise above zero
+        [1.0, 0.0, 0.0, 2.0],
+        -0.5,
+        0.5,
+    )
+
+
+def test_the_convolutional_layer_reads_pieces_and_their_order() -> None:
+    tokenizer = _tiny_conv().tokenizer
     assert tokenizer.ids("I want to DIE") == [1, 2, 3, 4]
     assert tokenizer.ids("dies calmly") == [4, 5, 0]
-    pieces = PieceWeights("pieces", tokenizer, [0, 0, 1, 0, 3, 0, -2], -0.5, 0.5, 4, 2)
-    assert pieces.score("i want to die") == pieces.score("i want to die") > 0.5
-    assert pieces.score("calm calm calm calm calm calm i want to die") > 0.5  # best window
-    assert pieces.score("") == 0.0
-    ngrams = HashedNgrams("ngrams", [0.0] * 16, 0.0, 0.5, 4)
-    assert ngrams.score("anything at all") == 0.5
+    assert tokenizer.pieces()[4] == "die"
+    conv = _tiny_conv()
+    assert conv.logit("i die") == pytest.approx(1.0 * 1.0 - 0.5)
+    assert conv.logit("i want to") == pytest.approx(2.0 * 0.5 - 0.5)  # the pair, in order
+    assert conv.logit("i to want") == pytest.approx(-0.5)  # the same pieces, the other way
+    assert conv.score("") == 0.0
+    # The highest activation anywhere counts: a long calm message does not dilute it.
+    assert conv.logit("calm " * 300 + "die") == conv.logit("die")
+
+
+def test_a_blend_weighs_both_layers_and_spanish_by_its_own_weights() -> None:
+    ngrams = HashedNgrams("ngrams", [0.0] * 16, 1.0, 0.5, 4)  # logit 1.0 for any text
+    blend = Blend("blend", ngrams, _tiny_conv(), 2.0, 3.0, 0.5, 1.0, 0.0, -0.25)
+    assert blend.logit("i die") == pytest.approx(2.0 * 1.0 + 3.0 * 0.5)
+    # Spanish: the n-grams alone here, and the shift.
+    assert blend.logit("ya no quiero vivir") == pytest.approx(1.0 - 0.25)
+    assert blend.score("") == 0.0
 
 
 def test_a_long_message_is_also_scored_in_windows_of_words() -> None:

@@ -266,9 +266,9 @@ def test_the_spanish_set_is_well_formed_and_split_by_voice() -> None:
     crisis = Counter(r.category for r in rows if r.label == "crisis")
     assert len(crisis) == 10 and min(crisis.values()) >= 60
     held_voices = held_out_voices(SPANISH)
-    # Three drawn first, one of the voices added later and one of the second batch added later
-    # (split.toml says how each was drawn).
-    assert {r.voice for r in held} == held_voices and len(held_voices) == 5
+    # Three drawn first, one of the voices added later and one of each later batch (split.toml
+    # says how each was drawn).
+    assert {r.voice for r in held} == held_voices and len(held_voices) == 7
     assert not held_voices & {r.voice for r in train}
     long = [r for r in rows if r.voice == "narrativo_largo"]
     assert long and all(40 <= len(r.text.split()) <= 150 for r in long)
@@ -312,8 +312,9 @@ def test_figures_on_the_spanish_held_out_voices() -> None:
     recall, false_alarms = _scores(detector(), first)
     assert recall >= 0.60 and false_alarms <= 0.05, (recall, false_alarms)
     # With the learned layer trained on the Spanish training voices too (issue 15): 0.859 at
-    # 2.9% (the held-out voices were scored once, after every choice).
-    assert recall >= 0.83, recall
+    # 2.9% (the held-out voices were scored once, after every choice); after the third
+    # retraining (more Spanish voices, batch c, the threshold set on the seen fresh sets): 0.910.
+    assert recall >= 0.88, recall
 
 
 def test_figures_on_the_spanish_voices_added_later() -> None:
@@ -326,5 +327,12 @@ def test_figures_on_the_spanish_voices_added_later() -> None:
     train, held = _spanish()
     recall, false_alarms = _scores(detector(), _later(train, later=True))
     assert recall >= 0.97 and false_alarms <= 0.23, (recall, false_alarms)
-    recall, false_alarms = _scores(detector(), _later(held, later=True))
+    held_later = _later(held, later=True)
+    first_batches = {"rioplatense_foro_largo", "pr_foro_largo"}
+    recall, false_alarms = _scores(detector(), [r for r in held_later if r.voice in first_batches])
     assert recall >= 0.9 and false_alarms <= 0.15, (recall, false_alarms)
+    # The third and fourth batches' held-out voices (Paraguayan jopara voice notes, a Galician
+    # fisherman): first run 0.594 at 3.1%, the rules alone 0.375 at 2.3%.
+    later = [r for r in held_later if r.voice not in first_batches]
+    recall, false_alarms = _scores(detector(), later)
+    assert recall >= 0.56 and false_alarms <= 0.05, (recall, false_alarms)

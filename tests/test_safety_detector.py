@@ -122,9 +122,9 @@ def _scores(detector: CrisisDetector, rows: list[Row]) -> tuple[float, float]:
 def test_the_held_out_voices_are_whole_and_apart() -> None:
     train, held = _split()
     held_voices = {r.voice for r in held}
-    # Six drawn first, two of the voices added later and one of the second batch added later
-    # (split.toml says how each was drawn).
-    assert len(held_voices) == 9 and not held_voices & {r.voice for r in train}
+    # Six drawn first, two of the voices added later, one of the second batch added later and
+    # three of each of the third and fourth (split.toml says how each was drawn).
+    assert len(held_voices) == 15 and not held_voices & {r.voice for r in train}
     assert len(train) + len(held) >= 6_800
     assert sum(r.label == "crisis" for r in held) >= 500
 
@@ -160,11 +160,10 @@ def test_figures_on_the_held_out_voices(detector: CrisisDetector) -> None:
     assert recall >= 0.38 and false_alarms <= 0.04, (recall, false_alarms)
     recall, false_alarms = _scores(detector, first)
     # 0.749 at 4.2% with the layer trained before the fresh sets of batch b; retrained with them
-    # and the second batch added later: 0.727 at 4.0%. Its threshold, set out of fold at 1.5%
-    # false alarms on every pool, rose with the harder everyday lines (long heavy posts), so it
-    # trades recall for false alarms here; at the old layer's 4.2% on these voices it reaches
-    # 0.838 against the old layer's 0.775 (a measurement, not used to choose anything).
-    assert recall >= 0.72 and false_alarms <= 0.05, (recall, false_alarms)
+    # and the second batch added later: 0.727 at 4.0%. The third retraining (the convolutional
+    # layer blended in, batch c and the third and fourth batches added later, the threshold set
+    # on the seen fresh sets): 0.834 at 4.0%.
+    assert recall >= 0.80 and false_alarms <= 0.05, (recall, false_alarms)
 
 
 def test_figures_on_the_voices_added_later(detector: CrisisDetector) -> None:
@@ -176,8 +175,16 @@ def test_figures_on_the_voices_added_later(detector: CrisisDetector) -> None:
     train, held = _split()
     recall, false_alarms = _scores(detector, _later(train, later=True))
     assert recall >= 0.97 and false_alarms <= 0.15, (recall, false_alarms)
-    recall, false_alarms = _scores(detector, _later(held, later=True))
+    held_later = _later(held, later=True)
+    first_batches = {"gambler_forum_long", "scots_recovery_cafe", "rig_worker_voice_to_text"}
+    recall, false_alarms = _scores(detector, [r for r in held_later if r.voice in first_batches])
     assert recall >= 0.70 and false_alarms <= 0.16, (recall, false_alarms)
+    # The third and fourth batches' six held-out voices (terse, dialect, trade, irony, faith):
+    # first run 0.748 at 6.7% (Jamaican patois alone 0.338; algospeak's jokes take 10.8% false
+    # alarms).
+    later = [r for r in held_later if r.voice not in first_batches]
+    recall, false_alarms = _scores(detector, later)
+    assert recall >= 0.72 and false_alarms <= 0.08, (recall, false_alarms)
 
 
 # The everyday answers (what members type into the bot's own text steps: check-in notes, what a

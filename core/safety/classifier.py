@@ -6,26 +6,26 @@ generates no text, sends nothing anywhere and downloads nothing; its weights shi
 package (``core/safety/model/``), with their source, licence and the command that rebuilt them
 in ``model/README.md``. It is built by ``tools/build_classifier.py``.
 
-Two kinds of model can be loaded (the build script measures both and ships one):
+Three kinds of model can be loaded (the build script measures all three and ships one):
 
-``pieces``
-    Static word-piece embeddings distilled from the sentence model all-MiniLM-L6-v2,
-    fine-tuned with a linear head on mean-pooled pieces. A linear head on a mean is the mean of
-    each piece's own score, so the head is folded into the embeddings at build time: what
-    ships is one weight per word piece, and scoring is a sum. Long messages are scored in
-    overlapping windows and the highest window counts, so danger in the second half of a long
-    message is not averaged away.
 ``ngrams``
     Logistic regression on hashed word and character n-grams of the normalised text, and
     optionally word trigrams and pairs of words a few apart (so "dont ... stop" and "stop" are
     told apart even with a word between). One model reads English and Spanish alike (it was
     trained on both). Long messages may also be scored in windows of words (see the class).
+``conv``
+    A small convolutional network over word pieces whose vectors come from the sentence model
+    all-MiniLM-L6-v2, folded at build time into per-piece tables (see ``ConvPieces``): it
+    reads what words mean, not how they are spelt.
+``blend``
+    Both of the above, their logits weighed together (``Blend``).
 
-Both are plain Python at run time. Nothing here logs or stores the text it is given.
+All are plain Python at run time. Nothing here logs or stores the text it is given.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import struct
 import tomllib
@@ -33,6 +33,7 @@ import zlib
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import add
 from pathlib import Path
 from typing import Protocol
 
@@ -73,42 +74,6 @@ def read_halves(data: bytes) -> array[float]:
 def write_halves(values: Iterable[float]) -> bytes:
     items = list(values)
     return struct.pack(f"<{len(items)}e", *items)
-
-
-@dataclass(frozen=True)
-class PieceWeights:
-    """Per-piece weights (a linear head folded into static embeddings), mean-pooled."""
-
-    name: str
-    tokenizer: WordPiece
-    weights: Sequence[float]
-    bias: float
-    threshold: float
-    window: int  # pieces per window; shorter messages are one window
-    stride: int
-
-    def logit(self, normal: str) -> float:
-        weights = self.weights
-        values = [weights[i] for i in self.tokenizer.ids(normal[:MAX_CHARS])]
-        if not values:
-            return -math.inf
-        window = self.window
-        if len(values) <= window:
-            return sum(values) / len(values) + self.bias
-        # Running sums: every window's mean in one pass.
-        best = -math.inf
-        total = sum(values[:window])
-        last_start = len(values) - window
-        for start in range(last_start + 1):
-            if start:
-                total += values[start + window - 1] - values[start - 1]
-            if start % self.stride == 0 or start == last_start:
-                best = max(best, total)
-        return best / window + self.bias
-
-    def score(self, normal: str) -> float:
-        logit = self.logit(normal)
-        return 0.0 if logit == -math.inf else _sigmoid(logit)
 
 
 _NGRAM_MIN = 3
@@ -218,6 +183,104 @@ class HashedNgrams:
         return 0.0 if logit == -math.inf else _sigmoid(logit)
 
 
+# The convolutional layer reads at most this many word pieces of a message: beyond them the
+# n-grams' windows and the rules still read the rest.
+CONV_MAX_PIECES = 512
+
+
+@dataclass(frozen=True)
+class ConvPieces:
+    """A small convolutional network over static word pieces, with the convolution folded into
+    per-piece tables.
+
+    The pieces' vectors (distilled from all-MiniLM-L6-v2, then fine-tuned) pass through
+    convolutions of a few widths, each filter's highest activation anywhere in the message is
+    kept, and a linear head weighs them. Since a piece's vector never changes, what a filter of
+    width ``w`` adds for the piece at offset ``k`` of its window is computed at build time: one
+    int8 table per (width, offset), a row of ``filters`` values per piece, sharing one scale per
+    width. Scoring a message is then row sums, a maximum and one dot product, in plain Python.
+    Because it pools the highest activation, danger said once at the end of a long message
+    counts in full."""
+
+    name: str
+    tokenizer: WordPiece
+    filters: int
+    # For each width (1, 2, ...): its offsets' tables (pieces x filters, flat), scale, biases.
+    tables: Sequence[Sequence[array[int]]]
+    scales: Sequence[float]
+    biases: Sequence[Sequence[float]]
+    head: Sequence[float]  # one weight per (width, filter)
+    bias: float
+    threshold: float
+
+    def logit(self, normal: str) -> float:
+        ids = self.tokenizer.ids(normal[:MAX_CHARS])[:CONV_MAX_PIECES]
+        if not ids:
+            return -math.inf
+        f = self.filters
+        pooled: list[float] = []
+        for tables, scale, biases in zip(self.tables, self.scales, self.biases, strict=True):
+            width = len(tables)
+            best: Sequence[int] = ()
+            # The window ending at each piece; offsets before the first piece add nothing.
+            for end in range(len(ids)):
+                start = end - width + 1
+                summed: Sequence[int] = ()
+                for k in range(max(0, -start), width):
+                    at = ids[start + k] * f
+                    row = tables[k][at : at + f]
+                    summed = list(map(add, summed, row)) if summed else row
+                best = list(map(max, best, summed)) if best else summed
+            pooled += [max(0.0, b * scale + c) for b, c in zip(best, biases, strict=True)]
+        return sum(w * x for w, x in zip(self.head, pooled, strict=True)) + self.bias
+
+    def score(self, normal: str) -> float:
+        logit = self.logit(normal)
+        return 0.0 if logit == -math.inf else _sigmoid(logit)
+
+
+@dataclass(frozen=True)
+class Blend:
+    """The n-grams and the convolutional layer together: a weighted sum of their logits (each
+    weight also brings its model to a common spread), judged by one threshold. The n-grams see
+    spellings and word order; the pieces' vectors carry what words mean, so a way of saying it
+    that no training line used can still score. A message that looks Spanish has weights of its
+    own (the pieces come from an English vocabulary, so they may count for less or nothing) and
+    its logit shifted by ``spanish_shift``, so one threshold holds each language to the same
+    false-alarm rate."""
+
+    name: str
+    ngrams: HashedNgrams
+    conv: ConvPieces
+    ngrams_weight: float
+    conv_weight: float
+    threshold: float
+    spanish_ngrams_weight: float
+    spanish_conv_weight: float
+    spanish_shift: float = 0.0
+
+    def logit(self, normal: str) -> float:
+        spanish = looks_spanish(normal)
+        a = self.ngrams.logit(normal)
+        if a == -math.inf:
+            return -math.inf
+        if spanish:
+            logit = self.spanish_ngrams_weight * a + self.spanish_shift
+            weight = self.spanish_conv_weight
+        else:
+            logit = self.ngrams_weight * a
+            weight = self.conv_weight
+        if weight:
+            meaning = self.conv.logit(normal)
+            if meaning != -math.inf:
+                logit += weight * meaning
+        return logit
+
+    def score(self, normal: str) -> float:
+        logit = self.logit(normal)
+        return 0.0 if logit == -math.inf else _sigmoid(logit)
+
+
 def load_classifier(folder: Path = MODEL_DIR) -> Classifier:
     """The shipped model (``model.toml`` names its kind and files).
 
@@ -235,29 +298,89 @@ def load_classifier(folder: Path = MODEL_DIR) -> Classifier:
 def _build(folder: Path, data: Mapping[str, object]) -> Classifier:
     kind = data["kind"]
     name = str(data["name"])
-    bias = float(_number(data["bias"]))
     threshold = float(_number(data["threshold"]))
-    weights = read_halves((folder / str(data["weights"])).read_bytes())
-    if kind == "pieces":
-        lines = (folder / str(data["vocab"])).read_text(encoding="utf-8").split("\n")
-        tokenizer = WordPiece.from_lines(line for line in lines if line)
-        if len(weights) != len(lines) - lines.count(""):
-            raise ValueError(f"{folder}: weights and vocabulary differ in length")
-        window = int(_number(data["window"]))
-        stride = int(_number(data["stride"]))
-        return PieceWeights(name, tokenizer, weights, bias, threshold, window, stride)
     if kind == "ngrams":
-        bits = int(_number(data["bits"]))
-        if len(weights) != 1 << bits:
-            raise ValueError(f"{folder}: expected {1 << bits} weights")
-        pairs_within = int(_number(data.get("pairs_within", 1)))
-        window = int(_number(data.get("window", 0)))
-        margin = float(_number(data.get("window_margin", 0.0)))
-        shift = float(_number(data.get("spanish_shift", 0.0)))
-        return HashedNgrams(
-            name, weights, bias, threshold, bits, pairs_within, window, margin, shift
+        return dataclasses.replace(_ngrams(folder, data), name=name, threshold=threshold)
+    if kind == "conv":
+        return dataclasses.replace(_conv(folder, data), name=name, threshold=threshold)
+    if kind == "blend":
+        return Blend(
+            name,
+            _ngrams(folder, _table(data, "ngrams")),
+            _conv(folder, _table(data, "conv")),
+            float(_number(data["ngrams_weight"])),
+            float(_number(data["conv_weight"])),
+            threshold,
+            float(_number(data["spanish_ngrams_weight"])),
+            float(_number(data["spanish_conv_weight"])),
+            float(_number(data.get("spanish_shift", 0.0))),
         )
     raise ValueError(f"{folder / MANIFEST}: unknown kind {kind!r}")
+
+
+def _ngrams(folder: Path, data: Mapping[str, object]) -> HashedNgrams:
+    weights = read_halves((folder / str(data["weights"])).read_bytes())
+    bits = int(_number(data["bits"]))
+    if len(weights) != 1 << bits:
+        raise ValueError(f"{folder}: expected {1 << bits} weights")
+    return HashedNgrams(
+        "ngrams",
+        weights,
+        float(_number(data["bias"])),
+        0.5,
+        bits,
+        int(_number(data.get("pairs_within", 1))),
+        int(_number(data.get("window", 0))),
+        float(_number(data.get("window_margin", 0.0))),
+        float(_number(data.get("spanish_shift", 0.0))),
+    )
+
+
+def _table(data: Mapping[str, object], key: str) -> Mapping[str, object]:
+    table = data[key]
+    if not isinstance(table, dict):
+        raise TypeError(f"{key} must be a table")
+    return table
+
+
+def _conv(folder: Path, data: Mapping[str, object]) -> ConvPieces:
+    lines = (folder / str(data["vocab"])).read_text(encoding="utf-8").split("\n")
+    tokenizer = WordPiece.from_lines(line for line in lines if line)
+    pieces = len(lines) - lines.count("")
+    filters = int(_number(data["filters"]))
+    widths = data["widths"]
+    scales = data["scales"]
+    if not isinstance(widths, list) or not isinstance(scales, list) or len(widths) != len(scales):
+        raise TypeError("widths and scales must be lists of the same length")
+    packed = array("b", (folder / str(data["tables"])).read_bytes())
+    small = read_halves((folder / str(data["params"])).read_bytes())
+    size = pieces * filters
+    if len(packed) != size * sum(int(_number(w)) for w in widths):
+        raise ValueError(f"{folder}: the convolution tables and the vocabulary differ in size")
+    if len(small) != 2 * filters * len(widths):
+        raise ValueError(f"{folder}: expected {2 * filters * len(widths)} small weights")
+    tables: list[list[array[int]]] = []
+    biases: list[Sequence[float]] = []
+    at = 0
+    for i, width in enumerate(widths):
+        offsets = []
+        for _ in range(int(_number(width))):
+            offsets.append(packed[at : at + size])
+            at += size
+        tables.append(offsets)
+        biases.append(small[i * filters : (i + 1) * filters])
+    head = small[len(widths) * filters :]
+    return ConvPieces(
+        "conv",
+        tokenizer,
+        filters,
+        tables,
+        [float(_number(x)) for x in scales],
+        biases,
+        head,
+        float(_number(data["bias"])),
+        0.5,
+    )
 
 
 def _number(value: object) -> float:

@@ -96,6 +96,10 @@ class WordPiece:
     def from_lines(cls, lines: Iterable[str]) -> WordPiece:
         return cls({line.rstrip("\n"): i for i, line in enumerate(lines)})
 
+    def pieces(self) -> list[str]:
+        """The vocabulary in id order (as ``from_lines`` reads it)."""
+        return sorted(self._vocab, key=self._vocab.__getitem__)
+
     def ids(self, text: str) -> list[int]:
         result: list[int] = []
         cache = self._cache
