@@ -128,7 +128,10 @@ async def test_a_member_who_left_the_server_posts_nothing_and_is_not_asked(
     await ann.expect("share anything with the group")
     await ann.tap("Share a short line")
     await ann.expect("short line you'd like to share")
-    await ann.write("here for all of you")
+    # (This test is about membership. Its share line was "here for all of you" until the fourth
+    # retraining of the learned layer, which takes that warm line for a goodbye by itself: a
+    # known false alarm, README "Crisis detection figures".)
+    await ann.write("glad to be here today")
     await ann.expect("reach out to you")
     await ann.tap("Yes, please")
     await ann.expect("Should they also see the line you wrote?")
