@@ -278,6 +278,19 @@ def test_a_damaged_model_is_refused_with_the_file_named(tmp_path: Path) -> None:
         load_classifier(tmp_path / "missing")
 
 
+def test_a_blend_whose_tables_do_not_match_its_vocabulary_is_refused(tmp_path: Path) -> None:
+    shipped = (MODEL_DIR / "model.toml").read_text(encoding="utf-8")
+    for name in ("ngrams.f16.bin", "vocab.txt", "conv.f16.bin"):
+        (tmp_path / name).write_bytes((MODEL_DIR / name).read_bytes())
+    (tmp_path / "model.toml").write_text(shipped, encoding="utf-8")
+    (tmp_path / "conv.i8.bin").write_bytes(b"\x01" * 1000)  # cut short
+    with pytest.raises(ValueError, match="differ in size"):
+        load_classifier(tmp_path)
+    (tmp_path / "model.toml").write_text(shipped.replace("[conv]", "[other]"), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"model\.toml"):
+        load_classifier(tmp_path)
+
+
 def test_float16_weights_round_trip() -> None:
     values = [0.0, 1.5, -2.25, 0.333]
     assert list(read_halves(write_halves(values)))[:3] == [0.0, 1.5, -2.25]

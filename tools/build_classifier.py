@@ -61,10 +61,10 @@ from core.safety.classifier import (  # noqa: E402
     Blend,
     ConvPieces,
     HashedNgrams,
+    as_halves,
     load_classifier,
     looks_spanish,
     ngram_features,
-    read_halves,
     write_halves,
 )
 from core.safety.labelled import ANSWERS, Row, read_rows, split, split_answers  # noqa: E402
@@ -242,10 +242,6 @@ def distilled(vocab_lines: list[str]) -> Any:
     return tokens, vectors
 
 
-def _halves(values: Sequence[float]) -> Any:
-    return read_halves(write_halves(values))
-
-
 # ------------------------------------------------------------------ candidate: ngrams
 
 
@@ -297,7 +293,7 @@ def ngram_model(
     model = LogisticRegression(C=c, max_iter=2000, solver="liblinear", random_state=SEED)
     model.fit(matrix, np.asarray(labels))
     # What ships is float16: score with the rounded weights from the start.
-    weights = _halves(model.coef_[0].tolist())
+    weights = as_halves(model.coef_[0].tolist())
     bias = float(model.intercept_[0])
     return HashedNgrams(
         "ngrams",
@@ -520,7 +516,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     candidates: dict[str, tuple[Any, list[float]]] = {}
     report["oof_recall_at_target"] = {}
     report["oof_fresh_recall"] = {}
-    ngrams, _, _, ngrams_raw = ngrams_candidate(data, report)
+    ngrams, ngrams_raw = ngrams_candidate(data, report)
     candidates["ngrams"] = (ngrams, ngrams_raw)
     report["oof_fresh_recall"]["ngrams"] = round(fresh_recall(ngrams_raw, data, rules_hit), 3)
     tokens: list[str] | None = None
@@ -619,10 +615,10 @@ NAMES = {"ngrams": "hashed-ngrams-logreg", "conv": "minilm-pieces-conv", "blend"
 
 
 def with_shift(model: Any, shift: float) -> Any:
+    """The model with its Spanish shift (the convolutional layer alone has none: it is measured
+    on its own, not shipped alone)."""
     return (
-        dataclasses.replace(model, spanish_shift=shift)
-        if hasattr(model, "spanish_shift")
-        else model
+        model if isinstance(model, ConvPieces) else dataclasses.replace(model, spanish_shift=shift)
     )
 
 
@@ -796,15 +792,14 @@ def blend_candidate(
     return blend, mixed(w, ws)
 
 
-def ngrams_candidate(
-    data: Data, report: dict[str, Any]
-) -> tuple[HashedNgrams, float, list[float], list[float]]:
+def ngrams_candidate(data: Data, report: dict[str, Any]) -> tuple[HashedNgrams, list[float]]:
     """N-grams; features, table size, strength and windows by CV repeated over ``CV_SEEDS`` (the
     voices dealt into folds anew each time) and judged by the mean out-of-fold recall, so that
     adding a voice, which reshuffles the folds, does not swing the choice. Within 0.005 of the
     best mean (closer than the repeats can tell apart), the smaller table, then no windows. The
-    final fit, its threshold and shift (each the mean over the repeats) and the first repeat's
-    out-of-fold logits, shifted and as the threshold sees them, and unshifted (for the blend)."""
+    final fit and its out-of-fold logits on ``SEED``'s folds (the convolutional layer's, so the two
+    can be blended out of fold); its threshold and Spanish shift are set later, as every
+    candidate's are (``fresh_threshold``)."""
     # (mean recall, settings, C, window, margin)
     tried: list[tuple[float, NgramSettings, float, int, float]] = []
     for settings in NGRAM_SETTINGS:
@@ -842,34 +837,18 @@ def ngrams_candidate(
     if window:
         texts, owners = windows_of(data.texts, window)
         chosen_windows[window] = (ngram_matrix(texts, settings), owners)
-    shifts: list[float] = []
-    thresholds: list[float] = []
-    first: list[float] = []
-    raw: list[float] = []
-    for seed in CV_SEEDS:
-        whole, best = cv_ngrams(data, matrix, c, settings, seed, chosen_windows)
-        if window:
-            whole = with_windows(whole, best[window], margin)
-        shift, shifted = per_language(whole, data)
-        shifts.append(shift)
-        thresholds.append(threshold_at(shifted, data, TARGET_FALSE_ALARMS))
-        first = first or shifted
-        raw = raw or list(whole)
-    shift = sum(shifts) / len(shifts)
-    threshold = sum(thresholds) / len(thresholds)
+    raw, best = cv_ngrams(data, matrix, c, settings, SEED, chosen_windows)
+    if window:
+        raw = with_windows(raw, best[window], margin)
     report["ngrams_choice"] = {
         "C": c,
         "bits": settings.bits,
         "pairs_within": settings.pairs_within,
         "window": window,
         "window_margin": margin,
-        "spanish_shift": round(shift, 4),
-        "spanish_shift_by_seed": [round(s, 4) for s in shifts],
-        "threshold_logit_by_seed": [round(t, 4) for t in thresholds],
     }
     report["oof_recall_at_target"]["ngrams"] = round(recall, 3)
-    final = ngram_model(matrix, data.labels, c, settings, window, margin, shift)
-    return final, threshold, first, raw
+    return ngram_model(matrix, data.labels, c, settings, window, margin), raw
 
 
 def figures(hit: Sequence[bool], data: Data) -> dict[str, float]:

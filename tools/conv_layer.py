@@ -14,7 +14,7 @@ from array import array
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from core.safety.classifier import CONV_MAX_PIECES, ConvPieces
+from core.safety.classifier import CONV_MAX_PIECES, ConvPieces, as_halves
 from core.safety.wordpiece import WordPiece
 
 WIDTHS = (1, 2, 3)
@@ -119,7 +119,6 @@ class ConvTrainer:
         """The network's logits (float weights; close to what ``fold`` ships)."""
         import torch
 
-        out: list[float] = []
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         result = [0.0] * len(ids)
         with torch.no_grad():
@@ -128,15 +127,12 @@ class ConvTrainer:
                 x, mask = self._batch([ids[i] for i in chunk])
                 for i, value in zip(chunk, net(x, mask).tolist(), strict=True):
                     result[i] = float(value)
-        out.extend(result)
-        return out
+        return result
 
     def fold(self, net: Any) -> ConvPieces:
         """Per-(width, offset) tables of what each piece adds to each filter, as int8 with one
         scale per width; biases and head as float16 values."""
         import torch
-
-        from tools.build_classifier import _halves
 
         tables: list[list[array[int]]] = []
         scales: list[float] = []
@@ -154,8 +150,8 @@ class ConvTrainer:
                     ]
                 )
                 scales.append(scale)
-                biases.append(_halves(conv.bias.tolist()))
-            head = _halves(net.out.weight.squeeze(0).tolist())
+                biases.append(as_halves(conv.bias.tolist()))
+            head = as_halves(net.out.weight.squeeze(0).tolist())
             bias = float(net.out.bias.item())
         assert CONV_MAX_PIECES >= TRAIN_PIECES
         return ConvPieces("conv", self.tokenizer, FILTERS, tables, scales, biases, head, bias, 0.5)

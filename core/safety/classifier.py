@@ -76,6 +76,11 @@ def write_halves(values: Iterable[float]) -> bytes:
     return struct.pack(f"<{len(items)}e", *items)
 
 
+def as_halves(values: Iterable[float]) -> array[float]:
+    """The values as float16 would store them: what a model is scored with once shipped."""
+    return read_halves(write_halves(values))
+
+
 _NGRAM_MIN = 3
 _NGRAM_MAX = 5
 
